@@ -1,0 +1,64 @@
+"""Provides the emulator's settings: account, key, executor, scenario and its clock speeds."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def generate_key() -> str:
+    """Returns a new random account key in the service's form (base64 of 64 bytes)."""
+    return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+
+
+@dataclass
+class Timings:
+    """How long the emulator's state changes take, in seconds.
+
+    The service takes minutes to allocate a node; the emulator keeps the same sequence of states
+    on a short clock so the demo shows change and tests finish fast. Tests shrink these further.
+    """
+
+    tick: float = 0.1
+    """How often the engine looks for work when nothing wakes it."""
+    node_creating: float = 1.0
+    node_starting: float = 1.0
+    node_rebooting: float = 2.0
+    node_reimaging: float = 3.0
+    node_deallocating: float = 2.0
+    node_leaving: float = 1.0
+    task_preparing: float = 0.1
+    """Time in `preparing` before a task starts running on its node."""
+    simulated_task_seconds: float = 2.0
+    """Mean duration of a task under the `simulated` executor."""
+
+
+@dataclass
+class EmulatorSettings:
+    """Everything an emulator instance is built from.
+
+    Args:
+        account: The Batch account name that SharedKey requests must be signed for.
+        key: The account key (base64). Generated when not given.
+        executor: `local` runs real processes; `simulated` synthesises results.
+        scenario: `empty` or `demo` (seeded on start).
+        data_dir: Where node directories live (and, later, persisted state). A temp dir if None.
+        base_url: The endpoint as clients see it; used for `url`, `odata.metadata`, `Location`.
+    """
+
+    account: str = "emulator"
+    key: str = field(default_factory=generate_key)
+    executor: str = "local"
+    scenario: str = "empty"
+    data_dir: Path | None = None
+    base_url: str = "http://127.0.0.1:8765"
+    timings: Timings = field(default_factory=Timings)
+
+    def __repr__(self) -> str:
+        # The key is a secret: keep it out of reprs, logs and tracebacks.
+        return (
+            f"EmulatorSettings(account={self.account!r}, executor={self.executor!r}, "
+            f"scenario={self.scenario!r}, data_dir={self.data_dir!r}, base_url={self.base_url!r})"
+        )

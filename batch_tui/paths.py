@@ -1,0 +1,57 @@
+"""Provides the app's directories: the only caller of platformdirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "batch-tui"
+"""The directory name used under each platform base directory."""
+
+CONFIG_ENV = "BATCH_TUI_CONFIG"
+"""Environment variable that points at a config file to use instead of the default one."""
+
+
+def config_dir() -> Path:
+    """Returns the user config directory (not created)."""
+    return platformdirs.user_config_path(APP_NAME)
+
+
+def config_file() -> Path:
+    """Returns the config file path, honouring `BATCH_TUI_CONFIG`."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    return config_dir() / "config.toml"
+
+
+def cache_dir() -> Path:
+    """Returns the user cache directory (not created)."""
+    return platformdirs.user_cache_path(APP_NAME)
+
+
+def data_dir() -> Path:
+    """Returns the user data directory (not created)."""
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def log_dir() -> Path:
+    """Returns the user log directory (not created)."""
+    return platformdirs.user_log_path(APP_NAME)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Writes `data` to `path` with mode 0600, creating parent directories.
+
+    The file is created with 0600 from the start (not chmod-ed after), so a secret is never
+    readable by others, even for a moment.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
