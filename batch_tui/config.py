@@ -50,7 +50,7 @@ class Account(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     account: str | None = None
     """The account name; derived from the URL's first label when omitted."""
     auth: AuthMethod = "default"
-    """How to sign in: `shared-key`, or Entra ID through `default`, `cli`, `device-code`, `managed-identity`."""
+    """`shared-key`, or Entra ID: `default`, `cli`, `device-code`, `managed-identity`."""
     key_env: str | None = None
     """Name of the environment variable that holds the shared key (preferred to `key`)."""
     key: str | None = None

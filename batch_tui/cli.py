@@ -1,0 +1,137 @@
+"""Provides the command line: parse arguments, load config, then run the app or the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from batch_tui import __version__
+from batch_tui.accounts import AccountTarget, target_from_command_line, targets_from_settings
+from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
+from batch_tui.emulator.background import BackgroundEmulator
+from batch_tui.emulator.settings import EmulatorSettings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the parser for `batch-tui` and its `emulator` subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="batch-tui",
+        description="A terminal explorer for Azure Batch. With no options it opens the "
+        "account screen (accounts from the config file, plus the demo).",
+        epilog="The shared key is read from AZURE_BATCH_ACCESS_KEY only, never from a flag. "
+        "AZURE_BATCH_ENDPOINT and AZURE_BATCH_ACCOUNT stand in for --url and --account.",
+    )
+    parser.add_argument("--version", action="version", version=f"batch-tui {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="start a local emulator with demo data and open it"
+    )
+    parser.add_argument(
+        "--url", help="the Batch account endpoint, e.g. https://acct.region.batch.azure.com"
+    )
+    parser.add_argument("--account", help="the Batch account name (default: from the URL)")
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_METHODS,
+        help="how to sign in (default: shared-key if AZURE_BATCH_ACCESS_KEY is set, else default)",
+    )
+    parser.add_argument("--tenant", help="the Entra tenant for cli and device-code sign-in")
+    parser.add_argument(
+        "--read-only", action="store_true", help="send no mutating request; hide mutating keys"
+    )
+    parser.add_argument("--config", type=Path, help="config file to use instead of the default")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    emulator = sub.add_parser(
+        "emulator",
+        help="serve the local Azure Batch emulator over HTTP",
+        description="Serve the local Azure Batch emulator for the official SDKs, the Azure CLI "
+        "and batch-tui. It prints its endpoint, account and key, and runs until Ctrl-C.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    emulator.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    emulator.add_argument("--account", default="emulator", help="account name (default: emulator)")
+    emulator.add_argument("--key", help="account key, base64 (default: a generated key)")
+    emulator.add_argument("--scenario", choices=("empty", "demo", "large"), default="empty")
+    emulator.add_argument("--executor", choices=("local", "simulated"), default="local")
+    emulator.add_argument("--data-dir", type=Path, help="where node directories live")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs batch-tui; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "emulator":
+        return run_emulator(args)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"batch-tui: {exc}", file=sys.stderr)
+        return 2
+    return run_app(args, settings)
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    """Serves the emulator until Ctrl-C."""
+    from batch_tui.emulator.server import ensure_loopback, serve
+
+    problem = ensure_loopback(args.host, key_given=args.key is not None)
+    if problem:
+        print(f"batch-tui emulator: {problem}", file=sys.stderr)
+        return 2
+    settings = EmulatorSettings(
+        account=args.account,
+        executor=args.executor,
+        scenario=args.scenario,
+        data_dir=args.data_dir,
+        base_url=f"http://{args.host}:{args.port}",
+    )
+    if args.key:
+        settings.key = args.key
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def run_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Opens the explorer, starting the demo emulator first when asked."""
+    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.session import open_session
+
+    targets = targets_from_settings(settings)
+    open_target = target_from_command_line(args.url, args.account, args.auth, args.tenant)
+    demo: BackgroundEmulator | None = None
+    with tempfile.TemporaryDirectory(prefix="batch-tui-demo-") as data_dir:
+        try:
+            if args.demo:
+                demo = BackgroundEmulator(
+                    EmulatorSettings(
+                        account="demo", scenario="demo", executor="local", data_dir=Path(data_dir)
+                    )
+                ).start()
+                open_target = demo_target(demo)
+            app = BatchApp(
+                settings,
+                targets=targets,
+                open_target=open_target,
+                session_factory=open_session,
+                read_only=args.read_only or settings.ui.read_only,
+            )
+            app.run()
+        finally:
+            if demo is not None:
+                demo.stop()
+    return app.return_code or 0
+
+
+def demo_target(demo: BackgroundEmulator) -> AccountTarget:
+    """Returns the account target of a running demo emulator."""
+    return AccountTarget(
+        name="demo (local emulator)",
+        url=demo.url,
+        account=demo.settings.account,
+        auth="shared-key",
+        key=demo.settings.key,
+        is_demo=True,
+        source="demo",
+    )
