@@ -55,7 +55,10 @@ def test_missing_key_env_means_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[accounts.a]\nurl = "https://a.b.batch.azure.com"\ncolour = 1', "unknown key `accounts.a.colour`"),
+        (
+            '[accounts.a]\nurl = "https://a.b.batch.azure.com"\ncolour = 1',
+            "unknown key `accounts.a.colour`",
+        ),
         ('[accounts.a]\nurl = "https://a.b"\nauth = "password"', "`accounts.a.auth`"),
         ("[accounts.a]\nauth = 'cli'", "missing required field `url`"),
         ('[accounts.a]\nurl = "a.b.batch.azure.com"', "expected an http(s) URL"),
@@ -82,7 +85,9 @@ def test_account_repr_hides_the_key() -> None:
     assert "c2VjcmV0LWtleQ" not in repr(settings)
 
 
-def test_load_settings_honours_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_settings_honours_env_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     file = tmp_path / "elsewhere.toml"
     file.write_text(GOOD, encoding="utf-8")
     monkeypatch.setenv(paths.CONFIG_ENV, str(file))
