@@ -1,0 +1,157 @@
+"""Decoding the service's JSON into models: pages, single entities, and odd items repaired.
+
+The fast path is one cached ``msgspec.json.Decoder`` per type. If it rejects a body, the
+slow path decodes item by item and repairs what does not fit: a value of the wrong type
+is dropped so its field takes its default, and .NET's ``DateTime.MaxValue`` (7 fractional
+nines, which overflows a microsecond clock) is clamped. One odd item therefore never fails
+a 1,000-item page, and a healthy page costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Generic, TypeVar, cast
+
+import msgspec
+
+T = TypeVar("T")
+
+_MAX_REPAIRS = 64
+"""Repairs tried on one item before giving up on it: far more than one odd item needs,
+and a bound on the work a hostile body can cause."""
+
+_ERROR_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_PATH_STEP = re.compile(r"\.(?P<key>[^.\[]+)|\[(?P<index>\d+)\]")
+_DOTNET_MAX_DATETIME = "9999-12-31T23:59:59.9999999"
+_CLAMPED_MAX_DATETIME = "9999-12-31T23:59:59.999999Z"
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """One page of a list response; ``next_link`` is set while more pages exist."""
+
+    value: list[T] = msgspec.field(default_factory=list)
+    next_link: str | None = msgspec.field(default=None, name="odata.nextLink")
+
+
+_RAW_PAGE: msgspec.json.Decoder[Page[msgspec.Raw]] = msgspec.json.Decoder(Page[msgspec.Raw])
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
+    """Return the cached decoder for ``type_``; lax, so ``"13"`` decodes into an int."""
+    decoder = _DECODERS.get(type_)
+    if decoder is None:
+        decoder = _DECODERS[type_] = msgspec.json.Decoder(type_, strict=False)
+    return decoder
+
+
+def decode(data: bytes, type_: type[T]) -> T:
+    """Decode one entity (or any model type) from a response body.
+
+    Args:
+        data: The JSON body.
+        type_: The model type, e.g. ``Node``.
+
+    Returns:
+        The decoded model; fields that did not fit take their defaults.
+
+    Raises:
+        msgspec.DecodeError: The body is not JSON.
+        msgspec.ValidationError: The body is not an object of that shape at all.
+    """
+    try:
+        return cast(T, _decoder(type_).decode(data))
+    except msgspec.ValidationError:
+        return _repair(msgspec.json.decode(data), type_)
+
+
+def decode_page(data: bytes, item_type: type[T]) -> Page[T]:
+    """Decode a list response (``{"value": [...], "odata.nextLink": ...}``).
+
+    Args:
+        data: The JSON body.
+        item_type: The model of the items, e.g. ``Task``.
+
+    Returns:
+        The page. An item that is not an object at all is left out; any other odd item is
+        kept with its odd fields at their defaults.
+
+    Raises:
+        msgspec.DecodeError: The body is not JSON.
+        msgspec.ValidationError: The body is not a page.
+    """
+    try:
+        return cast(Page[T], _decoder(_page_type(item_type)).decode(data))
+    except msgspec.ValidationError:
+        raw = _RAW_PAGE.decode(data)
+    items = (_decode_item(item, item_type) for item in raw.value)
+    return Page(value=[item for item in items if item is not None], next_link=raw.next_link)
+
+
+def _page_type(item_type: type[T]) -> Any:
+    """``Page[item_type]``, spelled so that mypy accepts a runtime type argument."""
+    return cast(Any, Page)[item_type]
+
+
+def _decode_item(raw: msgspec.Raw, item_type: type[T]) -> T | None:
+    """Decode one item of a page, repairing it if needed; ``None`` if it cannot be."""
+    try:
+        return cast(T, _decoder(item_type).decode(raw))
+    except msgspec.ValidationError:
+        pass
+    try:
+        return _repair(msgspec.json.decode(raw), item_type)
+    except msgspec.ValidationError:
+        return None
+
+
+def _repair(obj: Any, type_: type[T]) -> T:
+    """Convert ``obj`` to ``type_``, dropping each value the error names, until it fits."""
+    error: msgspec.ValidationError | None = None
+    for _ in range(_MAX_REPAIRS):
+        try:
+            return msgspec.convert(obj, type_, strict=False)
+        except msgspec.ValidationError as exc:
+            error = exc
+            if not _fix_value_at(obj, str(exc)):
+                raise
+    assert error is not None
+    raise error
+
+
+def _fix_value_at(obj: Any, message: str) -> bool:
+    """Fix or remove the value a validation error points at; False if there is none."""
+    match = _ERROR_PATH.search(message)
+    steps = _PATH_STEP.findall(match["path"]) if match else []
+    if not steps:
+        return False
+    container = obj
+    for key, index in steps[:-1]:
+        container = _child(container, key, index)
+        if container is None:
+            return False
+    return _fix_child(container, *steps[-1])
+
+
+def _child(container: Any, key: str, index: str) -> Any:
+    """Step into ``container[key]`` or ``container[index]``; None if it is not there."""
+    if key and isinstance(container, dict):
+        return container.get(key)
+    if index and isinstance(container, list) and int(index) < len(container):
+        return container[int(index)]
+    return None
+
+
+def _fix_child(container: Any, key: str, index: str) -> bool:
+    """Clamp a .NET max datetime in place, or delete the child; False if it is not there."""
+    slot: Any = key if key and isinstance(container, dict) and key in container else None
+    if slot is None and index and isinstance(container, list) and int(index) < len(container):
+        slot = int(index)
+    if slot is None:
+        return False
+    value = container[slot]
+    if isinstance(value, str) and value.startswith(_DOTNET_MAX_DATETIME):
+        container[slot] = _CLAMPED_MAX_DATETIME
+    else:
+        del container[slot]
+    return True
