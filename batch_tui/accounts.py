@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import httpx
+
+from batch_tui.batch.auth import PromptCallback, make_credential
+from batch_tui.batch.client import BatchClient
 from batch_tui.config import Settings
 
 ENV_ENDPOINT = "AZURE_BATCH_ENDPOINT"
@@ -104,4 +108,43 @@ def target_from_command_line(
         key=key if method == "shared-key" else None,
         tenant_id=tenant_id,
         source="command line" if url else "environment",
+    )
+
+
+class MissingKey(Exception):
+    """A SharedKey target has no key (its `key_env` variable is unset)."""
+
+
+def open_client(
+    target: AccountTarget,
+    *,
+    prompt_callback: PromptCallback | None = None,
+    read_only: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> BatchClient:
+    """Builds the client for `target`, signing with its key or an Entra ID credential.
+
+    Args:
+        target: The account to open.
+        prompt_callback: Shows a device code to the user (device-code sign-in only).
+        read_only: Make the client refuse every mutating request.
+        transport: For tests: an in-process emulator or a mock.
+
+    Raises:
+        MissingKey: For a SharedKey target without a key.
+    """
+    if target.auth == "shared-key":
+        if not target.key:
+            raise MissingKey(
+                f"no key for account {target.name!r}: set AZURE_BATCH_ACCESS_KEY or the "
+                "account's key_env variable"
+            )
+        return BatchClient.with_shared_key(
+            target.url, target.account, target.key, transport=transport, read_only=read_only
+        )
+    credential = make_credential(
+        target.auth, tenant_id=target.tenant_id, prompt_callback=prompt_callback
+    )
+    return BatchClient.with_credential(
+        target.url, credential, transport=transport, read_only=read_only
     )

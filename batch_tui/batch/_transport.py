@@ -1,0 +1,255 @@
+"""Sends Batch requests: URLs, the standard headers, retries, error mapping and decoding.
+
+`Transport` is the one place that touches httpx requests and responses; `BatchClient`
+builds on it. Every request carries a ``client-request-id`` (one uuid4 per logical
+request, kept across its retries so the service can correlate them),
+``return-client-request-id: true`` and a fresh ``ocp-date`` per attempt, set before the
+auth flow signs it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from batch_tui import __version__
+from batch_tui.batch.auth import rfc1123_now
+from batch_tui.batch.errors import (
+    MalformedResponse,
+    ReadOnly,
+    Throttled,
+    error_from_response,
+    malformed,
+    transport_error,
+)
+from batch_tui.batch.models import decode, decode_page
+from batch_tui.batch.retry import IDEMPOTENT_METHODS, RetryPolicy
+
+T = TypeVar("T")
+
+API_VERSION = "2024-07-01.20.0"
+"""The Batch data-plane REST version this client speaks (the azure-batch 15.0 default)."""
+
+JSON_CONTENT_TYPE = "application/json; odata=minimalmetadata"
+"""The request body type the spec's ``consumes`` names; signed exactly as sent."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+"""The service gives up on a request after 30 s; 60 s leaves room for a slow link."""
+
+DEFAULT_USER_AGENT = f"batch-tui/{__version__} python-httpx/{httpx.__version__}"
+"""Identifies the client in the service's logs."""
+
+
+def segment(value: str) -> str:
+    """Percent-encode one path segment (an id): ``/``, ``:``, spaces and all."""
+    return quote(value, safe="")
+
+
+def file_path(path: str) -> str:
+    """Percent-encode a node file path, keeping ``/`` as the separator.
+
+    Backslashes (Windows names such as ``wd\\out.txt``) and spaces are encoded, as the SDK
+    sends them.
+    """
+    return quote(path.lstrip("/"), safe="/")
+
+
+def query_string(query: Mapping[str, str]) -> str:
+    """Encode a query as the SDK does: names as they are, values with ``%20`` for spaces.
+
+    httpx's own encoder writes spaces as ``+``; percent-encoding everything keeps a ``+``
+    in a filter value from ever meaning a space.
+    """
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in query.items())
+
+
+class Transport:
+    """One long-lived ``httpx.AsyncClient`` plus the Batch request conventions."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        auth: httpx.Auth,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+        read_only: bool = False,
+    ) -> None:
+        if not endpoint.startswith(("https://", "http://")):
+            raise ValueError(f"the Batch endpoint must be an http(s) URL: {endpoint!r}")
+        self.endpoint = endpoint.rstrip("/")
+        self.auth = auth
+        self.retry = retry or RetryPolicy()
+        self.read_only = read_only
+        self.client = httpx.AsyncClient(
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            trust_env=True,  # proxies and CA bundles come from the environment
+            follow_redirects=False,  # never carry a signature or token to another host
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool, then the auth's credential."""
+        await self.client.aclose()
+        close = getattr(self.auth, "aclose", None)
+        if close is not None:
+            await close()
+
+    def url(self, path: str, query: Mapping[str, str] | None = None) -> str:
+        """Return the absolute URL of an (already encoded) path with ``api-version``."""
+        full = {**(query or {}), "api-version": API_VERSION}
+        return f"{self.endpoint}{path}?{query_string(full)}"
+
+    def next_url(self, link: str | None) -> str | None:
+        """Return the URL to GET for an ``odata.nextLink``.
+
+        The link is used as sent, except that it is always aimed at this client's endpoint:
+        a link naming another host never receives our signature or token.
+        """
+        if not link:
+            return None
+        try:
+            raw = httpx.URL(link).raw_path.decode("ascii")
+        except (httpx.InvalidURL, UnicodeDecodeError):
+            raise MalformedResponse(f"Invalid odata.nextLink: {link[:200]!r}") from None
+        if "api-version=" not in raw:
+            raw += ("&" if "?" in raw else "?") + f"api-version={API_VERSION}"
+        return f"{self.endpoint}{raw}"
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request with retries and return its successful response, body read.
+
+        Args:
+            method: The HTTP method.
+            url: The absolute URL (see `url`).
+            body: A JSON-encodable body, or None for none.
+            headers: Extra headers (conditional headers, ``ocp-range``).
+
+        Raises:
+            BatchError: The mapped error once retries are used up or not allowed.
+        """
+        if self.read_only and method not in ("GET", "HEAD"):
+            # The last line of defence for --read-only: the UI hides mutating keys, and even a
+            # path it missed cannot reach the service.
+            raise ReadOnly(f"Read-only mode: refused to send {method} {url.split('?')[0]}")
+        content = None if body is None else msgspec.json.encode(body)
+        idempotent = method in IDEMPOTENT_METHODS
+        client_request_id = str(uuid.uuid4())
+        state = self.retry.start()
+        while True:
+            try:
+                response = await self._send_once(method, url, content, headers, client_request_id)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                failure = transport_error(exc, client_request_id)
+                retryable = failure.retryable
+                delay = state.after_transport_error(failure.sent, idempotent) if retryable else None
+                if delay is None:
+                    raise failure from exc
+            else:
+                if response.is_success:
+                    return response
+                error = error_from_response(response, client_request_id)
+                retry_after = error.retry_after if isinstance(error, Throttled) else None
+                delay = state.after_status(response.status_code, idempotent, retry_after)
+                if delay is None:
+                    raise error
+            await self.retry.sleep(delay)
+
+    async def _send_once(
+        self,
+        method: str,
+        url: str,
+        content: bytes | None,
+        extra: Mapping[str, str] | None,
+        client_request_id: str,
+    ) -> httpx.Response:
+        headers = {
+            "client-request-id": client_request_id,
+            "return-client-request-id": "true",
+            "ocp-date": rfc1123_now(),
+            **(extra or {}),
+        }
+        if content is not None:
+            headers["Content-Type"] = JSON_CONTENT_TYPE
+        request = self.client.build_request(method, url, content=content, headers=headers)
+        return await self.client.send(request)
+
+    async def get(self, url: str, type_: type[T], headers: Mapping[str, str] | None = None) -> T:
+        """GET a URL and decode its body as ``type_``."""
+        response = await self.send("GET", url, headers=headers)
+        return decode_body(response, type_)
+
+    async def pages(self, url: str, item_type: type[T]) -> AsyncIterator[list[T]]:
+        """GET a list and its ``odata.nextLink`` pages, yielding each page's items."""
+        next_url: str | None = url
+        while next_url is not None:
+            response = await self.send("GET", next_url)
+            try:
+                page = decode_page(response.content, item_type)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise malformed(response, str(exc)) from exc
+            yield page.value
+            next_url = self.next_url(page.next_link)
+
+
+def decode_body(response: httpx.Response, type_: type[T]) -> T:
+    """Decode a response body as ``type_``, raising `MalformedResponse` if it does not fit."""
+    try:
+        return decode(response.content, type_)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise malformed(response, str(exc)) from exc
+
+
+def list_query(
+    *,
+    select: Sequence[str] | None = None,
+    filter_: object = None,
+    expand: str | Sequence[str] | None = None,
+    maxresults: int | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """Build the OData query of a list or get: ``$filter``, ``$select``, ``$expand``, ...
+
+    Args:
+        select: Property names for ``$select``; None or empty for all.
+        filter_: A ``Filter`` or a filter string; None or empty for none.
+        expand: ``stats`` or several names for ``$expand``.
+        maxresults: The page size (the service allows 1 to 1000, 10 for node counts).
+        extra: Further parameters, already as strings.
+    """
+    query: dict[str, str] = {}
+    text = str(filter_) if filter_ is not None else ""
+    if text:
+        query["$filter"] = text
+    if select:
+        query["$select"] = ",".join(select)
+    if expand:
+        query["$expand"] = expand if isinstance(expand, str) else ",".join(expand)
+    if maxresults is not None:
+        query["maxresults"] = str(maxresults)
+    query.update(extra)
+    return query
+
+
+async def collect(pages: AsyncIterator[list[T]]) -> list[T]:
+    """Concatenate the pages of an ``iter_*`` call into one list."""
+    items: list[T] = []
+    async for page in pages:
+        items.extend(page)
+    return items
