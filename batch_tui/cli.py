@@ -53,9 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     emulator.add_argument("--account", default="emulator", help="account name (default: emulator)")
     emulator.add_argument("--key", help="account key, base64 (default: a generated key)")
-    emulator.add_argument("--scenario", choices=("empty", "demo", "large"), default="empty")
+    emulator.add_argument("--scenario", choices=("empty", "demo"), default="empty")
     emulator.add_argument("--executor", choices=("local", "simulated"), default="local")
     emulator.add_argument("--data-dir", type=Path, help="where node directories live")
+    emulator.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults, e.g. 'seed=7;429:rate=0.2:path=/jobs/*/tasks:retry-after=1;"
+        "latency:ms=50:jitter=20' (change them at runtime at /_emulator/faults)",
+    )
     return parser
 
 
@@ -74,18 +80,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_emulator(args: argparse.Namespace) -> int:
     """Serves the emulator until Ctrl-C."""
+    from batch_tui.emulator.faults import FaultPlan
     from batch_tui.emulator.server import ensure_loopback, serve
 
     problem = ensure_loopback(args.host, key_given=args.key is not None)
     if problem:
         print(f"batch-tui emulator: {problem}", file=sys.stderr)
         return 2
+    if args.faults:
+        try:
+            FaultPlan.from_spec(args.faults)
+        except ValueError as exc:
+            print(f"batch-tui emulator: --faults: {exc}", file=sys.stderr)
+            return 2
     settings = EmulatorSettings(
         account=args.account,
         executor=args.executor,
         scenario=args.scenario,
         data_dir=args.data_dir,
         base_url=f"http://{args.host}:{args.port}",
+        faults=args.faults,
     )
     if args.key:
         settings.key = args.key

@@ -54,10 +54,10 @@ class BackgroundEmulator:
         Raises:
             RuntimeError: If the server did not come up in time or failed to start.
         """
-        from batch_tui.emulator.app import create_app
+        from batch_tui.emulator.app import create_served_app
 
         config = uvicorn.Config(
-            create_app(self.settings),
+            create_served_app(self.settings),
             host=self.host,
             port=self.port,
             log_level="warning",

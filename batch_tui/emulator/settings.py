@@ -55,6 +55,8 @@ class EmulatorSettings:
     data_dir: Path | None = None
     base_url: str = "http://127.0.0.1:8765"
     timings: Timings = field(default_factory=Timings)
+    faults: str | None = None
+    """A fault plan spec (see `faults_spec`) applied when the emulator is served over HTTP."""
 
     def __repr__(self) -> str:
         # The key is a secret: keep it out of reprs, logs and tracebacks.

@@ -1,0 +1,124 @@
+"""Provides the executors that run tasks on emulated nodes: `local` and `simulated`.
+
+An executor turns a `RunSpec` (a command line, the node and the task directory it runs in, its
+environment) into a run whose `Outcome` arrives later through a callback, and it owns the files
+that runs leave behind (`tree`). The engine decides what runs where and when; executors only
+run things and report how they ended.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from batch_tui.emulator.clock import Clock
+from batch_tui.emulator.nodefs import FileTree
+
+KILLED_EXIT_CODE = 137
+"""The exit code a task killed by the service reports: 128 + SIGKILL, as a Linux shell shows it.
+The spec only says a terminated task may show "an operating system-defined exit code"."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything an executor needs to run one command on one node."""
+
+    node_id: str
+    pool_id: str
+    task_dir: str
+    """The run's directory relative to the node root, e.g. `workitems/j/job-1/t` or `startup`."""
+    command_line: str
+    kind: str
+    """`task`, `start`, `prep` or `release`: which kind of task this run is."""
+    job_id: str = ""
+    task_id: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    """`AZ_BATCH_*` variables that are not directories, plus the task's environment settings."""
+    prep_dir: str | None = None
+    """The job preparation task's directory, for `AZ_BATCH_JOB_PREP_DIR`."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: an exit code, or a failure to start (a `failureInfo` dict)."""
+
+    exit_code: int | None
+    failure: dict[str, Any] | None = None
+
+
+class RunHandle(ABC):
+    """A run in progress; `kill` stops it (the outcome callback is then never called)."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stops the run now; idempotent."""
+
+
+ExitCallback = Callable[[Outcome], None]
+"""Receives a run's outcome; called at most once, never for a killed run."""
+
+CallLater = Callable[[float, Callable[[], None]], Callable[[], None]]
+"""`call_later(delay, fn)` schedules `fn` on the engine's clock and returns a canceller."""
+
+
+class Executor(ABC):
+    """Runs commands on emulated nodes and keeps their files."""
+
+    @abstractmethod
+    async def launch(self, spec: RunSpec, on_exit: ExitCallback) -> RunHandle:
+        """Starts `spec`; `on_exit` is called once with the outcome unless the run is killed."""
+
+    @abstractmethod
+    def tree(self, node_id: str, subdir: str = "") -> FileTree:
+        """Returns the files of a node, or of one directory of it (a task's)."""
+
+    @abstractmethod
+    def node_created(self, node_id: str) -> None:
+        """Lays out a new node's directories."""
+
+    @abstractmethod
+    def node_reimaged(self, node_id: str) -> None:
+        """Wipes a node's files, as a reimage does, and lays out its directories again."""
+
+    @abstractmethod
+    def node_removed(self, node_id: str) -> None:
+        """Deletes everything a node had: a node that leaves its pool loses its disk."""
+
+    @abstractmethod
+    def delete_dir(self, node_id: str, subdir: str) -> None:
+        """Deletes one directory of a node (a deleted task's or job's files)."""
+
+    @abstractmethod
+    async def shutdown(self) -> None:
+        """Kills every run still going and waits until they are gone."""
+
+
+def make_executor(
+    kind: str,
+    *,
+    data_dir: Path,
+    clock: Clock,
+    call_later: CallLater,
+    simulated_seconds: float,
+) -> Executor:
+    """Returns the executor named by `kind` (`local` or `simulated`).
+
+    Args:
+        kind: The settings' executor name.
+        data_dir: Where `local` keeps node directories (`<data_dir>/nodes/<nodeId>`).
+        clock: The emulator clock (virtual file times, simulated durations).
+        call_later: `call_later(delay, fn) -> cancel()` from the engine's timers.
+        simulated_seconds: The mean duration of a simulated task.
+    """
+    if kind == "local":
+        from batch_tui.emulator.executors.local import LocalExecutor
+
+        return LocalExecutor(data_dir)
+    if kind == "simulated":
+        from batch_tui.emulator.executors.simulated import SimulatedExecutor
+
+        return SimulatedExecutor(clock, call_later, simulated_seconds)
+    raise ValueError(f"unknown executor {kind!r}: expected 'local' or 'simulated'")

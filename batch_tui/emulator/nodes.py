@@ -1,0 +1,395 @@
+"""Provides compute nodes: their wire dicts, lifecycle, start task and node actions.
+
+A node goes `creating` -> `starting` -> (`waitingforstarttask` while a start task with
+`waitForSuccess` runs) -> `idle`, or `starttaskfailed` when that start task exhausts its
+retries. `idle` and `running` follow the tasks on the node; `offline` is a node with scheduling
+disabled and nothing running. Actions move it through `rebooting`, `reimaging`,
+`deallocating`/`deallocated` and back to `starting`; removal goes through `leavingpool`.
+
+The options of reboot, reimage, deallocate, disable scheduling and node removal decide what
+happens to running tasks: `requeue` and `terminate` kill them at once, `taskcompletion` and
+`retaineddata` (the same thing here: the emulator keeps no retention timers) let them finish
+while no new task is scheduled, and the action happens when the node is drained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from batch_tui.emulator.errors import ServiceError, conflict
+from batch_tui.emulator.executors import Outcome, RunHandle, RunSpec
+from batch_tui.emulator.exitrules import set_result
+from batch_tui.emulator.nodefs import STARTUP_DIR
+from batch_tui.emulator.runtime import EXIT_CODE_FAILURE, Context
+from batch_tui.emulator.store import NodeRecord, Record
+
+NODE_AGENT_VERSION = "1.11.0"
+"""The `nodeAgentInfo.version` emulated nodes report."""
+
+FIRST_FRONTEND_PORT = 50000
+"""The SSH NAT rule's first public port (recordings: 50000 for the first node of a pool)."""
+
+USABLE = ("idle", "running", "offline")
+"""States in which a node can run tasks (subject to its scheduling state)."""
+
+ACTIONABLE = ("idle", "running", "offline", "starttaskfailed", "unusable")
+"""States from which reboot, reimage and deallocate are accepted. The spec names idle and
+running; the service also takes them on offline and failed nodes, where they are the remedy."""
+
+BUSY_CODES = {
+    "creating": ("NodeBeingCreated", "The specified node is being created."),
+    "starting": ("NodeBeingStarted", "The specified node is being started."),
+    "waitingforstarttask": ("NodeBeingStarted", "The specified node is being started."),
+    "rebooting": ("NodeBeingRebooted", "The specified node is being rebooted."),
+    "reimaging": ("NodeBeingReimaged", "The specified node is being reimaged."),
+}
+
+
+def node_id_for(pool_id: str, index: int, dedicated: bool) -> str:
+    """Returns a stable node id in the service's form, `tvmps_<64 hex>_d` (`_p`: low priority)."""
+    digest = hashlib.sha256(f"{pool_id}/{index}".encode()).hexdigest()
+    return f"tvmps_{digest}_{'d' if dedicated else 'p'}"
+
+
+def image_reference(pool: Record) -> dict[str, Any]:
+    """Returns the pool's image with the `exactVersion` a node reports."""
+    config = pool.data.get("virtualMachineConfiguration") or {}
+    image = dict(config.get("imageReference") or {})
+    if image and "virtualMachineImageId" not in image:
+        version = str(image.get("version") or "latest")
+        image["exactVersion"] = "1.0.20241001" if version == "latest" else version
+    return image
+
+
+def build_node(ctx: Context, pool: Record, index: int, dedicated: bool) -> NodeRecord:
+    """Returns a new node's record in the `creating` state."""
+    node_id = node_id_for(pool.id, index, dedicated)
+    now = ctx.now()
+    host = index + 4  # Azure reserves the first four addresses of a subnet
+    data: dict[str, Any] = {
+        "id": node_id,
+        "state": "creating",
+        "schedulingState": "enabled",
+        "stateTransitionTime": now,
+        "allocationTime": now,
+        "ipAddress": f"10.0.{host // 256}.{host % 256}",
+        "affinityId": f"TVM:{node_id}",
+        "vmSize": str(pool.data.get("vmSize") or "").lower(),
+        "totalTasksRun": 0,
+        "totalTasksSucceeded": 0,
+        "runningTasksCount": 0,
+        "runningTaskSlotsCount": 0,
+        "isDedicated": dedicated,
+        "endpointConfiguration": {
+            "inboundEndpoints": [
+                {
+                    "name": "SSHRule.0",
+                    "protocol": "tcp",
+                    "publicIPAddress": "127.0.0.1",
+                    "publicFQDN": "localhost",
+                    "frontendPort": FIRST_FRONTEND_PORT + index,
+                    "backendPort": 22,
+                }
+            ]
+        },
+        "virtualMachineInfo": {"imageReference": image_reference(pool)},
+    }
+    if pool.data.get("startTask"):
+        data["startTask"] = pool.data["startTask"]
+    return NodeRecord(data, pool_key=pool.id.lower(), internal={"index": index})
+
+
+class NodeManager:
+    """Moves nodes through their states and applies node actions."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._timers: dict[str, Any] = {}
+        self._start_runs: dict[str, RunHandle] = {}
+
+    # Lookups
+
+    def pool_of(self, node: NodeRecord) -> Record | None:
+        return self.ctx.store.pools.get(node.pool_key)
+
+    def slots_of(self, node: NodeRecord) -> int:
+        pool = self.pool_of(node)
+        return max(int((pool.data if pool else {}).get("taskSlotsPerNode") or 1), 1)
+
+    def schedulable(self, node: NodeRecord) -> bool:
+        pool = self.pool_of(node)
+        return (
+            node.data["state"] in ("idle", "running")
+            and node.data["schedulingState"] == "enabled"
+            and not node.internal.get("pending")
+            and pool is not None
+            and pool.data.get("state", "active") == "active"
+        )
+
+    def sync(self, node: NodeRecord, changed: bool = True) -> None:
+        """Refreshes the node's derived fields and its free slots in the scheduler.
+
+        Args:
+            node: The node.
+            changed: Whether the caller changed the record (it gets a new ETag either way
+                when a derived field moves).
+        """
+        running = self.ctx.tasks.placements_on(node.id.lower())
+        used = sum(p.slots for p in running)
+        before = (node.data["state"], node.data["runningTasksCount"])
+        node.data["runningTasksCount"] = len(running)
+        node.data["runningTaskSlotsCount"] = used
+        if node.data["state"] in USABLE:
+            if running:
+                self._state(node, "running")
+            elif node.data["schedulingState"] == "disabled":
+                self._state(node, "offline")
+            else:
+                self._state(node, "idle")
+        free = self.slots_of(node) - used if self.schedulable(node) else None
+        self.ctx.sched.node_update(node.pool_key, node.id.lower(), free)
+        if changed or before != (node.data["state"], node.data["runningTasksCount"]):
+            self.ctx.touch(node)
+        if not running and node.internal.get("pending"):
+            self._drained(node)
+
+    def _state(self, node: NodeRecord, state: str) -> None:
+        if node.data["state"] != state:
+            node.data["state"] = state
+            node.data["stateTransitionTime"] = self.ctx.now()
+
+    def _after(self, node: NodeRecord, delay: float, step: Any) -> None:
+        key = node.id.lower()
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
+        self._timers[key] = self.ctx.timers.call_later(delay, lambda: step(node))
+
+    def _cancel(self, node: NodeRecord) -> None:
+        old = self._timers.pop(node.id.lower(), None)
+        if old is not None:
+            old.cancel()
+        run = self._start_runs.pop(node.id.lower(), None)
+        if run is not None:
+            run.kill()
+
+    # Lifecycle
+
+    def create(self, pool: Record, dedicated: bool) -> NodeRecord:
+        """Adds a node to `pool` in `creating`; it boots on the engine's clock."""
+        index = int(pool.internal.get("allocated", 0))
+        pool.internal["allocated"] = index + 1
+        node = build_node(self.ctx, pool, index, dedicated)
+        self.ctx.store.add(self.ctx.store.pool_nodes(node.pool_key), node)
+        self.ctx.executor.node_created(node.id)
+        self._after(node, self.ctx.settings.timings.node_creating, self._created)
+        return node
+
+    def _created(self, node: NodeRecord) -> None:
+        self._begin_start(node)
+        self.ctx.alloc.reconcile(node.pool_key)
+
+    def _begin_start(self, node: NodeRecord) -> None:
+        self._state(node, "starting")
+        self.ctx.touch(node)
+        self._after(node, self.ctx.settings.timings.node_starting, self._booted)
+
+    def _booted(self, node: NodeRecord) -> None:
+        now = self.ctx.now()
+        node.data["lastBootTime"] = now
+        node.data["nodeAgentInfo"] = {"version": NODE_AGENT_VERSION, "lastUpdateTime": now}
+        node.internal["boot"] = int(node.internal.get("boot", 0)) + 1
+        start = node.data.get("startTask")
+        if start:
+            node.internal["startRetries"] = 0
+            waits = start.get("waitForSuccess", True)
+            self._state(node, "waitingforstarttask" if waits else "idle")
+            self._queue_start_task(node)
+        else:
+            self._state(node, "idle")
+        self.sync(node)
+
+    def _queue_start_task(self, node: NodeRecord) -> None:
+        boot = node.internal["boot"]
+        self.ctx.defer(lambda: self._run_start_task(node, boot))
+
+    async def _run_start_task(self, node: NodeRecord, boot: int) -> None:
+        start = node.data.get("startTask")
+        key = node.id.lower()
+        alive = key in self.ctx.store.pool_nodes(node.pool_key)
+        if not start or not alive or node.internal.get("boot") != boot:
+            return  # the node rebooted, left or lost its start task meanwhile
+        retries = int(node.internal.get("startRetries", 0))
+        info: dict[str, Any] = {"state": "running", "startTime": self.ctx.now()}
+        info["retryCount"] = retries
+        if retries:
+            info["lastRetryTime"] = info["startTime"]
+        node.data["startTaskInfo"] = info
+        self.ctx.touch(node)
+        pool = self.pool_of(node)
+        spec = RunSpec(
+            node_id=node.id,
+            pool_id=pool.id if pool else node.pool_key,
+            task_dir=STARTUP_DIR,
+            command_line=str(start.get("commandLine", "")),
+            kind="start",
+            env=self.ctx.tasks.base_env(node, start.get("environmentSettings")),
+        )
+        handle = await self.ctx.executor.launch(
+            spec, lambda outcome: self.ctx.report(lambda: self._start_done(node, outcome, boot))
+        )
+        self._start_runs[key] = handle
+
+    def _start_done(self, node: NodeRecord, outcome: Outcome, boot: int) -> None:
+        if node.internal.get("boot") != boot or node.data["state"] in ("leavingpool",):
+            return
+        self._start_runs.pop(node.id.lower(), None)
+        start = node.data.get("startTask") or {}
+        info = node.data.get("startTaskInfo") or {}
+        code = outcome.exit_code
+        info.update(state="completed", endTime=self.ctx.now())
+        ok = code == 0 and outcome.failure is None
+        retries = int(node.internal.get("startRetries", 0))
+        limit = int(start.get("maxTaskRetryCount", 0) or 0)
+        if not ok and outcome.failure is None and (limit == -1 or retries < limit):
+            info["exitCode"] = code  # the failed try shows until the retry starts
+            node.internal["startRetries"] = retries + 1
+            self._queue_start_task(node)
+            return
+        set_result(info, code, outcome.failure)
+        self._start_finished(node, ok=ok)
+
+    def _start_finished(self, node: NodeRecord, ok: bool) -> None:
+        waits = (node.data.get("startTask") or {}).get("waitForSuccess", True)
+        if node.data["state"] == "waitingforstarttask":
+            if ok or not waits:
+                self._state(node, "idle")
+            else:
+                self._state(node, "starttaskfailed")
+                node.data["errors"] = [
+                    {"code": EXIT_CODE_FAILURE[0], "message": EXIT_CODE_FAILURE[1]}
+                ]
+        self.sync(node)
+
+    # Actions
+
+    def check_action(self, node: NodeRecord, action: str) -> None:
+        """Raises the service's 409 when `action` is not allowed in the node's state."""
+        state = node.data["state"]
+        if node.internal.get("pending") or node.internal.get("removing"):
+            raise conflict(
+                "OperationInvalidForCurrentState",
+                "The specified operation is not valid for the current state of the resource.",
+            )
+        if action in ("reboot", "reimage", "deallocate") and state not in ACTIONABLE:
+            raise self._state_error(state)
+        if action == "start" and state != "deallocated":
+            raise self._state_error(state)
+        if action in ("disablescheduling", "enablescheduling"):
+            want = "disabled" if action == "disablescheduling" else "enabled"
+            if node.data["schedulingState"] == want:
+                raise conflict(
+                    "NodeAlreadyInTargetSchedulingState",
+                    "The specified node is already in the target scheduling state.",
+                )
+            if state in ("leavingpool", "deallocated", "deallocating"):
+                raise self._state_error(state)
+
+    def _state_error(self, state: str) -> ServiceError:
+        code, message = BUSY_CODES.get(
+            state,
+            (
+                "OperationInvalidForCurrentState",
+                "The specified operation is not valid for the current state of the resource.",
+            ),
+        )
+        return conflict(code, message, {"NodeState": state})
+
+    def act(self, node: NodeRecord, action: str, option: str | None) -> None:
+        """Applies a validated node action with its option (default `requeue`)."""
+        option = option or "requeue"
+        if action == "start":
+            self._begin_start(node)
+            return
+        if action == "enablescheduling":
+            node.data["schedulingState"] = "enabled"
+            self.sync(node)
+            return
+        if option in ("requeue", "terminate"):
+            self.ctx.tasks.evict(node, option)
+        if action == "disablescheduling":
+            # taskcompletion needs no bookkeeping: the node goes offline once it is empty.
+            node.data["schedulingState"] = "disabled"
+        else:
+            node.internal["pending"] = action
+        self.sync(node)
+
+    def _drained(self, node: NodeRecord) -> None:
+        """Performs the action that waited for the node's tasks to finish."""
+        action = node.internal.pop("pending", None)
+        if action == "remove":
+            self.leave(node)
+        elif action == "reboot":
+            self._go(node, "rebooting", self.ctx.settings.timings.node_rebooting)
+        elif action == "reimage":
+            self._go(node, "reimaging", self.ctx.settings.timings.node_reimaging)
+        elif action == "deallocate":
+            self._go(node, "deallocating", self.ctx.settings.timings.node_deallocating)
+
+    def _go(self, node: NodeRecord, state: str, delay: float) -> None:
+        self._cancel(node)
+        self._state(node, state)
+        node.data.pop("errors", None)
+        self.ctx.jobs.node_restarting(node, reimage=state == "reimaging")
+        self.sync(node)
+        self._after(node, delay, self._went)
+
+    def _went(self, node: NodeRecord) -> None:
+        state = node.data["state"]
+        if state == "deallocating":
+            self._state(node, "deallocated")
+            self.sync(node)
+            return
+        if state == "reimaging":
+            self.ctx.executor.node_reimaged(node.id)
+            node.data.pop("startTaskInfo", None)
+        self._begin_start(node)
+
+    # Removal
+
+    def remove(self, node: NodeRecord, option: str) -> None:
+        """Takes a node out of its pool, honouring the deallocation option."""
+        if node.internal.get("removing"):
+            return
+        node.internal["removing"] = True
+        if option in ("requeue", "terminate"):
+            self.ctx.tasks.evict(node, option)
+        node.internal["pending"] = "remove"
+        self.sync(node)
+
+    def cancel_removal(self, node: NodeRecord) -> None:
+        """Keeps a node whose removal was still waiting for its tasks (stop or timeout)."""
+        if node.internal.get("pending") == "remove" and node.data["state"] != "leavingpool":
+            node.internal.pop("pending")
+            node.internal.pop("removing", None)
+            self.sync(node)
+
+    def leave(self, node: NodeRecord) -> None:
+        """Moves a node to `leavingpool`; it is deleted after `node_leaving` seconds."""
+        self._cancel(node)
+        node.internal["removing"] = True
+        self.ctx.tasks.evict(node, "requeue")
+        self._state(node, "leavingpool")
+        self.sync(node)
+        self._after(node, self.ctx.settings.timings.node_leaving, self._gone)
+
+    def _gone(self, node: NodeRecord) -> None:
+        key = node.id.lower()
+        self._cancel(node)
+        self.ctx.sched.node_update(node.pool_key, key, None)
+        self.ctx.store.pool_nodes(node.pool_key).pop(key, None)
+        self.ctx.store.version += 1
+        self.ctx.jobs.node_gone(node)
+        self.ctx.executor.node_removed(node.id)
+        self.ctx.alloc.node_gone(node)

@@ -1,0 +1,193 @@
+"""Provides what every route module shares: the call context, lookups, bodies and list replies."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from batch_tui.emulator import conditions
+from batch_tui.emulator.core import Emulator
+from batch_tui.emulator.errors import not_found
+from batch_tui.emulator.odata import FilterProp, compile_filter, invalid_query
+from batch_tui.emulator.paging import MAX_RESULTS, next_link, parse_paging, take_page
+from batch_tui.emulator.select import compile_select, parse_expand, shape
+from batch_tui.emulator.store import NodeRecord, Record, TaskRecord, iso
+from batch_tui.emulator.validation import MAX_BODY_BYTES, parse_json, too_large, validate
+from batch_tui.emulator.wire import json_response
+
+T = TypeVar("T")
+Handler = Callable[["Call"], Awaitable[Response]]
+RouteTable = list[tuple[str, str, Handler]]
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """Returns the query parameters with lower-cased names (the service reads `timeout` and
+    `timeOut`, `$skiptoken` and `$skipToken` alike), first value of each."""
+    params: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name.lower(), value)
+    return params
+
+
+@dataclass
+class Call:
+    """One request as a route handler sees it."""
+
+    request: Request
+    emu: Emulator
+    params: dict[str, str]
+    """Path parameters, e.g. `pool_id`."""
+    query: dict[str, str]
+
+    async def raw_body(self) -> bytes:
+        """Reads the body, refusing more than the service's 1 MB limit."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in self.request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise too_large(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def body(self, type_name: str, *, optional: bool = False) -> dict[str, Any]:
+        """Parses and validates the JSON body against a schema definition.
+
+        Args:
+            type_name: The definition, e.g. "PoolAddParameter".
+            optional: Whether an empty body is allowed (node actions); it reads as `{}`.
+        """
+        raw = await self.raw_body()
+        if optional and not raw.strip():
+            return {}
+        body = parse_json(raw)
+        if optional and body is None:
+            return {}
+        return validate(body, type_name)
+
+    def check(self, record: Record) -> None:
+        """Applies the conditional headers to `record` (304/412 ConditionNotMet)."""
+        read = self.request.method in ("GET", "HEAD")
+        conditions.check(self.request.headers, record, read=read)
+
+    def bool_param(self, name: str) -> bool:
+        """Reads a boolean query parameter such as `recursive` or `force`."""
+        value = self.query.get(name, "false").lower()
+        if value not in ("true", "false"):
+            raise invalid_query(name, value, "The value must be true or false.")
+        return value == "true"
+
+
+def get_pool(emu: Emulator, pool_id: str) -> Record:
+    """Returns a pool or raises 404 PoolNotFound."""
+    pool = emu.store.pools.get(pool_id.lower())
+    if pool is None:
+        raise not_found("Pool")
+    return pool
+
+
+def get_node(emu: Emulator, pool_id: str, node_id: str) -> NodeRecord:
+    """Returns a node of a pool or raises 404 PoolNotFound / NodeNotFound."""
+    pool = get_pool(emu, pool_id)
+    node = emu.store.pool_nodes(pool.id.lower()).get(node_id.lower())
+    if node is None:
+        raise not_found("Node")
+    return node
+
+
+def get_job(emu: Emulator, job_id: str) -> Record:
+    """Returns a job or raises 404 JobNotFound."""
+    job = emu.store.jobs.get(job_id.lower())
+    if job is None:
+        raise not_found("Job")
+    return job
+
+
+def get_task(emu: Emulator, job_id: str, task_id: str) -> TaskRecord:
+    """Returns a task or raises 404 JobNotFound / TaskNotFound."""
+    job = get_job(emu, job_id)
+    task = emu.store.job_tasks(job.id.lower()).get(task_id.lower())
+    if task is None:
+        raise not_found("Task")
+    return task
+
+
+def pool_url(emu: Emulator, pool: Record) -> str:
+    return emu.url(f"/pools/{pool.id}")
+
+
+def node_url(emu: Emulator, pool_id: str, node: Record) -> str:
+    return emu.url(f"/pools/{pool_id}/nodes/{node.id}")
+
+
+def job_url(emu: Emulator, job: Record) -> str:
+    return emu.url(f"/jobs/{job.id}")
+
+
+def task_url(emu: Emulator, job_id: str, task: Record) -> str:
+    return emu.url(f"/jobs/{job_id}/tasks/{task.id}")
+
+
+def set_state(emu: Emulator, record: Record, state: str) -> None:
+    """Moves an entity to `state`, keeping `previousState` and the transition times as the
+    service reports them, and stamps a new ETag."""
+    data = record.data
+    now = iso(emu.clock.now())
+    if "state" in data and data["state"] != state:
+        data["previousState"] = data["state"]
+        data["previousStateTransitionTime"] = data.get("stateTransitionTime", now)
+    data["state"] = state
+    data["stateTransitionTime"] = now
+    emu.store.touch(record)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """How one list operation filters, selects, expands and names its items."""
+
+    metadata: str
+    """The `odata.metadata` fragment, e.g. `pools`."""
+    filter: Mapping[str, FilterProp] | None = None
+    select: Collection[str] | None = None
+    expand: bool = False
+    maximum: int = MAX_RESULTS
+
+
+def list_response(
+    call: Call,
+    items: Sequence[T],
+    spec: ListSpec,
+    *,
+    key: Callable[[T], str],
+    render: Callable[[T, bool], dict[str, Any]],
+) -> Response:
+    """Answers a list operation: `$filter`, `$select`, `$expand`, `maxresults` and paging.
+
+    Args:
+        call: The request.
+        items: Every item in the service's order.
+        spec: The list's capabilities.
+        key: An item's stable key, for continuation tokens.
+        render: Builds an item's wire dict; its second argument says whether stats are expanded.
+    """
+    predicate = (
+        compile_filter(call.query.get("$filter"), spec.filter or {}) if spec.filter else None
+    )
+    projector = compile_select(call.query.get("$select"), spec.select) if spec.select else None
+    expand = parse_expand(call.query.get("$expand")) if spec.expand else False
+    paging = parse_paging(call.query, spec.maximum)
+    accept = (lambda item: predicate(render(item, False))) if predicate else None
+    page, token = take_page(items, key, accept, paging)
+    body: dict[str, Any] = {
+        "value": [shape(render(item, expand), projector, expand_stats=expand) for item in page]
+    }
+    if token:
+        scope = call.request.scope
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        body["odata.nextLink"] = next_link(call.emu.settings.base_url, raw_path, query, token)
+    return json_response(call.request, body, metadata=spec.metadata)

@@ -1,0 +1,263 @@
+"""Provides the compute node operations: list, get, users, actions, login, logs, extensions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from starlette.responses import Response
+
+from batch_tui.emulator.errors import ServiceError, conflict, not_found
+from batch_tui.emulator.filters import NODE_FILTER
+from batch_tui.emulator.odata import parse_iso
+from batch_tui.emulator.routes.common import (
+    Call,
+    Handler,
+    ListSpec,
+    RouteTable,
+    get_node,
+    get_pool,
+    list_response,
+    node_url,
+)
+from batch_tui.emulator.select import EXTENSION_PROPS, NODE_PROPS, compile_select, shape
+from batch_tui.emulator.store import NodeRecord, Record, iso
+from batch_tui.emulator.validation import invalid_value
+from batch_tui.emulator.wire import (
+    action_headers,
+    empty_response,
+    entity,
+    entity_headers,
+    json_response,
+)
+
+NODE_LIST = ListSpec("nodes", NODE_FILTER, NODE_PROPS)
+EXTENSION_LIST = ListSpec("extensions", None, EXTENSION_PROPS)
+USER_READY_STATES = ("idle", "running")
+"""A user can be added only to a node in these states (spec)."""
+_NOT_READY_CODES = {
+    "creating": "NodeBeingCreated",
+    "starting": "NodeBeingStarted",
+    "rebooting": "NodeBeingRebooted",
+    "reimaging": "NodeBeingReimaged",
+    "unusable": "NodeStateUnusable",
+}
+_ACTION_BODIES = {
+    "reboot": ("NodeRebootParameter", "nodeRebootOption", 202),
+    "reimage": ("NodeReimageParameter", "nodeReimageOption", 202),
+    "deallocate": ("NodeDeallocateParameter", "nodeDeallocateOption", 202),
+    "disablescheduling": (
+        "NodeDisableSchedulingParameter",
+        "nodeDisableSchedulingOption",
+        200,
+    ),
+}
+_PLAIN_ACTIONS = {"start": 202, "enablescheduling": 200}
+
+
+def _render(call: Call, node: NodeRecord) -> dict[str, Any]:
+    return entity(node, node_url(call.emu, call.params["pool_id"], node), stamps=False)
+
+
+async def _list(call: Call) -> Response:
+    pool = get_pool(call.emu, call.params["pool_id"])
+    nodes = list(call.emu.store.pool_nodes(pool.id.lower()).values())
+    return list_response(
+        call, nodes, NODE_LIST, key=lambda n: n.id.lower(), render=lambda n, _: _render(call, n)
+    )
+
+
+async def _get(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    projector = compile_select(call.query.get("$select"), NODE_PROPS)
+    body = shape(_render(call, node), projector, expand_stats=False)
+    return json_response(
+        call.request, body, metadata="nodes/@Element", headers=entity_headers(node)
+    )
+
+
+def _require_ready(node: NodeRecord) -> None:
+    state = node.data.get("state", "")
+    if state not in USER_READY_STATES:
+        code = _NOT_READY_CODES.get(state, "NodeNotReady")
+        raise conflict(code, f"The node is {state} and cannot accept user accounts now.")
+
+
+def _expiry(call: Call, body: dict[str, Any]) -> str:
+    if "expiryTime" in body:
+        return str(body["expiryTime"])
+    return iso(call.emu.clock.now() + timedelta(days=1))
+
+
+def _user(call: Call, name: str, body: dict[str, Any], is_admin: bool) -> dict[str, Any]:
+    user: dict[str, Any] = {"name": name, "isAdmin": is_admin, "expiryTime": _expiry(call, body)}
+    for secret in ("password", "sshPublicKey"):
+        if secret in body:
+            user[secret] = body[secret]
+    return user
+
+
+def _user_url(call: Call, node: NodeRecord, name: str) -> str:
+    return node_url(call.emu, call.params["pool_id"], node) + f"/users/{name}"
+
+
+async def _add_user(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    body = await call.body("ComputeNodeUser")
+    _require_ready(node)
+    name = body["name"]
+    if name.lower() in node.users:
+        raise conflict("NodeUserExists", "The specified node user already exists.")
+    if "expiryTime" in body and parse_iso(body["expiryTime"]) <= call.emu.clock.now():
+        raise invalid_value("expiryTime", body["expiryTime"], "The time must be in the future.")
+    node.users[name.lower()] = _user(call, name, body, body.get("isAdmin", False))
+    call.emu.store.touch(node)
+    url = _user_url(call, node, name)
+    return empty_response(call.request, 201, {"Location": url, "DataServiceId": url})
+
+
+def _get_user(node: NodeRecord, name: str) -> dict[str, Any]:
+    user = node.users.get(name.lower())
+    if user is None:
+        raise ServiceError(404, "NodeUserNotFound", "The specified node user does not exist.")
+    return user
+
+
+async def _update_user(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    body = await call.body("NodeUpdateUserParameter")
+    user = _get_user(node, call.params["user_name"])
+    # A full replace: what the body leaves out is removed or reset (spec).
+    node.users[user["name"].lower()] = _user(call, user["name"], body, user["isAdmin"])
+    call.emu.store.touch(node)
+    url = _user_url(call, node, user["name"])
+    return empty_response(call.request, 200, {"DataServiceId": url})
+
+
+async def _delete_user(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    user = _get_user(node, call.params["user_name"])
+    del node.users[user["name"].lower()]
+    call.emu.store.touch(node)
+    return empty_response(call.request, 200)
+
+
+def _action_url(call: Call, node: Record, action: str) -> str:
+    return node_url(call.emu, call.params["pool_id"], node) + f"/{action}"
+
+
+async def _option_action(call: Call, action: str) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    type_name, option_name, status = _ACTION_BODIES[action]
+    body = await call.body(type_name, optional=True)
+    call.emu.engine.node_action(node, action, body.get(option_name, "requeue"))
+    headers = action_headers(node, _action_url(call, node, action))
+    return empty_response(call.request, status, headers)
+
+
+async def _plain_action(call: Call, action: str) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    call.emu.engine.node_action(node, action, None)
+    headers = action_headers(node, _action_url(call, node, action))
+    return empty_response(call.request, _PLAIN_ACTIONS[action], headers)
+
+
+def _action_route(action: str) -> Handler:
+    async def handler(call: Call) -> Response:
+        if action in _ACTION_BODIES:
+            return await _option_action(call, action)
+        return await _plain_action(call, action)
+
+    return handler
+
+
+async def _remote_login(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    endpoints = node.data.get("endpointConfiguration", {}).get("inboundEndpoints", [])
+    ssh = next((e for e in endpoints if str(e.get("name", "")).startswith("SSHRule")), None)
+    if ssh is None:
+        raise conflict("NodeNotReady", "The node has no remote login endpoint yet.")
+    body = {"remoteLoginIPAddress": ssh["publicIPAddress"], "remoteLoginPort": ssh["frontendPort"]}
+    return json_response(
+        call.request,
+        body,
+        metadata="Microsoft.Azure.Batch.Protocol.Entities.RemoteLoginSettings",
+        headers={"DataServiceId": _action_url(call, node, "remoteloginsettings")},
+    )
+
+
+async def _upload_logs(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    await call.body("UploadBatchServiceLogsConfiguration")
+    # The emulator has no Azure Storage to write to: it reports the directory the service
+    # would use and that no files were uploaded.
+    directory = f"{call.params['pool_id']}/{node.id}/{uuid.uuid4()}"
+    return json_response(
+        call.request,
+        {"virtualDirectoryName": directory, "numberOfFilesUploaded": 0},
+        metadata="Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult",
+        headers={"DataServiceId": _action_url(call, node, "uploadbatchservicelogs")},
+    )
+
+
+def _extensions(call: Call, node: NodeRecord) -> list[dict[str, Any]]:
+    """A node's VM extensions: the pool's `virtualMachineConfiguration.extensions`, provisioned
+    once the node has booted."""
+    pool = get_pool(call.emu, call.params["pool_id"])
+    vm_config = pool.data.get("virtualMachineConfiguration", {})
+    booted = node.data.get("state") not in ("creating", "starting")
+    return [_extension_view(ext, booted, node) for ext in vm_config.get("extensions", [])]
+
+
+def _extension_view(ext: dict[str, Any], booted: bool, node: NodeRecord) -> dict[str, Any]:
+    state = "Succeeded" if booted else "Creating"
+    status = {
+        "code": f"ProvisioningState/{state.lower()}",
+        "level": "Info",
+        "displayStatus": "Provisioning succeeded" if booted else "Provisioning in progress",
+    }
+    if "lastBootTime" in node.data:
+        status["time"] = node.data["lastBootTime"]
+    view = {"name": ext["name"], "statuses": [status]}
+    return {"provisioningState": state, "vmExtension": ext, "instanceView": view}
+
+
+async def _list_extensions(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    items = _extensions(call, node)
+    return list_response(
+        call,
+        items,
+        EXTENSION_LIST,
+        key=lambda e: str(e["vmExtension"]["name"]).lower(),
+        render=lambda e, _: e,
+    )
+
+
+async def _get_extension(call: Call) -> Response:
+    node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    name = call.params["extension_name"].lower()
+    found = [e for e in _extensions(call, node) if str(e["vmExtension"]["name"]).lower() == name]
+    if not found:
+        raise not_found("Extension")
+    projector = compile_select(call.query.get("$select"), EXTENSION_PROPS)
+    body = shape(found[0], projector, expand_stats=False)
+    return json_response(call.request, body, metadata="extensions/@Element")
+
+
+_NODE = "/pools/{pool_id}/nodes/{node_id}"
+ROUTES: RouteTable = [
+    ("GET", "/pools/{pool_id}/nodes", _list),
+    ("GET", _NODE, _get),
+    ("POST", f"{_NODE}/users", _add_user),
+    ("PUT", f"{_NODE}/users/{{user_name}}", _update_user),
+    ("DELETE", f"{_NODE}/users/{{user_name}}", _delete_user),
+    ("GET", f"{_NODE}/remoteloginsettings", _remote_login),
+    ("POST", f"{_NODE}/uploadbatchservicelogs", _upload_logs),
+    ("GET", f"{_NODE}/extensions", _list_extensions),
+    ("GET", f"{_NODE}/extensions/{{extension_name}}", _get_extension),
+] + [
+    ("POST", f"{_NODE}/{action}", _action_route(action))
+    for action in [*_ACTION_BODIES, *_PLAIN_ACTIONS]
+]
