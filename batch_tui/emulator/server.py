@@ -63,6 +63,10 @@ class BoundServer:
         engine, which ends the processes of running tasks."""
         try:
             self.server.run(sockets=[self.sock])
+        except KeyboardInterrupt:
+            # uvicorn shuts down cleanly, then re-raises the Ctrl-C it caught; the shutdown is
+            # done by then, so this is a normal end, not an error.
+            pass
         finally:
             self.sock.close()
 
@@ -106,3 +110,4 @@ def serve(
     )
     print("Press Ctrl-C to stop.", file=out, flush=True)
     bound.run()
+    print("Emulator stopped.", file=out, flush=True)
