@@ -1,0 +1,87 @@
+"""Provides the rendering of one table line: safe, fitted, aligned and styled cells."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from rich.text import Text
+from textual.content import Content
+from textual.strip import Strip
+from textual.style import Style
+
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.widgets.table_model import Cell, Column
+
+
+class CellLine:
+    """Renders rows of cells into strips for fixed column widths and a base style.
+
+    Args:
+        columns: The table's columns (for alignment).
+        widths: Width of each column, from `fit_widths`.
+        base: Style under every cell (the widget's, plus the row's).
+        parse_style: Parses style strings with the app's theme variables ("$error").
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        widths: Sequence[int],
+        base: RichStyle,
+        parse_style: Callable[[str | Style], Style],
+    ) -> None:
+        self.columns = columns
+        self.widths = widths
+        self.base = base
+        self.parse_style = parse_style
+
+    def render(
+        self, cells: Sequence[Cell], width: int, post: RichStyle | None, gutter: str
+    ) -> Strip:
+        """Renders a one-cell gutter, then each cell after a space, padded to `width`.
+
+        Args:
+            cells: The row's cells.
+            width: Width of the whole line.
+            post: A style over everything (the cursor), or `None`.
+            gutter: The character in the gutter (a mark, or a space).
+
+        Returns:
+            A strip exactly `width` cells wide.
+        """
+        base = self.base
+        segments = [Segment(gutter, base)]
+        for column, cell_width, cell in zip(self.columns, self.widths, cells, strict=False):
+            segments.append(Segment(" ", base))
+            content = fit_content(as_content(cell), cell_width, column.align)
+            for text, style in content.render(end="", parse_style=self.parse_style):
+                segments.append(Segment(text, base + style.rich_style))
+        if post is not None:
+            segments = list(Segment.apply_style(segments, post_style=post))
+        return Strip(segments).adjust_cell_length(width, post or base)
+
+
+def as_content(cell: Cell) -> Content:
+    """Converts a cell to Content whose text is safe for the terminal.
+
+    Plain strings are always sanitized. Styled cells keep their styles when their text is
+    already clean; otherwise they fall back to the sanitized plain text.
+    """
+    if isinstance(cell, str):
+        return Content(sanitize_text(cell))
+    content = Content.from_rich_text(cell) if isinstance(cell, Text) else cell
+    clean = sanitize_text(content.plain)
+    return content if clean == content.plain else Content(clean)
+
+
+def fit_content(content: Content, width: int, align: str) -> Content:
+    """Truncates with an ellipsis, then pads to exactly `width` cells."""
+    if content.cell_length > width:
+        return content.truncate(width, ellipsis=True)
+    if align == "right":
+        return content.pad_left(width - content.cell_length)
+    if align == "center":
+        return content.center(width)
+    return content.pad_right(width - content.cell_length)

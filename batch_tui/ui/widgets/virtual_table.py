@@ -1,0 +1,400 @@
+"""Provides VirtualTable: a table that renders only the rows in view, for 100k-row lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+from rich.style import Style as RichStyle
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from batch_tui.ui.widgets.table_cells import CellLine
+from batch_tui.ui.widgets.table_model import Cell, Column, RowData, TableModel, fit_widths
+
+MARK_GLYPH = "●"
+"""Shown in the one-cell gutter left of a marked row."""
+
+_SORT_ARROWS = {False: " ▲", True: " ▼"}
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """A keyboard-driven table for very long lists.
+
+    Rows live in a `TableModel`; only the lines in view are rendered (the Line API), so
+    a key press costs the same for 100 rows as for 100,000. The cursor, marks and
+    updates follow row keys, so refreshes, sorts and filters never lose the user's place.
+    """
+
+    DEFAULT_CSS = """
+    VirtualTable {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .virtual-table--header { text-style: bold; background: $panel; color: $foreground; }
+        & > .virtual-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .virtual-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .virtual-table--marked { color: $accent; text-style: bold; }
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--marked",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous row"),
+        Binding("down", "cursor_down", "Down", show=False, id="table.down", tooltip="Next row"),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="table.page-up", tooltip="Up a page"
+        ),
+        Binding(
+            "pagedown", "page_down", "Page down", show=False, id="table.page-down",
+            tooltip="Down a page",
+        ),
+        Binding("home", "first", "First", show=False, id="table.first", tooltip="First row"),
+        Binding("end", "last", "Last", show=False, id="table.last", tooltip="Last row"),
+        Binding("enter", "select", "Open", id="table.select", tooltip="Open the row"),
+        Binding("space", "toggle_mark", "Mark", id="table.mark", tooltip="Mark or unmark the row"),
+        Binding("s", "cycle_sort", "Sort", id="table.sort", tooltip="Sort by the next column"),
+        Binding(
+            "S", "reverse_sort", "Reverse", show=False, id="table.reverse-sort",
+            tooltip="Reverse the sort order",
+        ),
+    ]  # fmt: skip
+
+    class RowSelected(Message):
+        """Posted when the user presses enter on a row."""
+
+        def __init__(self, table: VirtualTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+            """Key of the selected row."""
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class CursorMoved(Message):
+        """Posted when the cursor lands on a different row (by key)."""
+
+        def __init__(self, table: VirtualTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+            """Key of the row under the cursor, or `None` when the table shows no row."""
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    cursor_index: var[int] = var(0, always_update=True)
+    """Position of the cursor among the shown rows."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's widget signature
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = tuple(columns)
+        self._model = TableModel(len(self.columns))
+        self._marks: set[str] = set()
+        self._cursor_key: str | None = None
+        self._posted_key: str | None = None
+        self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
+        self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows shown (after the filter)."""
+        return len(self._model.view)
+
+    @property
+    def total_count(self) -> int:
+        """Number of rows held, shown or not."""
+        return len(self._model.rows)
+
+    @property
+    def visible_keys(self) -> Sequence[str]:
+        """Keys of the shown rows in display order (do not modify)."""
+        return self._model.view
+
+    @property
+    def cursor_key(self) -> str | None:
+        """Key of the row under the cursor, or `None` when no row is shown."""
+        return self._cursor_key
+
+    @property
+    def marked_keys(self) -> tuple[str, ...]:
+        """Marked rows that are shown, in display order (marks hidden by a filter are kept)."""
+        if not self._marks:
+            return ()
+        return tuple(key for key in self._model.view if key in self._marks)
+
+    @property
+    def filter_pattern(self) -> str:
+        """The current filter ("" for none)."""
+        return self._model.filter_pattern
+
+    @property
+    def sort_column(self) -> str | None:
+        """Key of the column the rows are sorted by, or `None` for the original order."""
+        index = self._model.sort_column
+        return None if index is None else self.columns[index].key
+
+    @property
+    def sort_reverse(self) -> bool:
+        """Whether the sort is descending."""
+        return self._model.sort_reverse
+
+    def get_row(self, key: str) -> RowData | None:
+        """Returns the row with this key, shown or not."""
+        return self._model.rows.get(key)
+
+    def set_rows(self, rows: Iterable[RowData]) -> None:
+        """Replaces all rows in O(n), keeping filter, sort, marks and the cursor's row."""
+        self._model.set_rows(rows)
+        self._marks.intersection_update(self._model.rows)
+        self._after_change()
+
+    def update_rows(self, changed: Sequence[RowData]) -> None:
+        """Adds or replaces rows by key, in place (a refresh's delta)."""
+        self._model.update_rows(changed)
+        self._after_change()
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        """Removes rows by key; the cursor moves to the next row if its row went."""
+        keys = set(keys)
+        self._model.remove_keys(keys)
+        self._marks -= keys
+        self._after_change()
+
+    def set_filter(self, pattern: str) -> None:
+        """Shows only matching rows: a case-insensitive regex (a literal if invalid);
+        a leading `!` shows the rows that do not match; "" shows all."""
+        self._model.set_filter(pattern)
+        self._after_change()
+
+    def sort_by(self, column: str | None, reverse: bool = False) -> None:
+        """Sorts by a column key (numbers by value, text naturally), or `None` to unsort.
+
+        Raises:
+            KeyError: If no column has that key.
+        """
+        index = None if column is None else self._column_index(column)
+        self._model.sort_by(index, reverse)
+        self._after_change()
+
+    def toggle_mark(self, key: str) -> None:
+        """Marks or unmarks a row."""
+        self._marks.symmetric_difference_update({key})
+        self._refresh_all()
+
+    def clear_marks(self) -> None:
+        """Unmarks every row."""
+        self._marks.clear()
+        self._refresh_all()
+
+    def move_cursor(self, key: str) -> bool:
+        """Moves the cursor to a shown row; returns whether the row is shown."""
+        try:
+            self.cursor_index = self._model.view.index(key)
+        except ValueError:
+            return False
+        return True
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.cursor_index -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor_index += 1
+
+    def action_page_up(self) -> None:
+        self.cursor_index -= self._page_height
+
+    def action_page_down(self) -> None:
+        self.cursor_index += self._page_height
+
+    def action_first(self) -> None:
+        self.cursor_index = 0
+
+    def action_last(self) -> None:
+        self.cursor_index = self.row_count - 1
+
+    def action_select(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.RowSelected(self, self._cursor_key))
+
+    def action_toggle_mark(self) -> None:
+        if self._cursor_key is not None:
+            self.toggle_mark(self._cursor_key)
+
+    def action_cycle_sort(self) -> None:
+        """Sorts by the next sortable column; after the last one, back to the original order."""
+        sortable = [index for index, column in enumerate(self.columns) if column.sortable]
+        current = self._model.sort_column
+        following = [index for index in sortable if current is None or index > current]
+        next_index = following[0] if following else None
+        self.sort_by(None if next_index is None else self.columns[next_index].key)
+
+    def action_reverse_sort(self) -> None:
+        if self._model.sort_column is not None:
+            self.sort_by(self.sort_column, not self._model.sort_reverse)
+
+    # -- cursor and scrolling ---------------------------------------------------------
+
+    @property
+    def _page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def validate_cursor_index(self, index: int) -> int:
+        return max(0, min(index, self.row_count - 1))
+
+    def watch_cursor_index(self, old_index: int, index: int) -> None:
+        self._cursor_key = self._model.view[index] if self._model.view else None
+        if not self.is_mounted:
+            return  # rows set before mounting: on_resize catches up
+        self._scroll_to_cursor()
+        self._refresh_all()
+        if self._cursor_key != self._posted_key:
+            self._posted_key = self._cursor_key
+            self.post_message(self.CursorMoved(self, self._cursor_key))
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_y)
+        index = self.cursor_index
+        if index < top:
+            self.scroll_to(y=index, animate=False, force=True)
+        elif index >= top + self._page_height:
+            self.scroll_to(y=index - self._page_height + 1, animate=False, force=True)
+
+    def _after_change(self) -> None:
+        """Keeps the cursor on its row's key after rows moved, and re-renders."""
+        self._width_cache = None
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
+        key = self._cursor_key
+        index = self.cursor_index
+        if key is not None and key in self._model.rows:
+            try:
+                index = self._model.view.index(key)
+            except ValueError:
+                pass
+        self.cursor_index = index
+
+    def _refresh_all(self) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
+    def _column_index(self, key: str) -> int:
+        for index, column in enumerate(self.columns):
+            if column.key == key:
+                return index
+        raise KeyError(key)
+
+    # -- events -----------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._after_change()
+
+    def on_focus(self) -> None:
+        self._refresh_all()
+
+    def on_blur(self) -> None:
+        self._refresh_all()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line_cache.clear()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y >= 1:
+            self.cursor_index = round(self.scroll_y) + offset.y - 1
+
+    # -- rendering --------------------------------------------------------------------
+
+    def _widths(self, width: int) -> list[int]:
+        """Column widths for this width, cached until rows or the size change."""
+        natural = list(self._model.natural_widths)
+        sorted_index = self._model.sort_column
+        if sorted_index is not None:
+            # Room for the sort arrow, so that the header label is not cut.
+            label = self.columns[sorted_index].label
+            natural[sorted_index] = max(natural[sorted_index], len(label) + 2)
+        signature = (width, tuple(natural))
+        if self._width_cache is None or self._width_cache[0] != signature:
+            available = width - 1 - len(self.columns)
+            self._width_cache = (signature, fit_widths(self.columns, natural, available))
+        return self._width_cache[1]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._render_header(width)
+        index = round(self.scroll_y) + y - 1
+        if index >= self.row_count:
+            return Strip.blank(width, self.rich_style)
+        key = self._model.view[index]
+        cache_key = (key, width, index == self.cursor_index, key in self._marks)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            strip = self._render_row(self._model.rows[key], width, *cache_key[2:])
+            self._line_cache[cache_key] = strip
+        return strip
+
+    def _render_header(self, width: int) -> Strip:
+        labels: list[Cell] = []
+        for index, column in enumerate(self.columns):
+            arrow = _SORT_ARROWS[self.sort_reverse] if index == self._model.sort_column else ""
+            labels.append(column.label + arrow)
+        style = self.get_component_rich_style("virtual-table--header")
+        return self._render_cells(labels, width, style, None)
+
+    def _render_row(self, row: RowData, width: int, cursor: bool, marked: bool) -> Strip:
+        base = self.rich_style
+        if row.style:
+            base += self.app.stylesheet.parse_style(row.style).rich_style
+        if marked:
+            base += self.get_component_rich_style("virtual-table--marked", partial=True)
+        post = self.get_component_rich_style("virtual-table--cursor") if cursor else None
+        gutter = MARK_GLYPH if marked else " "
+        return self._render_cells(row.cells, width, base, post, gutter)
+
+    def _render_cells(
+        self,
+        cells: Sequence[Cell],
+        width: int,
+        base: RichStyle,
+        post: RichStyle | None,
+        gutter: str = " ",
+    ) -> Strip:
+        parse = self.app.stylesheet.parse_style
+        line = CellLine(self.columns, self._widths(width), base, parse)
+        return line.render(cells, width, post, gutter)
