@@ -2,11 +2,12 @@
 
 The engine is a coordinator. The routes validate and store a change, then call one of its hooks
 (`pool_added`, `node_action`, `task_terminated`, ...); the hooks hand the change to the part
-that owns the rule (`allocation`, `nodes`, `scheduler`, `taskrun`, `jobflow`, `preprelease`)
-and the tick loop moves time forward: it fires due timers (node boots, simulated task ends,
-wall-clock limits), handles run outcomes that executors reported, settles job states, places
-ready tasks on free slots and launches them. The loop sleeps until the next timer is due or
-`wake()` is called (at most `Timings.tick`), and an error in one step is logged, never fatal.
+that owns the rule (`allocation`, `nodes`, `scheduler`, `taskrun`, `exitrules`,
+`multiinstance`, `jobflow`, `preprelease`) and the tick loop moves time forward: it fires due
+timers (node boots, simulated task ends, wall-clock limits), handles run outcomes that executors
+reported, settles job states, places ready tasks on free slots and launches them. The loop
+sleeps until the next timer is due or `wake()` is called (at most `Timings.tick`), and an error
+in one step is logged, never fatal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from batch_tui.emulator.clock import Clock
 from batch_tui.emulator.errors import ServiceError
 from batch_tui.emulator.executors import Executor, make_executor
 from batch_tui.emulator.jobflow import JobFlow
+from batch_tui.emulator.multiinstance import MultiInstance
 from batch_tui.emulator.nodefs import FileTree, task_dir
 from batch_tui.emulator.nodes import NodeManager
 from batch_tui.emulator.runtime import Context, Timers
@@ -41,11 +44,18 @@ slot for the next task) is done in the same tick, but a tick always ends."""
 NODE_ACTIONS = ("reboot", "reimage", "deallocate", "start", "disablescheduling", "enablescheduling")
 
 
-def _default_executor(settings: EmulatorSettings, clock: Clock, timers: Timers) -> Executor:
-    data_dir = settings.data_dir
-    if data_dir is None:
-        # Without a data dir, `local` node trees live in a temp dir (simulated ones need none).
-        data_dir = Path(tempfile.gettempdir()) / f"batch-emulator-{os.getpid()}-{id(settings)}"
+def _temp_data_dir(settings: EmulatorSettings) -> Path | None:
+    """Without a data dir, `local` node trees live in a temp dir, removed when the engine stops."""
+    if settings.data_dir is not None:
+        return None
+    return Path(tempfile.gettempdir()) / f"batch-emulator-{os.getpid()}-{id(settings)}"
+
+
+def _executor(
+    settings: EmulatorSettings, clock: Clock, timers: Timers, temp_dir: Path | None
+) -> Executor:
+    data_dir = settings.data_dir or temp_dir
+    assert data_dir is not None
     return make_executor(
         settings.executor,
         data_dir=data_dir,
@@ -62,27 +72,22 @@ class Engine:
         store: The account's entities.
         settings: The emulator settings (executor, timings, base URL).
         clock: The clock; a `ManualClock` makes every state change wait for `advance`.
-        executor: Overrides the executor named by the settings (tests).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        settings: EmulatorSettings,
-        clock: Clock,
-        executor: Executor | None = None,
-    ) -> None:
+    def __init__(self, store: Store, settings: EmulatorSettings, clock: Clock) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock
         timers = Timers(clock)
-        self.executor = executor or _default_executor(settings, clock, timers)
+        self._temp_dir = _temp_data_dir(settings)
+        self.executor = _executor(settings, clock, timers, self._temp_dir)
         self.ctx = Context(store, settings, clock, timers, self.executor, wake=self.wake)
         self.ctx.sched = Scheduler()
         self.ctx.tasks = TaskRunner(self.ctx)
         self.ctx.nodes = NodeManager(self.ctx)
         self.ctx.alloc = Allocator(self.ctx)
         self.ctx.jobs = JobFlow(self.ctx)
+        self.ctx.multi = MultiInstance(self.ctx)
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -103,6 +108,8 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
         await self.executor.shutdown()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
 
     def wake(self) -> None:
         """Asks for a tick soon."""
@@ -110,8 +117,14 @@ class Engine:
 
     async def _run(self) -> None:
         while True:
-            await self.tick()
-            await self._sleep()
+            try:
+                await self.tick()
+                await self._sleep()
+            except Exception:
+                # Never let the service stop moving; pause a tick so a persistent fault
+                # does not spin.
+                log.exception("emulator engine: tick failed")
+                await asyncio.sleep(self.settings.timings.tick)
 
     async def _sleep(self) -> None:
         timeout = self.settings.timings.tick
@@ -158,8 +171,8 @@ class Engine:
         store = self.store
         return self.ctx.sched.schedule(store.job_tasks, store.jobs, store.pool_nodes, self._assign)
 
-    def _assign(self, job: Record, task: TaskRecord, node: NodeRecord) -> None:
-        self.ctx.tasks.assign(job, task, node)
+    def _assign(self, job: Record, task: TaskRecord, nodes: list[NodeRecord]) -> None:
+        self.ctx.tasks.assign(job, task, nodes)
 
     def _guard(self, what: str, step: Any) -> Any:
         try:

@@ -30,7 +30,8 @@ class Timings:
     node_deallocating: float = 2.0
     node_leaving: float = 1.0
     task_preparing: float = 0.1
-    """Time in `preparing` before a task starts running on its node."""
+    """Time a task spends `running` on its node before its process starts (the service's own
+    set-up: files, environment). `preparing` itself only means waiting for a job prep task."""
     simulated_task_seconds: float = 2.0
     """Mean duration of a task under the `simulated` executor."""
 
