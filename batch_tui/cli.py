@@ -53,8 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     emulator.add_argument("--account", default="emulator", help="account name (default: emulator)")
     emulator.add_argument("--key", help="account key, base64 (default: a generated key)")
-    emulator.add_argument("--scenario", choices=("empty", "demo"), default="empty")
-    emulator.add_argument("--executor", choices=("local", "simulated"), default="local")
+    emulator.add_argument("--scenario", choices=("empty", "demo", "large"), default="empty")
+    emulator.add_argument(
+        "--executor",
+        choices=("local", "simulated"),
+        help="local runs tasks as real processes; simulated synthesises them "
+        "(default: simulated for the large scenario, else local)",
+    )
     emulator.add_argument("--data-dir", type=Path, help="where node directories live")
     emulator.add_argument(
         "--faults",
@@ -87,6 +92,13 @@ def run_emulator(args: argparse.Namespace) -> int:
     if problem:
         print(f"batch-tui emulator: {problem}", file=sys.stderr)
         return 2
+    if args.scenario == "large" and args.executor == "local":
+        print(
+            "batch-tui emulator: the large scenario needs --executor simulated "
+            "(100,000 real processes would not be a demo)",
+            file=sys.stderr,
+        )
+        return 2
     if args.faults:
         try:
             FaultPlan.from_spec(args.faults)
@@ -95,7 +107,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             return 2
     settings = EmulatorSettings(
         account=args.account,
-        executor=args.executor,
+        executor=args.executor or ("simulated" if args.scenario == "large" else "local"),
         scenario=args.scenario,
         data_dir=args.data_dir,
         base_url=f"http://{args.host}:{args.port}",

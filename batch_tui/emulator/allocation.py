@@ -19,7 +19,14 @@ from batch_tui.emulator.store import NodeRecord, Record
 DEFAULT_RESIZE_TIMEOUT = 15 * 60.0
 """The service's default `resizeTimeout` (PT15M)."""
 
-REMOVAL_ORDER = {"creating": 0, "starting": 1, "starttaskfailed": 1, "unusable": 1, "offline": 2}
+REMOVAL_ORDER = {
+    "preempted": 0,
+    "creating": 0,
+    "starting": 1,
+    "starttaskfailed": 1,
+    "unusable": 1,
+    "offline": 2,
+}
 """Which nodes a shrink removes first: those doing nothing useful, then idle, then busy ones."""
 
 TIMED_OUT = {
@@ -185,7 +192,7 @@ class Allocator:
 
     def _drop(self, pool: Record) -> None:
         key = pool.id.lower()
-        self.ctx.store.pools.pop(key, None)
-        self.ctx.store.nodes.pop(key, None)
+        self.ctx.store.remove(self.ctx.store.pools, key)
+        self.ctx.store.remove(self.ctx.store.nodes, key)
         self.ctx.store.version += 1
         self.ctx.sched.remove_pool(key)

@@ -22,6 +22,7 @@ from batch_tui.emulator.core import Emulator, build_emulator
 from batch_tui.emulator.errors import ServiceError
 from batch_tui.emulator.faults import FaultInjector, FaultPlan
 from batch_tui.emulator.odata import invalid_query
+from batch_tui.emulator.preemption import PREEMPT_PATH, preempt_endpoint
 from batch_tui.emulator.routes import ROUTES
 from batch_tui.emulator.routes.common import Call, Handler, query_params
 from batch_tui.emulator.settings import EmulatorSettings
@@ -46,6 +47,8 @@ API_VERSIONS = frozenset(
 one wire shape here: the 2024-07-01.20.0 spec."""
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+"""Methods that change nothing, so their answers wait for no write."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,10 @@ async def _dispatch(request: Request) -> Response:
         _check_api_version(request)
         handler, params = _match(request.method, request.scope["path"])
         await emu.start()
-        return await handler(Call(request, emu, params, query_params(request)))
+        response = await handler(Call(request, emu, params, query_params(request)))
+        if request.method not in READ_METHODS:
+            await emu.commit()  # with a data dir: nothing is acknowledged before it is on disk
+        return response
     except ServiceError as err:
         return error_response(request, err)
     except Exception:
@@ -156,7 +162,11 @@ def create_app(settings_or_emulator: EmulatorSettings | Emulator) -> Starlette:
         finally:
             await emu.stop()
 
-    app = Starlette(routes=[Route("/{path:path}", _dispatch, methods=_METHODS)], lifespan=lifespan)
+    routes = [
+        Route(PREEMPT_PATH, preempt_endpoint, methods=["POST"]),  # unsigned, loopback only
+        Route("/{path:path}", _dispatch, methods=_METHODS),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emu
     return app
 
@@ -172,5 +182,7 @@ def create_served_app(settings_or_emulator: EmulatorSettings | Emulator) -> Faul
         ValueError: When `settings.faults` is not a valid fault spec.
     """
     app = create_app(settings_or_emulator)
+    if app.state.emulator.persistence is not None:
+        app.state.emulator.persistence.threaded = True  # see `Persistence`: group commit
     spec = app.state.emulator.settings.faults
     return FaultInjector(app, FaultPlan.from_spec(spec) if spec else None)

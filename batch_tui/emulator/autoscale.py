@@ -1,149 +1,160 @@
-"""Provides a small autoscale formula evaluator.
+"""Provides autoscale formula evaluation against a pool, as the service reports it.
 
-It evaluates assignments of arithmetic over numbers, earlier variables, the pool's current
-counts, `min` and `max`.
-
-Formulas that sample metrics (`$PendingTasks.GetSample(...)`) need history the emulator does not
-keep; they evaluate to an AutoScaleRun carrying an error, as the service reports a formula that
-fails at run time. A formula that does not parse is a 400 `AutoScalingFormulaSyntaxError`.
+A formula that does not parse (or is over 8192 characters) is refused with a 400
+(`AutoScalingFormulaSyntaxError`, `AutoScaleFormulaTooLong`) by enable, evaluate and pool add. A
+formula that parses always evaluates to an AutoScaleRun (`evaluateautoscale` answers 200): its
+`results` list `$TargetDedicatedNodes`, `$TargetLowPriorityNodes`, `$NodeDeallocationOption` and
+then the user variables by name (`$TargetDedicatedNodes=3;$TargetLowPriorityNodes=0;
+$NodeDeallocationOption=requeue;pending=7`, as the service's recorded runs show), and a run
+that fails part way also carries `error {code, message, values: [{name: "Message", value:
+"Line 1, Col 5: ..."}]}` and leaves the pool's targets as they are.
 """
 
 from __future__ import annotations
 
-import ast
-import operator
-import re
-from collections.abc import Callable, Mapping
-from datetime import datetime
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from batch_tui.emulator import formula_eval
+from batch_tui.emulator.core import Emulator
 from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.store import iso
+from batch_tui.emulator.formula import FormulaSyntaxError, Statement, parse
+from batch_tui.emulator.formula_eval import TARGETS, Inputs, Outcome
+from batch_tui.emulator.formula_values import EvalError, Metric, Value, format_value
+from batch_tui.emulator.metrics import (
+    NODE_METRICS,
+    SAMPLE_PERIOD,
+    TASK_METRICS,
+    UNMEASURED,
+    History,
+    measure,
+)
+from batch_tui.emulator.store import Record, iso
 
 MAX_FORMULA_LENGTH = 8192
 """The service's limit (`AutoScaleFormulaTooLong`: "The maximum length is 8192 characters")."""
-
-_ALIASES = {"$TargetDedicated": "$TargetDedicatedNodes"}
-_VAR = re.compile(r"\$(\w+)")
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Mod: operator.mod,
-}
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max}
-_OPTIONS = ("requeue", "terminate", "taskcompletion", "retaineddata")
+MIN_INTERVAL_SECONDS = 5 * 60
+MAX_INTERVAL_SECONDS = 168 * 3600
+"""The bounds of `autoScaleEvaluationInterval` (5 minutes to 168 hours; 400 outside them)."""
+DEFAULT_INTERVAL = "PT15M"
 
 
-class FormulaError(Exception):
-    """A formula that parses but cannot be evaluated by the emulator."""
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation: the AutoScaleRun wire dict and, when it succeeded, the new targets."""
+
+    run: dict[str, Any]
+    dedicated: int | None = None
+    low_priority: int | None = None
+    option: str = "requeue"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.dedicated is not None and self.low_priority is not None
 
 
-def _syntax_error(reason: str) -> ServiceError:
-    return ServiceError(
-        400,
-        "AutoScalingFormulaSyntaxError",
-        "An automatic scaling formula has a syntax error.",
-        {"Reason": reason},
-    )
+def parse_formula(formula: str) -> list[Statement]:
+    """Parses and checks a formula.
 
-
-def _statements(formula: str) -> list[tuple[str, ast.expr]]:
+    Raises:
+        ServiceError: 400 AutoScaleFormulaTooLong or AutoScalingFormulaSyntaxError.
+    """
     if len(formula) > MAX_FORMULA_LENGTH:
         raise ServiceError(
             400,
             "AutoScaleFormulaTooLong",
             "An automatic scaling formula is too long. The maximum length is 8192 characters.",
         )
-    out: list[tuple[str, ast.expr]] = []
-    for raw in re.split(r"[;\n]", formula):
-        text = raw.strip()
-        if not text:
-            continue
-        name, sep, expr = text.partition("=")
-        name = _ALIASES.get(name.strip(), name.strip())
-        if not sep or not re.fullmatch(r"\$?\w+", name):
-            raise _syntax_error(f"'{text}' is not an assignment.")
-        try:
-            tree = ast.parse(_VAR.sub(r"S_\1", expr.strip()), mode="eval")
-        except SyntaxError as exc:
-            raise _syntax_error(f"'{text}' cannot be parsed.") from exc
-        out.append((name, tree.body))
-    return out
+    try:
+        statements = parse(formula)
+        formula_eval.check(statements)
+    except FormulaSyntaxError as exc:
+        raise ServiceError(
+            400,
+            "AutoScalingFormulaSyntaxError",
+            "An automatic scaling formula has a syntax error.",
+            {"Message": str(exc)},
+        ) from exc
+    return statements
 
 
-def _eval(node: ast.expr, env: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return node.value
-    if isinstance(node, ast.Name):
-        key = "$" + node.id[2:] if node.id.startswith("S_") else node.id
-        if key in env:
-            return env[key]
-        if node.id in _OPTIONS:
-            return node.id
-        raise FormulaError(f"The variable '{key}' is not defined.")
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_eval(node.left, env), _eval(node.right, env))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_eval(node.operand, env)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        function = _FUNCTIONS.get(node.func.id)
-        if function is not None:
-            return function(*(_eval(arg, env) for arg in node.args))
-    raise FormulaError(f"'{ast.unparse(node)}' is not supported by the emulator.")
+def _inputs(emu: Emulator, pool: Record, history: History | None) -> Inputs:
+    data = pool.data
+    since = history.last_time() if history is not None else None
+    current = measure(emu, pool, since)
+    variables: dict[str, Value] = {
+        "$TargetDedicatedNodes": float(data.get("targetDedicatedNodes") or 0),
+        "$TargetLowPriorityNodes": float(data.get("targetLowPriorityNodes") or 0),
+        "$NodeDeallocationOption": "requeue",
+        "$TaskSlotsPerNode": float(data.get("taskSlotsPerNode") or 1),
+    }
+    for name in (*TASK_METRICS, *NODE_METRICS):
+        series = history.series(name) if history is not None else ()
+        variables[name] = Metric(name, series, current[name])
+    for name in UNMEASURED:
+        variables[name] = Metric(name, (), None)
+    return Inputs(emu.clock.now(), SAMPLE_PERIOD, variables)
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _results(outcome: Outcome) -> str:
+    names = [*TARGETS, *sorted(outcome.assigned)]
+    return ";".join(f"{name}={format_value(outcome.variables[name])}" for name in names)
 
 
-def evaluate(formula: str, pool: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """Evaluates a formula against a pool and returns the AutoScaleRun wire dict.
+def _error(error: EvalError) -> dict[str, Any]:
+    line, col = error.position or (1, 1)
+    detail = f"Line {line}, Col {col}: {error}"
+    values = [{"name": "Message", "value": detail}]
+    return {"code": error.code, "message": error.summary, "values": values}
+
+
+def _target(value: Value) -> int:
+    number = float(value) if isinstance(value, float) else math.nan
+    if not math.isfinite(number):
+        raise EvalError("The target number of nodes must be a finite double.")
+    # Fractions truncate, as the reference's integer-style formulas expect; never below zero.
+    return max(0, int(number))
+
+
+def evaluate(
+    emu: Emulator, pool: Record, formula: str, history: History | None = None
+) -> Evaluation:
+    """Evaluates a formula against a pool now, without changing the pool.
 
     Args:
-        formula: The autoscale formula.
-        pool: The pool's wire dict (for `$CurrentDedicatedNodes` and the current targets).
-        now: The evaluation time.
+        emu: The emulator (its clock, and the pool's jobs and nodes for the metrics).
+        pool: The pool.
+        formula: The formula text.
+        history: The pool's samples (None when the emulator has not sampled it).
+
+    Returns:
+        The evaluation; its `run` is the AutoScaleRun wire dict.
 
     Raises:
-        ServiceError: 400 AutoScalingFormulaSyntaxError or AutoScaleFormulaTooLong.
+        ServiceError: 400 for a formula that is too long or does not parse.
     """
-    statements = _statements(formula)
-    env: dict[str, Any] = {
-        "$CurrentDedicatedNodes": pool.get("currentDedicatedNodes", 0),
-        "$CurrentLowPriorityNodes": pool.get("currentLowPriorityNodes", 0),
-        "$TargetDedicatedNodes": pool.get("targetDedicatedNodes", 0),
-        "$TargetLowPriorityNodes": pool.get("targetLowPriorityNodes", 0),
-        "$NodeDeallocationOption": "requeue",
-    }
-    assigned = ["$NodeDeallocationOption"]
-    run: dict[str, Any] = {"timestamp": iso(now)}
-    try:
-        for name, expr in statements:
-            env[name] = _eval(expr, env)
-            if name.startswith("$") and name not in assigned:
-                assigned.insert(len(assigned) - 1, name)
-    except (FormulaError, TypeError, ZeroDivisionError) as exc:
-        run["error"] = {"code": "FormulaEvaluationError", "message": str(exc)}
-        return run
-    run["results"] = ";".join(f"{name}={_format(env[name])}" for name in assigned)
-    return run
+    statements = parse_formula(formula)
+    outcome = formula_eval.run(statements, _inputs(emu, pool, history))
+    run: dict[str, Any] = {"timestamp": iso(emu.clock.now()), "results": _results(outcome)}
+    error = outcome.error
+    if error is None:
+        try:
+            dedicated = _target(outcome.variables["$TargetDedicatedNodes"])
+            low = _target(outcome.variables["$TargetLowPriorityNodes"])
+        except EvalError as exc:
+            error = exc
+    if error is not None:
+        run["error"] = _error(error)
+        return Evaluation(run)
+    option = str(outcome.variables["$NodeDeallocationOption"])
+    return Evaluation(run, dedicated, low, option)
 
 
-def targets(run: Mapping[str, Any], pool: Mapping[str, Any]) -> tuple[int, int, str] | None:
-    """Returns (dedicated, low priority, deallocation option) from a successful run's results;
-    a target the formula did not assign keeps the pool's current one."""
-    if "results" not in run:
-        return None
-    values = dict(part.split("=", 1) for part in str(run["results"]).split(";") if "=" in part)
-    current = (pool.get("targetDedicatedNodes", 0), pool.get("targetLowPriorityNodes", 0))
-    try:
-        dedicated = int(float(values.get("$TargetDedicatedNodes", current[0])))
-        low = int(float(values.get("$TargetLowPriorityNodes", current[1])))
-    except ValueError:
-        return None
-    option = values.get("$NodeDeallocationOption", "requeue")
-    return max(0, dedicated), max(0, low), option if option in _OPTIONS else "requeue"
+def targets_changed(evaluation: Evaluation, pool: Mapping[str, Any]) -> bool:
+    """Whether a successful evaluation moves the pool's targets."""
+    return evaluation.succeeded and (
+        evaluation.dedicated != pool.get("targetDedicatedNodes", 0)
+        or evaluation.low_priority != pool.get("targetLowPriorityNodes", 0)
+    )

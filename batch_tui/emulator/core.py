@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from batch_tui.emulator.clock import Clock
 from batch_tui.emulator.engine import Engine
+from batch_tui.emulator.persistence import Persistence
+from batch_tui.emulator.restore import resume_autoscale
 from batch_tui.emulator.settings import EmulatorSettings
 from batch_tui.emulator.store import Store
+
+if TYPE_CHECKING:
+    from batch_tui.emulator.periodic import PeriodicRunner
+
+STATE_DIR = "state"
+"""The data dir's subdirectory for the saved state (node directories are under `nodes`)."""
 
 
 @dataclass
@@ -20,16 +29,30 @@ class Emulator:
         clock: The time source (a `ManualClock` in deterministic tests).
         store: Every entity as its wire JSON.
         engine: The state machine that moves nodes and tasks.
+        persistence: Keeps the store on disk (with a data dir), or None to run in memory.
     """
 
     settings: EmulatorSettings
     clock: Clock
     store: Store
     engine: Engine
+    persistence: Persistence | None = None
+    _restore_pending: bool = field(default=False, repr=False)
     _start_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _started: bool = field(default=False, repr=False)
     _seeded: bool = field(default=False, repr=False)
     _director: asyncio.Task[None] | None = field(default=None, repr=False)
+    _periodic: PeriodicRunner | None = field(default=None, repr=False)
+
+    @property
+    def periodic(self) -> PeriodicRunner:
+        """The timed work besides the engine: job schedules, auto pools and autoscale."""
+        if self._periodic is None:
+            # Imported here: the periodic parts build on the routes, which import this module.
+            from batch_tui.emulator.periodic import PeriodicRunner
+
+            self._periodic = PeriodicRunner(self)
+        return self._periodic
 
     def url(self, path: str) -> str:
         """Returns the absolute URL of `path` (e.g. `/pools/p1`) as clients see it."""
@@ -40,9 +63,29 @@ class Emulator:
         (an in-process `httpx.ASGITransport` never runs the lifespan)."""
         async with self._start_lock:
             if not self._started:
+                await self._open_state()
                 await self.engine.start()
+                await self.periodic.start()
                 self._started = True
                 self._start_scenario()
+                if self.persistence is not None and not self.persistence.has_snapshot:
+                    await self.persistence.checkpoint()  # the seed, before anything is served
+
+    async def _open_state(self) -> None:
+        """Opens the state files and, the first time, takes back the state they held."""
+        if self.persistence is None:
+            return
+        await self.persistence.open()
+        if self._restore_pending:
+            self._restore_pending = False
+            self.engine.adopt()
+            resume_autoscale(self.store, self.periodic.autoscaler)
+
+    async def commit(self) -> None:
+        """Returns once every change so far is on disk (at once without a data dir); the app
+        awaits it before answering a mutating request."""
+        if self.persistence is not None:
+            await self.persistence.commit()
 
     def _start_scenario(self) -> None:
         """Seeds the scenario once, and runs its director (if it has one) while started."""
@@ -63,12 +106,18 @@ class Emulator:
                 if self._director is not None:
                     self._director.cancel()
                     self._director = None
+                await self.periodic.stop()
                 await self.engine.stop()
+                if self.persistence is not None:
+                    await self.persistence.close()
                 self._started = False
 
 
 def build_emulator(settings: EmulatorSettings, clock: Clock | None = None) -> Emulator:
-    """Builds an emulator: an empty store and an engine, not yet started.
+    """Builds an emulator: a store and an engine, not yet started.
+
+    With `settings.data_dir` the state saved there is loaded (and the scenario is not seeded
+    over it); `start` then takes it back and keeps it on disk.
 
     Args:
         settings: The account, key, executor and timings.
@@ -76,8 +125,15 @@ def build_emulator(settings: EmulatorSettings, clock: Clock | None = None) -> Em
 
     Returns:
         The Emulator; call `await emulator.start()` (or serve its app) to bring it to life.
+
+    Raises:
+        StateError: When the saved state is corrupt or of another format.
     """
     clock = clock or Clock()
     store = Store(clock)
     engine = Engine(store, settings, clock)
-    return Emulator(settings=settings, clock=clock, store=store, engine=engine)
+    emu = Emulator(settings=settings, clock=clock, store=store, engine=engine)
+    if settings.data_dir is not None:
+        emu.persistence = Persistence(store, settings.data_dir / STATE_DIR)
+        emu._seeded = emu._restore_pending = emu.persistence.load()
+    return emu

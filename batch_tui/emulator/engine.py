@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from batch_tui.emulator import restore
 from batch_tui.emulator.allocation import Allocator
 from batch_tui.emulator.clock import Clock
 from batch_tui.emulator.errors import ServiceError
@@ -181,6 +182,11 @@ class Engine:
             # One bad record must not stop the service: log it and keep going.
             log.exception("emulator engine: %s failed", what)
             return None
+
+    def adopt(self) -> None:
+        """Rebuilds the engine's state from a store loaded from disk and restarts its nodes
+        (see `restore`); called once, before `start`."""
+        restore.adopt(self.ctx)
 
     # Pools and nodes
 

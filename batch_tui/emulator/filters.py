@@ -80,6 +80,16 @@ jobReleaseTaskExecutionInfo/startTime: datetime {_CMP}
 jobReleaseTaskExecutionInfo/endTime: datetime {_CMP}
 jobReleaseTaskExecutionInfo/exitCode: int {_CMP}
 """)
+JOB_SCHEDULE_FILTER = _table(f"""
+id: string startswith {_CMP}
+state: string eq ne
+stateTransitionTime: datetime {_CMP}
+creationTime: datetime {_CMP}
+lastModified: datetime {_CMP}
+executionInfo/endTime: datetime {_CMP}
+schedule/doNotRunUntil: datetime {_CMP}
+schedule/doNotRunAfter: datetime {_CMP}
+""")
 FILE_FILTER = _table("name: string startswith")
 NODE_COUNTS_FILTER = _table("poolId: string eq")
 SUPPORTED_IMAGES_FILTER = _table("""

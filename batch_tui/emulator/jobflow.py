@@ -19,6 +19,7 @@ from batch_tui.emulator.runtime import (
     UNLIMITED,
     Context,
     parse_duration,
+    parse_iso,
     set_state,
 )
 from batch_tui.emulator.scheduler import JOB_MANAGER_ORDER
@@ -67,6 +68,14 @@ class JobFlow:
             self.ctx.store.add(self.ctx.store.job_tasks(key), manager)
             self.ctx.sched.add_tasks(key, [manager], rank=JOB_MANAGER_ORDER)
         self.ctx.touch(job)
+
+    def job_restored(self, job: Record) -> None:
+        """Takes back a job loaded from disk (`restore`): its queue, and its wall clock still
+        counting from `executionInfo.startTime`."""
+        started = parse_iso((job.data.get("executionInfo") or {}).get("startTime"))
+        elapsed = (self.ctx.clock.now() - started).total_seconds() if started else 0.0
+        self._started[job.id.lower()] = self.ctx.clock.monotonic() - max(elapsed, 0.0)
+        self.ctx.sched.add_job(job)
 
     def _job_manager_task(self, job: Record) -> TaskRecord:
         spec = job.data["jobManagerTask"]
@@ -175,8 +184,23 @@ class JobFlow:
             set_state(self.ctx, job, "completed")
             job.data.setdefault("executionInfo", {})["endTime"] = self.ctx.now()
             self.ctx.touch(job)
+            self._end_auto_pool(job)
         elif state == "deleting" and running == 0 and not self.prep.pending.get(key):
+            self._end_auto_pool(job)
             self._drop(job)
+
+    def _end_auto_pool(self, job: Record) -> None:
+        """Deletes the job's auto pool when its lifetime is the job's."""
+        spec = (job.data.get("poolInfo") or {}).get("autoPoolSpecification") or {}
+        if spec.get("poolLifetimeOption") != "job" or spec.get("keepAlive"):
+            return
+        pool_id = str((job.data.get("executionInfo") or {}).get("poolId") or "")
+        pool = self.ctx.store.pools.get(pool_id.lower())
+        if pool is not None and pool.data.get("state") != "deleting":
+            pool.data["state"] = "deleting"
+            pool.data["stateTransitionTime"] = self.ctx.now()
+            self.ctx.touch(pool)
+            self.ctx.alloc.pool_deleted(pool)
 
     def _expired(self, job: Record) -> bool:
         limit = parse_duration((job.data.get("constraints") or {}).get("maxWallClockTime"))
@@ -195,8 +219,8 @@ class JobFlow:
                 self.ctx.executor.delete_dir(node.id, f"workitems/{job.id}")
         self.prep.forget_job(key)
         self.ctx.sched.remove_job(key)
-        self.ctx.store.tasks.pop(key, None)
-        self.ctx.store.jobs.pop(key, None)
+        self.ctx.store.remove(self.ctx.store.tasks, key)
+        self.ctx.store.remove(self.ctx.store.jobs, key)
         self._started.pop(key, None)
         self.ctx.store.version += 1
 

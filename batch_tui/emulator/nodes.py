@@ -6,6 +6,10 @@ retries. `idle` and `running` follow the tasks on the node; `offline` is a node 
 disabled and nothing running. Actions move it through `rebooting`, `reimaging`,
 `deallocating`/`deallocated` and back to `starting`; removal goes through `leavingpool`.
 
+A low-priority node can be preempted (`preemption`): its running tasks are requeued, its disk
+and users are lost, and it stays `preempted` until capacity comes back, when it is created again
+with the same id (`creating`, `starting`, its start task) as the service restores spot nodes.
+
 The options of reboot, reimage, deallocate, disable scheduling and node removal decide what
 happens to running tasks: `requeue` and `terminate` kill them at once, `taskcompletion` and
 `retaineddata` (the same thing here: the emulator keeps no retention timers) let them finish
@@ -14,21 +18,19 @@ while no new task is scheduled, and the action happens when the node is drained.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from batch_tui.emulator.errors import ServiceError, conflict
 from batch_tui.emulator.executors import Outcome, RunHandle, RunSpec
 from batch_tui.emulator.exitrules import set_result
 from batch_tui.emulator.nodefs import STARTUP_DIR
-from batch_tui.emulator.runtime import EXIT_CODE_FAILURE, Context
+from batch_tui.emulator.noderecord import (  # re-exported: the scenarios build nodes here
+    NODE_AGENT_VERSION as NODE_AGENT_VERSION,
+)
+from batch_tui.emulator.noderecord import build_node as build_node
+from batch_tui.emulator.runtime import EXIT_CODE_FAILURE, Context, Timer
 from batch_tui.emulator.store import NodeRecord, Record
-
-NODE_AGENT_VERSION = "1.11.0"
-"""The `nodeAgentInfo.version` emulated nodes report."""
-
-FIRST_FRONTEND_PORT = 50000
-"""The SSH NAT rule's first public port (recordings: 50000 for the first node of a pool)."""
 
 USABLE = ("idle", "running", "offline")
 """States in which a node can run tasks (subject to its scheduling state)."""
@@ -46,66 +48,12 @@ BUSY_CODES = {
 }
 
 
-def node_id_for(pool_id: str, index: int, dedicated: bool) -> str:
-    """Returns a stable node id in the service's form, `tvmps_<64 hex>_d` (`_p`: low priority)."""
-    digest = hashlib.sha256(f"{pool_id}/{index}".encode()).hexdigest()
-    return f"tvmps_{digest}_{'d' if dedicated else 'p'}"
-
-
-def image_reference(pool: Record) -> dict[str, Any]:
-    """Returns the pool's image with the `exactVersion` a node reports."""
-    config = pool.data.get("virtualMachineConfiguration") or {}
-    image = dict(config.get("imageReference") or {})
-    if image and "virtualMachineImageId" not in image:
-        version = str(image.get("version") or "latest")
-        image["exactVersion"] = "1.0.20241001" if version == "latest" else version
-    return image
-
-
-def build_node(ctx: Context, pool: Record, index: int, dedicated: bool) -> NodeRecord:
-    """Returns a new node's record in the `creating` state."""
-    node_id = node_id_for(pool.id, index, dedicated)
-    now = ctx.now()
-    host = index + 4  # Azure reserves the first four addresses of a subnet
-    data: dict[str, Any] = {
-        "id": node_id,
-        "state": "creating",
-        "schedulingState": "enabled",
-        "stateTransitionTime": now,
-        "allocationTime": now,
-        "ipAddress": f"10.0.{host // 256}.{host % 256}",
-        "affinityId": f"TVM:{node_id}",
-        "vmSize": str(pool.data.get("vmSize") or "").lower(),
-        "totalTasksRun": 0,
-        "totalTasksSucceeded": 0,
-        "runningTasksCount": 0,
-        "runningTaskSlotsCount": 0,
-        "isDedicated": dedicated,
-        "endpointConfiguration": {
-            "inboundEndpoints": [
-                {
-                    "name": "SSHRule.0",
-                    "protocol": "tcp",
-                    "publicIPAddress": "127.0.0.1",
-                    "publicFQDN": "localhost",
-                    "frontendPort": FIRST_FRONTEND_PORT + index,
-                    "backendPort": 22,
-                }
-            ]
-        },
-        "virtualMachineInfo": {"imageReference": image_reference(pool)},
-    }
-    if pool.data.get("startTask"):
-        data["startTask"] = pool.data["startTask"]
-    return NodeRecord(data, pool_key=pool.id.lower(), internal={"index": index})
-
-
 class NodeManager:
     """Moves nodes through their states and applies node actions."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._timers: dict[str, Any] = {}
+        self._timers: dict[str, Timer] = {}
         self._start_runs: dict[str, RunHandle] = {}
 
     # Lookups
@@ -127,17 +75,11 @@ class NodeManager:
             and pool.data.get("state", "active") == "active"
         )
 
-    def sync(self, node: NodeRecord, changed: bool = True) -> None:
-        """Refreshes the node's derived fields and its free slots in the scheduler.
-
-        Args:
-            node: The node.
-            changed: Whether the caller changed the record (it gets a new ETag either way
-                when a derived field moves).
-        """
+    def sync(self, node: NodeRecord) -> None:
+        """Refreshes the node's derived fields and its free slots in the scheduler, then runs
+        an action that was waiting for the node to drain."""
         running = self.ctx.tasks.placements_on(node.id.lower())
         used = sum(p.slots for p in running)
-        before = (node.data["state"], node.data["runningTasksCount"])
         node.data["runningTasksCount"] = len(running)
         node.data["runningTaskSlotsCount"] = used
         if node.data["state"] in USABLE:
@@ -149,8 +91,7 @@ class NodeManager:
                 self._state(node, "idle")
         free = self.slots_of(node) - used if self.schedulable(node) else None
         self.ctx.sched.node_update(node.pool_key, node.id.lower(), free)
-        if changed or before != (node.data["state"], node.data["runningTasksCount"]):
-            self.ctx.touch(node)
+        self.ctx.touch(node)
         if not running and node.internal.get("pending"):
             self._drained(node)
 
@@ -159,7 +100,7 @@ class NodeManager:
             node.data["state"] = state
             node.data["stateTransitionTime"] = self.ctx.now()
 
-    def _after(self, node: NodeRecord, delay: float, step: Any) -> None:
+    def _after(self, node: NodeRecord, delay: float, step: Callable[[NodeRecord], None]) -> None:
         key = node.id.lower()
         old = self._timers.pop(key, None)
         if old is not None:
@@ -235,6 +176,7 @@ class NodeManager:
             command_line=str(start.get("commandLine", "")),
             kind="start",
             env=self.ctx.tasks.base_env(node, start.get("environmentSettings")),
+            resource_files=list(start.get("resourceFiles") or []),
         )
         handle = await self.ctx.executor.launch(
             spec, lambda outcome: self.ctx.report(lambda: self._start_done(node, outcome, boot))
@@ -267,9 +209,11 @@ class NodeManager:
                 self._state(node, "idle")
             else:
                 self._state(node, "starttaskfailed")
-                node.data["errors"] = [
-                    {"code": EXIT_CODE_FAILURE[0], "message": EXIT_CODE_FAILURE[1]}
-                ]
+                # The start task's own failure: an exit code, or a resource file it lacked.
+                fail = (node.data.get("startTaskInfo") or {}).get("failureInfo") or {}
+                code = fail.get("code", EXIT_CODE_FAILURE[0])
+                message = fail.get("message", EXIT_CODE_FAILURE[1])
+                node.data["errors"] = [{"code": code, "message": message}]
         self.sync(node)
 
     # Actions
@@ -356,6 +300,28 @@ class NodeManager:
             node.data.pop("startTaskInfo", None)
         self._begin_start(node)
 
+    # Preemption
+
+    def preempt(self, node: NodeRecord, recover_after: float | None) -> None:
+        """Preempts a node: tasks requeued, disk and users lost; back after `recover_after` s."""
+        self._cancel(node)
+        node.internal.pop("pending", None)
+        self.ctx.tasks.evict(node, "requeue")
+        self._state(node, "preempted")
+        for lost in ("startTaskInfo", "errors", "recentTasks", "nodeAgentInfo"):
+            node.data.pop(lost, None)
+        node.users.clear()
+        self.ctx.jobs.node_restarting(node, reimage=True)
+        self.ctx.executor.node_reimaged(node.id)
+        self.sync(node)
+        if recover_after is not None:
+            self._after(node, recover_after, self._recreate)
+
+    def _recreate(self, node: NodeRecord) -> None:
+        self._state(node, "creating")
+        self.ctx.touch(node)
+        self._after(node, self.ctx.settings.timings.node_creating, self._created)
+
     # Removal
 
     def remove(self, node: NodeRecord, option: str) -> None:
@@ -388,7 +354,7 @@ class NodeManager:
         key = node.id.lower()
         self._cancel(node)
         self.ctx.sched.node_update(node.pool_key, key, None)
-        self.ctx.store.pool_nodes(node.pool_key).pop(key, None)
+        self.ctx.store.remove(self.ctx.store.pool_nodes(node.pool_key), key)
         self.ctx.store.version += 1
         self.ctx.jobs.node_gone(node)
         self.ctx.executor.node_removed(node.id)

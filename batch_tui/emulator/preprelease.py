@@ -133,6 +133,7 @@ class PrepRelease:
             task_id=run_id,
             env=self.ctx.tasks.job_env(job, node, spec_task.get("environmentSettings"), run_id),
             prep_dir=self.prep_dir(job) if kind == "release" else None,
+            resource_files=list(spec_task.get("resourceFiles") or []),
         )
         self._arm_timeout(kind, job, node, gen, spec_task)
         handle = await self.ctx.executor.launch(

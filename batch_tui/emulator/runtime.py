@@ -1,8 +1,8 @@
 """Provides what the engine's parts share: timers, durations, URLs and failure records.
 
 The engine is split by responsibility (`allocation`, `nodes`, `scheduler`, `taskrun`,
-`jobflow`); they all reach each other and the store through one `Context`, so each module keeps
-its own rules and none needs to know how the others are built.
+`multiinstance`, `jobflow`, `preprelease`); they all reach each other and the store through one
+`Context`, so each module keeps its own rules and none needs to know how the others are built.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from batch_tui.emulator.allocation import Allocator
     from batch_tui.emulator.executors import Executor
     from batch_tui.emulator.jobflow import JobFlow
+    from batch_tui.emulator.multiinstance import MultiInstance
     from batch_tui.emulator.nodes import NodeManager
     from batch_tui.emulator.scheduler import Scheduler
     from batch_tui.emulator.taskrun import TaskRunner
@@ -148,6 +149,7 @@ class Context:
     sched: Scheduler = field(init=False)
     tasks: TaskRunner = field(init=False)
     jobs: JobFlow = field(init=False)
+    multi: MultiInstance = field(init=False)
 
     def now(self) -> str:
         """Returns the current time as the service formats it (formatted once per instant:

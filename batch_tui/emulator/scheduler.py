@@ -18,6 +18,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from batch_tui.emulator.multiinstance import instances
 from batch_tui.emulator.store import NodeRecord, Record, TaskRecord
 
 LOOKAHEAD = 16
@@ -27,7 +28,8 @@ LOOKAHEAD = 16
 JOB_MANAGER_ORDER = -1
 """Queue rank of a job manager task: it runs before any other task of its job."""
 
-Assign = Callable[[Record, TaskRecord, NodeRecord], None]
+Assign = Callable[[Record, TaskRecord, list[NodeRecord]], None]
+"""Places a task: on `nodes[0]`, with a multi-instance task's subtasks on the others."""
 
 
 @dataclass
@@ -280,13 +282,13 @@ class Scheduler:
             if entry[2] not in queue.queued or task is None or task.data.get("state") != "active":
                 queue.queued.discard(entry[2])
                 continue
-            node_key = self._pick(ps, queue, task)
-            if node_key is None:
+            chosen = self._choose(ps, queue, task)
+            if chosen is None:
                 skipped.append(entry)
                 passed += 1
                 continue
             queue.queued.discard(entry[2])
-            assign(job, task, nodes[node_key])
+            assign(job, task, [nodes[key] for key in chosen])
             placed += 1
         for entry in skipped:
             heapq.heappush(queue.ready, entry)
@@ -296,7 +298,25 @@ class Scheduler:
         """Returns the slots a task needs: `requiredSlots`, or the whole node if exclusive."""
         if task.internal.get("exclusive"):
             return ps_slots
+        if instances(task) > 1:
+            return 1  # requiredSlots is not supported for multi-instance tasks
         return max(int(task.data.get("requiredSlots") or 1), 1)
+
+    def _choose(self, ps: PoolSlots, queue: JobQueue, task: TaskRecord) -> list[str] | None:
+        """Returns the node(s) for a task: one, or one per instance of a multi-instance task."""
+        count = instances(task)
+        if count == 1:
+            key = self._pick(ps, queue, task)
+            return None if key is None else [key]
+        chosen: list[str] = []
+        order = range(1, ps.slots + 1) if ps.pack else range(ps.slots, 0, -1)
+        for free in order:
+            for node_key in ps.buckets[free]:
+                if node_key not in queue.ineligible:
+                    chosen.append(node_key)
+                    if len(chosen) == count:
+                        return chosen
+        return None
 
     def _pick(self, ps: PoolSlots, queue: JobQueue, task: TaskRecord) -> str | None:
         need = self.required_slots(ps.slots, task)
@@ -316,7 +336,10 @@ class Scheduler:
 
 
 def _pool_key(job: Record) -> str:
-    return str((job.data.get("poolInfo") or {}).get("poolId") or "").lower()
+    """Returns the key of the pool a job runs on (an auto pool's id is in `executionInfo`)."""
+    named = (job.data.get("poolInfo") or {}).get("poolId")
+    actual = (job.data.get("executionInfo") or {}).get("poolId")
+    return str(named or actual or "").lower()
 
 
 def _numbers_in(queue: JobQueue, start: int, end: int) -> list[int]:

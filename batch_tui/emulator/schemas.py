@@ -220,6 +220,20 @@ NodeDisableSchedulingParameter:
     nodeDisableSchedulingOption:enum:requeue|terminate|taskcompletion
 PoolEnableAutoScaleParameter: autoScaleFormula:str autoScaleEvaluationInterval:dur
 PoolEvaluateAutoScaleParameter: autoScaleFormula!:str
+JobScheduleAddParameter: id!:str displayName:str schedule!:Schedule
+    jobSpecification!:JobSpecification metadata:[MetadataItem]
+Schedule: doNotRunUntil:dt doNotRunAfter:dt startWindow:dur recurrenceInterval:dur
+JobSpecification: priority:int allowTaskPreemption:bool maxParallelTasks:int displayName:str
+    usesTaskDependencies:bool onAllTasksComplete:enum:noaction|terminatejob
+    onTaskFailure:enum:noaction|performexitoptionsjobaction
+    networkConfiguration:JobNetworkConfiguration constraints:JobConstraints
+    jobManagerTask:JobManagerTask jobPreparationTask:JobPreparationTask
+    jobReleaseTask:JobReleaseTask commonEnvironmentSettings:[EnvironmentSetting]
+    poolInfo!:PoolInformation metadata:[MetadataItem]
+JobSchedulePatchParameter: schedule:Schedule jobSpecification:JobSpecification
+    metadata:[MetadataItem]
+JobScheduleUpdateParameter: schedule!:Schedule jobSpecification!:JobSpecification
+    metadata:[MetadataItem]
 """
 
 

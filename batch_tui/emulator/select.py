@@ -45,6 +45,10 @@ TASK_PROPS = frozenset(
     "executionInfo nodeInfo multiInstanceSettings stats dependsOn applicationPackageReferences "
     "authenticationTokenSettings".split()
 )
+JOB_SCHEDULE_PROPS = frozenset(
+    "id displayName url eTag lastModified creationTime state stateTransitionTime previousState "
+    "previousStateTransitionTime schedule jobSpecification executionInfo metadata stats".split()
+)
 PREP_RELEASE_PROPS = frozenset(
     "poolId nodeId nodeUrl jobPreparationTaskExecutionInfo jobReleaseTaskExecutionInfo".split()
 )
@@ -94,6 +98,11 @@ def compile_select(text: str | None, allowed: Collection[str]) -> Projector | No
         if not name or path[0] not in allowed or not all(path):
             raise invalid_query("$select", text, f"'{name}' is not a property of this entity.")
         paths.append(path)
+    if all(len(path) == 1 for path in paths):
+        # The common case (list views select top-level properties): one pass over the item,
+        # several times faster than walking paths on a 1,000-item page; same result.
+        names = frozenset(path[0] for path in paths)
+        return lambda item: {k: v for k, v in item.items() if k in names and v is not None}
     return lambda item: _project(item, paths)
 
 

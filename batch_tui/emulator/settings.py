@@ -44,7 +44,7 @@ class EmulatorSettings:
         account: The Batch account name that SharedKey requests must be signed for.
         key: The account key (base64). Generated when not given.
         executor: `local` runs real processes; `simulated` synthesises results.
-        scenario: `empty` or `demo` (seeded on start).
+        scenario: `empty`, `demo` or `large` (seeded on start; `large` needs `simulated`).
         data_dir: Where node directories live (and, later, persisted state). A temp dir if None.
         base_url: The endpoint as clients see it; used for `url`, `odata.metadata`, `Location`.
     """

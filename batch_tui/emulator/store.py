@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from batch_tui.emulator.clock import Clock
 
@@ -56,6 +56,22 @@ class TaskRecord(Record):
     job_key: str = ""
 
 
+Location = tuple[str, ...]
+"""Where an entity lives: `("pool", key)`, `("node", pool key, key)`, `("job", key)`,
+`("task", job key, key)`, `("schedule", key)`, `("application", key)`; or a whole table of a
+parent: `("nodes", pool key)`, `("tasks", job key)`."""
+
+
+class ChangeLog(Protocol):
+    """Hears of every change to the store, so that it can be written down (persistence)."""
+
+    def touched(self, record: Record) -> None:
+        """`record` changed (or was added); its new state is read later, when it is written."""
+
+    def removed(self, location: Location) -> None:
+        """The entity (or table) at `location` was removed."""
+
+
 class Store:
     """All entities of one emulated Batch account.
 
@@ -75,6 +91,8 @@ class Store:
         self.applications: dict[str, dict[str, Any]] = {}
         self.version = 0
         """Bumped on every change, so watchers can tell that something moved."""
+        self.changes: ChangeLog | None = None
+        """Told of every touch and removal when the state is persisted (`--data-dir`)."""
         self._etag_counter = itertools.count(1)
 
     def touch(self, record: Record) -> None:
@@ -86,11 +104,52 @@ class Store:
         record.etag = f"0x{(ticks << 4) + next(self._etag_counter) % 16:X}"
         record.last_modified = now
         self.version += 1
+        if self.changes is not None:
+            self.changes.touched(record)
 
     def add(self, table: dict[str, Any], record: Record) -> None:
         """Adds `record` to `table` under its lower-cased id and stamps it."""
         self.touch(record)
         table[record.id.lower()] = record
+
+    def remove(self, table: dict[str, Any], key: str) -> Any:
+        """Removes `key` from `table` and says so to the change log; every deletion goes here.
+
+        Args:
+            table: One of the store's tables (`pools`, `jobs`, `job_schedules`,
+                `applications`, `nodes`, `tasks`) or one pool's nodes or one job's tasks.
+            key: The lower-cased id (a pool or job key for `nodes` and `tasks`).
+
+        Returns:
+            What was removed, or None when `key` was not there.
+        """
+        value = table.pop(key, None)
+        if value is not None:
+            self.version += 1
+            if self.changes is not None:
+                self.changes.removed(self._location(table, key, value))
+        return value
+
+    def _location(self, table: dict[str, Any], key: str, value: Any) -> Location:
+        if isinstance(value, NodeRecord):
+            return ("node", value.pool_key, key)
+        if isinstance(value, TaskRecord):
+            return ("task", value.job_key, key)
+        for kind, known in self.tables():
+            if table is known:
+                return (kind, key)
+        raise ValueError("remove() was given a table that is not one of this store's")
+
+    def tables(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        """Returns the top-level tables by the kind their `Location`s name."""
+        return (
+            ("pool", self.pools),
+            ("nodes", self.nodes),
+            ("job", self.jobs),
+            ("tasks", self.tasks),
+            ("schedule", self.job_schedules),
+            ("application", self.applications),
+        )
 
     def pool_nodes(self, pool_key: str) -> dict[str, NodeRecord]:
         """Returns the nodes of a pool (an empty dict for a pool with none)."""

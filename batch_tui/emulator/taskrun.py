@@ -1,11 +1,13 @@
 """Provides task execution: placing a task on a node, running it, and what its end means.
 
 A placed task is `preparing` while its job preparation task runs on the node, then `running`
-(its process starts `task_preparing` seconds later, standing in for resource file downloads).
+(its process starts `task_preparing` seconds later, standing in for the node's own set-up; the
+executor then downloads its `resourceFiles` and, after the process, uploads its `outputFiles`).
 When it ends, a nonzero exit code is retried up to `constraints.maxTaskRetryCount` (the task
 goes back to `active`); otherwise the task completes and its `exitConditions` decide the
 dependency action (satisfy/block) and, when the job's `onTaskFailure` is
-`performexitoptionsjobaction`, the job action (none/disable/terminate).
+`performexitoptionsjobaction`, the job action (none/disable/terminate). A run that could not
+start (pre-processing error) or whose output files failed to upload is never retried.
 
 A task can also be ended from outside: `requeue` (back to `active`, `requeueCount` + 1),
 `terminate` (completed with failureInfo `TaskEnded`), `timeout` (its `maxWallClockTime` passed:
@@ -53,6 +55,8 @@ class Placement:
     """`preparing` (waiting for the job preparation task), `launching` or `running`."""
     handle: RunHandle | None = None
     timers: list[Timer] = field(default_factory=list)
+    subtask_nodes: dict[int, str] = field(default_factory=dict)
+    """A multi-instance task's subtasks (number -> node key) that still hold a slot."""
 
 
 class TaskRunner:
@@ -100,8 +104,9 @@ class TaskRunner:
 
     # Placement
 
-    def assign(self, job: Record, task: TaskRecord, node: NodeRecord) -> None:
-        """Places `task` on `node` (the scheduler found it free) and starts it."""
+    def assign(self, job: Record, task: TaskRecord, nodes: list[NodeRecord]) -> None:
+        """Places `task` on `nodes[0]` (and its subtasks on the others) and starts it."""
+        node = nodes[0]
         ps_slots = self.ctx.nodes.slots_of(node)
         p = Placement(
             job.id.lower(),
@@ -110,8 +115,10 @@ class TaskRunner:
             node.pool_key,
             self.ctx.sched.required_slots(ps_slots, task),
         )
+        p.subtask_nodes = {n: other.id.lower() for n, other in enumerate(nodes[1:], start=1)}
         self.placements[(p.job_key, p.task_key)] = p
-        self.by_node.setdefault(p.node_key, {})[(p.job_key, p.task_key)] = p
+        for key in (p.node_key, *p.subtask_nodes.values()):
+            self.by_node.setdefault(key, {})[(p.job_key, p.task_key)] = p
         self.ctx.sched.jobs[p.job_key].running += 1
         pool = self.ctx.store.pools.get(node.pool_key)
         url = self.ctx.node_url(pool.id if pool else node.pool_key, node.id)
@@ -130,7 +137,8 @@ class TaskRunner:
             self.ctx.touch(task)
         else:
             self.start(p)
-        self.ctx.nodes.sync(node)
+        for each in nodes:
+            self.ctx.nodes.sync(each)
 
     def start(self, p: Placement) -> None:
         """Moves a placed task to `running`; its process starts after `task_preparing`."""
@@ -147,6 +155,8 @@ class TaskRunner:
         self._recent(node, task)
         delay = self.ctx.settings.timings.task_preparing
         self._arm_wall_clock(p, task)
+        if p.subtask_nodes and job is not None:
+            self.ctx.multi.start(job, task, p)
         if delay > 0:
             p.timers.append(self.ctx.timers.call_later(delay, lambda: self._queue_launch(p)))
         else:
@@ -169,8 +179,13 @@ class TaskRunner:
             kind="task",
             job_id=job.id,
             task_id=task.id,
-            env=self.job_env(job, node, task.data.get("environmentSettings"), task.id),
+            env={
+                **self.job_env(job, node, task.data.get("environmentSettings"), task.id),
+                **self.ctx.multi.env(p, node),
+            },
             prep_dir=prep,
+            resource_files=list(task.data.get("resourceFiles") or []),
+            output_files=list(task.data.get("outputFiles") or []),
         )
         handle = await self.ctx.executor.launch(
             spec, lambda outcome: self.ctx.report(lambda: self._ended(p, outcome))
@@ -196,15 +211,12 @@ class TaskRunner:
         p.timers.clear()
         limit = parse_duration((task.data.get("constraints") or {}).get("maxWallClockTime"))
         if limit is not None:
-            started = (task.data.get("executionInfo") or {}).get("startTime")
-            elapsed = self._since(started)
+            started = parse_iso((task.data.get("executionInfo") or {}).get("startTime"))
+            now = self.ctx.clock.now()
+            elapsed = 0.0 if started is None else (now - started).total_seconds()
             p.timers.append(
                 self.ctx.timers.call_later(limit - elapsed, lambda: self.kill(p, "timeout"))
             )
-
-    def _since(self, stamp: Any) -> float:
-        then = parse_iso(stamp)
-        return 0.0 if then is None else (self.ctx.clock.now() - then).total_seconds()
 
     # Endings
 
@@ -213,6 +225,10 @@ class TaskRunner:
             timer.cancel()
         self.placements.pop((p.job_key, p.task_key), None)
         self.by_node.get(p.node_key, {}).pop((p.job_key, p.task_key), None)
+        if p.subtask_nodes:
+            self.ctx.multi.stop(p, self.ctx.store.tasks.get(p.job_key, {}).get(p.task_key))
+            for number in list(p.subtask_nodes):
+                self.free_subtask_slot(p, number)
         queue = self.ctx.sched.jobs.get(p.job_key)
         if queue is not None:
             queue.running = max(queue.running - 1, 0)
@@ -239,7 +255,8 @@ class TaskRunner:
         else:
             info["endTime"] = self.ctx.now()
             set_result(info, code, outcome.failure)
-            self._complete(job, task, None if outcome.failure else code)
+            ran = outcome.failure is None or outcome.upload_failed
+            self._complete(job, task, code if ran else None, upload_failed=outcome.upload_failed)
         self._after_end(node, task)
 
     def _after_end(self, node: NodeRecord | None, task: TaskRecord) -> None:
@@ -256,12 +273,17 @@ class TaskRunner:
         self.ctx.sched.enqueue(task.job_key, task.id.lower())
 
     def _complete(
-        self, job: Record, task: TaskRecord, exit_code: int | None, by_user: bool = False
+        self,
+        job: Record,
+        task: TaskRecord,
+        exit_code: int | None,
+        by_user: bool = False,
+        upload_failed: bool = False,
     ) -> None:
         """Completes a task and applies what its completion means to dependents and the job."""
         set_state(self.ctx, task, "completed")
         self.ctx.touch(task)
-        job_action, dependency = exit_options(task, exit_code)
+        job_action, dependency = exit_options(task, exit_code, upload_failed=upload_failed)
         satisfies = dependency == "satisfy" and not by_user
         for key in self.ctx.sched.task_completed(task.job_key, task.id.lower(), satisfies):
             waiter = self.ctx.store.tasks.get(task.job_key, {}).get(key)
@@ -286,7 +308,8 @@ class TaskRunner:
         self._release(p)
         job, task, node = self._records(p)
         if job is None or task is None or mode == "drop":
-            self._after_drop(node)
+            if node is not None:
+                self.ctx.nodes.sync(node)
             return
         info = task.data.setdefault("executionInfo", {"retryCount": 0, "requeueCount": 0})
         if mode in ("requeue", "revert"):
@@ -304,7 +327,13 @@ class TaskRunner:
             self._complete(job, task, code, by_user=mode == "terminate")
         self._after_end(node, task)
 
-    def _after_drop(self, node: NodeRecord | None) -> None:
+    def free_subtask_slot(self, p: Placement, number: int) -> None:
+        """Gives back the slot a finished subtask held on its node."""
+        key = p.subtask_nodes.pop(number, None)
+        if key is None:
+            return
+        self.by_node.get(key, {}).pop((p.job_key, p.task_key), None)
+        node = self.ctx.store.nodes.get(p.pool_key, {}).get(key)
         if node is not None:
             self.ctx.nodes.sync(node)
 
@@ -353,7 +382,7 @@ class TaskRunner:
         job = self.ctx.store.jobs.get(task.job_key)
         if node_id and job is not None:
             self.ctx.executor.delete_dir(str(node_id), task_dir(job.id, task.id))
-        self.ctx.store.tasks.get(task.job_key, {}).pop(task.id.lower(), None)
+        self.ctx.store.remove(self.ctx.store.tasks.get(task.job_key, {}), task.id.lower())
         self.ctx.store.version += 1
 
     def _recent(self, node: NodeRecord, task: TaskRecord) -> None:

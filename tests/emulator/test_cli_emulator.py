@@ -97,6 +97,7 @@ def test_generated_key_is_printed_and_a_wrong_key_is_refused() -> None:
     [
         (["--host", "0.0.0.0"], "--key"),
         (["--faults", "429:rate=2"], "--faults: fault spec item 1"),
+        (["--scenario", "large", "--executor", "local"], "needs --executor simulated"),
     ],
 )
 def test_bad_invocations_exit_2_with_a_message(args: list[str], message: str) -> None:

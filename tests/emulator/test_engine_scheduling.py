@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator
+from batch_tui.emulator.routes.jobs import add_job
 from tests.emulator.engine_support import (
+    IMAGE,
     advance,
     job,
     make_emulator,
@@ -166,3 +168,50 @@ async def test_job_manager_completion_ends_the_job(emu: Emulator) -> None:
     slow = task(emu, "j1", "slow").data
     assert slow["state"] == "completed"
     assert slow["executionInfo"]["failureInfo"]["code"] == "TaskEnded"
+
+
+async def test_a_job_on_an_auto_pool_runs_there(emu: Emulator) -> None:
+    spec = {
+        "poolLifetimeOption": "job",
+        "pool": {
+            "vmSize": "STANDARD_D2S_V3",
+            "virtualMachineConfiguration": IMAGE,
+            "targetDedicatedNodes": 1,
+        },
+    }
+    record = add_job(emu, {"id": "auto", "poolInfo": {"autoPoolSpecification": spec}})
+    tasks(emu, "auto", task_body("t1", "sleep 1"))
+    await until(emu, lambda: task(emu, "auto", "t1").data["state"] == "completed")
+    pool_id = record.data["executionInfo"]["poolId"]
+    assert task(emu, "auto", "t1").data["nodeInfo"]["poolId"] == pool_id
+    emu.engine.job_terminated(record, "UserTerminate")
+    await until(emu, lambda: pool_id.lower() not in emu.store.pools)
+    assert record.data["state"] == "completed", "an auto pool with the job's lifetime goes with it"
+
+
+async def test_multi_instance_task_takes_several_nodes(emu: Emulator) -> None:
+    await ready_pool(emu, count=3)
+    job(emu)
+    settings = {"numberOfInstances": 3, "coordinationCommandLine": "sleep 1"}
+    wide, too_wide = tasks(
+        emu,
+        "j1",
+        task_body("mpi", "sleep 3", multiInstanceSettings=settings),
+        task_body("huge", "sleep 1", multiInstanceSettings={**settings, "numberOfInstances": 4}),
+    )
+    await advance(emu, 0.5)
+    assert wide.data["state"] == "running" and too_wide.data["state"] == "active"
+    assert {n.data["state"] for n in nodes(emu)} == {"running"}
+    subtasks = emu.engine.subtasks(wide)
+    assert [s["id"] for s in subtasks] == [1, 2]
+    used = {node_of(emu, wide), *(s["nodeInfo"]["nodeId"] for s in subtasks)}
+    assert len(used) == 3, "every instance has its own node"
+    assert subtasks[0]["nodeInfo"]["taskRootDirectory"] == "workitems/j1/job-1/mpi/1"
+    await advance(emu, 1.0)
+    done = emu.engine.subtasks(wide)
+    assert [(s["state"], s["exitCode"], s["previousState"]) for s in done] == [
+        ("completed", 0, "running")
+    ] * 2
+    assert sorted(n.data["state"] for n in nodes(emu)) == ["idle", "idle", "running"]
+    await advance(emu, 2.0)
+    assert wide.data["executionInfo"]["result"] == "success"

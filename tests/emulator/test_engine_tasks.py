@@ -239,3 +239,42 @@ async def test_tick_survives_a_failing_step(
     await advance(emu, 2.0)
     assert task(emu, "j1", "t1").data["state"] == "completed"
     assert "timer failed" in caplog.text
+
+
+async def test_local_start_and_prep_tasks_prepare_the_node(local: Emulator) -> None:
+    start = {"commandLine": "/bin/sh -c 'echo booted > \"$AZ_BATCH_NODE_SHARED_DIR/boot.txt\"'"}
+    await ready_pool(local, count=1, startTask=start)
+    prep = {"id": "prep", "commandLine": "/bin/sh -c 'echo prepared > prep.txt'"}
+    job(local, jobPreparationTask=prep)
+    command = (
+        '/bin/sh -c \'cat "$AZ_BATCH_NODE_SHARED_DIR/boot.txt" '
+        '"$AZ_BATCH_JOB_PREP_WORKING_DIR/prep.txt"\''
+    )
+    (record,) = tasks(local, "j1", task_body("t1", command))
+    await until(local, lambda: record.data["state"] == "completed")
+    assert record.data["executionInfo"]["exitCode"] == 0
+    assert read(local, "j1", "t1", "stdout.txt") == b"booted\nprepared\n"
+    node = nodes(local)[0]
+    assert node.data["startTaskInfo"]["exitCode"] == 0
+    names = {e.name for e in local.engine.node_files(node).list(True)}
+    assert {"startup/stdout.txt", "workitems/j1/job-1/prep/wd/prep.txt"} <= names
+
+
+async def test_local_multi_instance_sees_its_hosts(local: Emulator) -> None:
+    await ready_pool(local, count=2)
+    job(local)
+    settings = {
+        "numberOfInstances": 2,
+        "coordinationCommandLine": "/bin/sh -c 'echo $AZ_BATCH_IS_CURRENT_NODE_MASTER'",
+    }
+    # The primary outlives the quick coordination command, which then ends on its own.
+    command = "/bin/sh -c 'sleep 0.5; echo $AZ_BATCH_HOST_LIST $AZ_BATCH_IS_CURRENT_NODE_MASTER'"
+    (record,) = tasks(local, "j1", task_body("mpi", command, multiInstanceSettings=settings))
+    await until(local, lambda: record.data["state"] == "completed")
+    assert read(local, "j1", "mpi", "stdout.txt") == b"10.0.0.4,10.0.0.5 true\n"
+    (subtask,) = local.engine.subtasks(record)
+    assert subtask["exitCode"] == 0
+    helper = local.store.find_node(subtask["nodeInfo"]["nodeId"])
+    assert helper is not None
+    tree = local.engine.node_files(helper)
+    assert b"".join(tree.read("workitems/j1/job-1/mpi/1/stdout.txt", 0, None)) == b"false\n"

@@ -229,11 +229,15 @@ async def test_autoscale_enable_evaluate_disable(
     assert pool["enableAutoScale"] is True and pool["autoScaleFormula"] == formula
     assert pool["targetDedicatedNodes"] == 2
     assert (
-        pool["autoScaleRun"]["results"] == "$TargetDedicatedNodes=2;$NodeDeallocationOption=requeue"
+        pool["autoScaleRun"]["results"]
+        == "$TargetDedicatedNodes=2;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue"
     )
     run = (await http.post("/pools/pool1/evaluateautoscale",
                            json={"autoScaleFormula": "$TargetDedicated=1"})).json()  # fmt: skip
-    assert run["results"] == "$TargetDedicatedNodes=1;$NodeDeallocationOption=requeue"
+    assert (
+        run["results"]
+        == "$TargetDedicatedNodes=1;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue"
+    )
     sampled = await http.post("/pools/pool1/evaluateautoscale",
                               json={"autoScaleFormula": "$x = $PendingTasks.GetSample(1)"})  # fmt: skip
     assert "error" in sampled.json()

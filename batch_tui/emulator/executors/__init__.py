@@ -39,6 +39,10 @@ class RunSpec:
     """`AZ_BATCH_*` variables that are not directories, plus the task's environment settings."""
     prep_dir: str | None = None
     """The job preparation task's directory, for `AZ_BATCH_JOB_PREP_DIR`."""
+    resource_files: list[dict[str, Any]] = field(default_factory=list)
+    """The task's `resourceFiles`, downloaded into its working directory before it runs."""
+    output_files: list[dict[str, Any]] = field(default_factory=list)
+    """The task's `outputFiles`, uploaded after its process exits (see `outputfiles`)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Outcome:
 
     exit_code: int | None
     failure: dict[str, Any] | None = None
+    upload_failed: bool = False
+    """True when the process ran but its output files could not be uploaded (`failure` says
+    why): the exit conditions' `fileUploadError` applies, and the task is not retried."""
 
 
 class RunHandle(ABC):

@@ -6,6 +6,11 @@ working directory under `<data_dir>/nodes/<nodeId>/`, writes `stdout.txt` and `s
 the task directory, and sees the `AZ_BATCH_*` variables but none of the emulator's own
 environment (which may hold account keys). Each run gets its own process group, so killing a
 task kills everything it started.
+
+A run with resource files downloads them first (`resourcefiles`, in a thread, so the engine
+keeps moving) and starts its process only when they are in place; a run with output files
+uploads them after its process exits (`outputfiles`) and reports its outcome after that.
+Local containers live in `<data_dir>/containers/`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from batch_tui.emulator.executors import (
     Executor,
@@ -27,6 +33,9 @@ from batch_tui.emulator.executors import (
     RunSpec,
 )
 from batch_tui.emulator.nodefs import NODE_DIRS, STARTUP_DIR, DiskTree, FileTree, split_path
+from batch_tui.emulator.outputfiles import upload_all
+from batch_tui.emulator.resourcefiles import fetch_all
+from batch_tui.emulator.storage import CONTAINERS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +65,28 @@ def exit_code_of(returncode: int) -> int:
 
 
 class _LocalRun(RunHandle):
-    """A running process group and the watcher that reports its exit."""
+    """A run: its resource downloads, then its process group, then its uploads."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
         self.killed = False
+        self.fetching = False
+        """True while its resource files download (nothing runs yet)."""
         self.watcher: asyncio.Task[None] | None = None
 
     def kill(self) -> None:
-        if self.killed or self.process.returncode is not None:
-            self.killed = True
+        if self.killed:
             return
         self.killed = True
+        if self.fetching and self.watcher is not None:
+            self.watcher.cancel()  # stop waiting for the download; no process to kill
+        else:
+            self.signal()
+
+    def signal(self) -> None:
+        """Kills the process group if it is still running."""
+        if self.process is None or self.process.returncode is not None:
+            return
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -81,6 +100,13 @@ class _FailedRun(RunHandle):
         return None
 
 
+def _argv(command_line: str) -> list[str]:
+    argv = shlex.split(command_line)
+    if not argv:
+        raise ValueError("the command line is empty")
+    return argv
+
+
 class LocalExecutor(Executor):
     """Runs tasks as real processes under `<data_dir>/nodes/<nodeId>/`.
 
@@ -90,6 +116,7 @@ class LocalExecutor(Executor):
 
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "nodes"
+        self.containers = data_dir / CONTAINERS_DIR
         self._runs: set[_LocalRun] = set()
 
     def node_root(self, node_id: str) -> Path:
@@ -124,28 +151,56 @@ class LocalExecutor(Executor):
         return env
 
     async def launch(self, spec: RunSpec, on_exit: ExitCallback) -> RunHandle:
-        task = self._dir(spec.node_id, spec.task_dir)
-        wd = task / "wd"
-        wd.mkdir(parents=True, exist_ok=True)
+        self._dir(spec.node_id, spec.task_dir).joinpath("wd").mkdir(parents=True, exist_ok=True)
         try:
-            argv = shlex.split(spec.command_line)
-            if not argv:
-                raise ValueError("the command line is empty")
+            argv = _argv(spec.command_line)
         except ValueError as exc:
             on_exit(Outcome(None, launch_failure(LAUNCH_FAILED, str(exc))))
             return _FailedRun()
-        try:
-            process = await self._spawn(argv, task, wd, self.environment(spec))
-        except FileNotFoundError as exc:
-            on_exit(Outcome(None, launch_failure(PROGRAM_NOT_FOUND, str(exc))))
-            return _FailedRun()
-        except OSError as exc:
-            on_exit(Outcome(None, launch_failure(LAUNCH_FAILED, str(exc))))
-            return _FailedRun()
-        run = _LocalRun(process)
+        run = _LocalRun()
         self._runs.add(run)
-        run.watcher = asyncio.create_task(self._watch(run, on_exit))
+        if spec.resource_files:
+            run.fetching = True
+            run.watcher = asyncio.create_task(self._fetch_then_run(run, spec, argv, on_exit))
+            return run
+        failure = await self._start(run, spec, argv)
+        if failure is not None:
+            self._runs.discard(run)
+            on_exit(Outcome(None, failure))
+            return _FailedRun()
+        run.watcher = asyncio.create_task(self._watch(run, spec, on_exit))
         return run
+
+    async def _fetch_then_run(
+        self, run: _LocalRun, spec: RunSpec, argv: list[str], on_exit: ExitCallback
+    ) -> None:
+        wd = self._dir(spec.node_id, spec.task_dir) / "wd"
+        try:
+            failure = await asyncio.to_thread(fetch_all, spec.resource_files, wd, self.containers)
+            run.fetching = False
+            if run.killed:
+                return
+            failure = failure or await self._start(run, spec, argv)
+            if failure is not None:
+                on_exit(Outcome(None, failure))
+                return
+            await self._finish(run, spec, on_exit)
+        finally:
+            self._runs.discard(run)
+            run.watcher = None
+
+    async def _start(self, run: _LocalRun, spec: RunSpec, argv: list[str]) -> dict[str, Any] | None:
+        """Starts the process; returns the failureInfo when it cannot start."""
+        task = self._dir(spec.node_id, spec.task_dir)
+        try:
+            run.process = await self._spawn(argv, task, task / "wd", self.environment(spec))
+        except FileNotFoundError as exc:
+            return launch_failure(PROGRAM_NOT_FOUND, str(exc))
+        except OSError as exc:
+            return launch_failure(LAUNCH_FAILED, str(exc))
+        if run.killed:
+            run.signal()  # killed while it was being started
+        return None
 
     async def _spawn(
         self, argv: list[str], task: Path, wd: Path, env: dict[str, str]
@@ -162,14 +217,32 @@ class LocalExecutor(Executor):
                 start_new_session=True,
             )
 
-    async def _watch(self, run: _LocalRun, on_exit: ExitCallback) -> None:
+    async def _watch(self, run: _LocalRun, spec: RunSpec, on_exit: ExitCallback) -> None:
         try:
-            returncode = await run.process.wait()
+            await self._finish(run, spec, on_exit)
         finally:
             self._runs.discard(run)
             run.watcher = None  # no cycle run -> task -> coroutine -> run left behind
+
+    async def _finish(self, run: _LocalRun, spec: RunSpec, on_exit: ExitCallback) -> None:
+        """Waits for the process, uploads the output files, then reports the outcome."""
+        assert run.process is not None
+        code = exit_code_of(await run.process.wait())
+        if run.killed:
+            return
+        failure = None
+        if spec.output_files:
+            failure = await asyncio.to_thread(
+                upload_all,
+                spec.output_files,
+                code,
+                wd=self._dir(spec.node_id, spec.task_dir) / "wd",
+                node_root=self.node_root(spec.node_id),
+                env=self.environment(spec),
+                containers=self.containers,
+            )
         if not run.killed:
-            on_exit(Outcome(exit_code_of(returncode)))
+            on_exit(Outcome(code, failure, upload_failed=failure is not None))
 
     def tree(self, node_id: str, subdir: str = "") -> FileTree:
         return DiskTree(self._dir(node_id, subdir))

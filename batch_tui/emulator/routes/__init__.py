@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from batch_tui.emulator.routes import account, files, jobs, nodes, pools, scaling, tasks
+from batch_tui.emulator.routes import (
+    account,
+    files,
+    jobs,
+    nodes,
+    pools,
+    scaling,
+    schedules,
+    tasks,
+)
 from batch_tui.emulator.routes.common import RouteTable
 
 ROUTES: RouteTable = [
@@ -10,6 +19,7 @@ ROUTES: RouteTable = [
     *scaling.ROUTES,
     *nodes.ROUTES,
     *jobs.ROUTES,
+    *schedules.ROUTES,
     *tasks.ROUTES,
     *files.ROUTES,
     *account.ROUTES,

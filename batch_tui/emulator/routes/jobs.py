@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from starlette.responses import Response
 
+from batch_tui.emulator.autopools import create_auto_pool
 from batch_tui.emulator.core import Emulator
 from batch_tui.emulator.errors import ServiceError, conflict, not_found
 from batch_tui.emulator.filters import JOB_FILTER, PREP_RELEASE_FILTER
@@ -24,7 +24,6 @@ from batch_tui.emulator.routes.defaults import (
     prep_task,
     release_task,
 )
-from batch_tui.emulator.routes.pools import add_pool
 from batch_tui.emulator.select import (
     JOB_PROPS,
     PREP_RELEASE_PROPS,
@@ -55,11 +54,24 @@ PREP_RELEASE_LIST = ListSpec(
 )
 
 
-def _check_job_body(body: dict[str, Any]) -> None:
-    validate_id(body["id"])
+def check_job_spec(body: dict[str, Any]) -> None:
+    """Checks what a job and a job schedule's job specification share (beyond the schema).
+
+    Raises:
+        ServiceError: 400 for a pool reference, release task or parallelism the service refuses.
+    """
     pool_info = body["poolInfo"]
     if "poolId" not in pool_info and "autoPoolSpecification" not in pool_info:
         raise missing_property("poolInfo.poolId")
+    if "poolId" in pool_info and "autoPoolSpecification" in pool_info:
+        raise invalid_value(
+            "poolInfo", "", "Specify either the pool ID or the auto pool specification, not both."
+        )
+    auto = pool_info.get("autoPoolSpecification") or {}
+    if len(auto.get("autoPoolIdPrefix", "")) > 20:
+        raise invalid_value(
+            "autoPoolIdPrefix", auto["autoPoolIdPrefix"], "The prefix can be up to 20 characters."
+        )
     if "jobReleaseTask" in body and "jobPreparationTask" not in body:
         raise invalid_value("jobReleaseTask", "", "A job release task needs a preparation task.")
     for name in ("jobPreparationTask", "jobReleaseTask", "jobManagerTask"):
@@ -72,12 +84,20 @@ def _check_job_body(body: dict[str, Any]) -> None:
         )
 
 
-def _auto_pool(emu: Emulator, spec: dict[str, Any]) -> str:
-    """Creates the auto pool of a job and returns its id."""
-    prefix = spec.get("autoPoolIdPrefix", "")
-    pool_id = f"{prefix}_{uuid.uuid4()}" if prefix else str(uuid.uuid4())
-    add_pool(emu, {**spec.get("pool", {}), "id": pool_id})
-    return pool_id
+def _check_job_body(body: dict[str, Any], scheduled: bool) -> None:
+    if not scheduled:
+        # Jobs a schedule makes are named `<scheduleId>:job-<n>`, outside the user's id rules.
+        validate_id(body["id"])
+    check_job_spec(body)
+    auto = body["poolInfo"].get("autoPoolSpecification") or {}
+    if not scheduled and auto.get("poolLifetimeOption") == "jobschedule":
+        reason = "The jobschedule lifetime applies to job schedules only."
+        raise invalid_value("poolLifetimeOption", "jobschedule", reason)
+
+
+def _auto_pool(emu: Emulator, spec: dict[str, Any], job_id: str) -> str:
+    """Creates the auto pool of a job (its lifetime is the job's) and returns its id."""
+    return create_auto_pool(emu, spec, "job", job_id).id
 
 
 def _job_data(emu: Emulator, body: dict[str, Any], pool_id: str | None) -> dict[str, Any]:
@@ -117,25 +137,36 @@ def _job_data(emu: Emulator, body: dict[str, Any], pool_id: str | None) -> dict[
     return data
 
 
-def add_job(emu: Emulator, body: dict[str, Any]) -> Record:
+def add_job(
+    emu: Emulator, body: dict[str, Any], *, scheduled: bool = False, pool_id: str | None = None
+) -> Record:
     """Validates a JobAddParameter, stores the new job and hands it to the engine.
 
     Args:
         emu: The emulator.
         body: The JSON body of `POST /jobs` (not yet validated).
+        scheduled: Whether a job schedule makes the job (its id is `<scheduleId>:job-<n>`).
+        pool_id: The pool a scheduled job runs on when its schedule's auto pool already exists
+            (`poolLifetimeOption` `jobschedule`); otherwise an auto pool is made for the job.
 
     Returns:
         The stored job record.
 
     Raises:
-        ServiceError: 400 for an invalid body, 409 JobExists for a duplicate id.
+        ServiceError: 400 for an invalid body, 409 JobExists for a duplicate id (or
+            JobScheduleWithSameIdExists: a job and a job schedule cannot share an id).
     """
     body = validate(body, "JobAddParameter")
-    _check_job_body(body)
+    _check_job_body(body, scheduled)
     if body["id"].lower() in emu.store.jobs:
         raise conflict("JobExists", "The specified job already exists.")
+    if body["id"].lower() in emu.store.job_schedules:
+        raise conflict(
+            "JobScheduleWithSameIdExists", "A job schedule with the specified job id exists."
+        )
     auto = body["poolInfo"].get("autoPoolSpecification")
-    pool_id = _auto_pool(emu, auto) if auto and "poolId" not in body["poolInfo"] else None
+    if auto and pool_id is None:
+        pool_id = _auto_pool(emu, auto, body["id"])
     record = Record(_job_data(emu, body, pool_id or body["poolInfo"].get("poolId")))
     emu.store.add(emu.store.jobs, record)
     emu.store.job_tasks(record.id.lower())
@@ -204,7 +235,7 @@ async def _list(call: Call) -> Response:
 async def _list_from_schedule(call: Call) -> Response:
     schedule_id = call.params["schedule_id"]
     if schedule_id.lower() not in call.emu.store.job_schedules:
-        raise not_found("JobSchedule")
+        raise not_found("job schedule", "JobScheduleNotFound")
     prefix = f"{schedule_id.lower()}:"
     jobs = [j for k, j in call.emu.store.jobs.items() if k.startswith(prefix)]
     return list_response(

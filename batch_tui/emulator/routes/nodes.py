@@ -220,7 +220,9 @@ def _extension_view(ext: dict[str, Any], booted: bool, node: NodeRecord) -> dict
     if "lastBootTime" in node.data:
         status["time"] = node.data["lastBootTime"]
     view = {"name": ext["name"], "statuses": [status]}
-    return {"provisioningState": state, "vmExtension": ext, "instanceView": view}
+    # protectedSettings hold secrets: the service takes them but never sends them back.
+    shown = {k: v for k, v in ext.items() if k != "protectedSettings"}
+    return {"provisioningState": state, "vmExtension": shown, "instanceView": view}
 
 
 async def _list_extensions(call: Call) -> Response:

@@ -1,6 +1,8 @@
 """Provides pool scaling: resize, stop resize, remove nodes and autoscale.
 
-With the checks the service makes before the allocation state changes.
+With the checks the service makes before the allocation state changes. Autoscale evaluations
+(on enable, on request and periodically by `Autoscaler`) resize the pool through `rescale`, the
+same path as a resize request.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from starlette.responses import Response
 from batch_tui.emulator import autoscale
 from batch_tui.emulator.core import Emulator
 from batch_tui.emulator.errors import ServiceError, conflict
+from batch_tui.emulator.metrics import History
 from batch_tui.emulator.routes.common import Call, RouteTable, get_pool, pool_url
 from batch_tui.emulator.store import Record, iso
 from batch_tui.emulator.validation import (
@@ -48,13 +51,46 @@ def require_steady(pool: Record) -> None:
         )
 
 
+def check_interval(interval: str | None) -> None:
+    """Refuses an `autoScaleEvaluationInterval` outside 5 minutes to 168 hours (400)."""
+    if interval is None:
+        return
+    seconds = parse_duration(interval) / TICKS
+    if not autoscale.MIN_INTERVAL_SECONDS <= seconds <= autoscale.MAX_INTERVAL_SECONDS:
+        raise invalid_value(
+            "autoScaleEvaluationInterval",
+            interval,
+            "The interval must be between 5 minutes and 168 hours.",
+        )
+
+
 def apply_autoscale(emu: Emulator, pool: Record) -> None:
-    """Evaluates the pool's formula and takes its targets, as the service does on enable."""
-    run = autoscale.evaluate(pool.data["autoScaleFormula"], pool.data, emu.clock.now())
-    pool.data["autoScaleRun"] = run
-    result = autoscale.targets(run, pool.data)
-    if result is not None:
-        pool.data["targetDedicatedNodes"], pool.data["targetLowPriorityNodes"], _ = result
+    """Evaluates a new pool's formula, takes its targets and starts its periodic evaluation.
+
+    Raises:
+        ServiceError: 400 for a formula that does not parse or an interval out of range.
+    """
+    check_interval(pool.data.get("autoScaleEvaluationInterval"))
+    evaluation = autoscale.evaluate(emu, pool, pool.data["autoScaleFormula"])
+    pool.data["autoScaleRun"] = evaluation.run
+    if evaluation.dedicated is not None and evaluation.low_priority is not None:
+        pool.data["targetDedicatedNodes"] = evaluation.dedicated
+        pool.data["targetLowPriorityNodes"] = evaluation.low_priority
+    emu.periodic.autoscaler.watch(pool)
+
+
+def rescale(emu: Emulator, pool: Record, evaluation: autoscale.Evaluation) -> None:
+    """Applies an evaluation to a live pool: records the run and, when the targets move,
+    resizes the pool through the same path as a resize request."""
+    pool.data["autoScaleRun"] = evaluation.run
+    # A pool that is stopping a resize settles at once; the next evaluation takes it from there.
+    stopping = pool.data.get("allocationState") == "stopping"
+    if autoscale.targets_changed(evaluation, pool.data) and not stopping:
+        pool.data["targetDedicatedNodes"] = evaluation.dedicated
+        pool.data["targetLowPriorityNodes"] = evaluation.low_priority
+        begin_resize(emu, pool)
+        emu.engine.pool_resized(pool, evaluation.option)
+    emu.store.touch(pool)
 
 
 def resize_pool(emu: Emulator, pool_id: str, body: dict[str, Any]) -> Record:
@@ -135,28 +171,23 @@ async def _enable_autoscale(call: Call) -> Response:
     call.check(pool)
     body = await call.body("PoolEnableAutoScaleParameter")
     writable(pool)
+    if not pool.data.get("enableAutoScale"):
+        # The service refuses to start autoscale while a resize runs (spec).
+        require_steady(pool)
     formula = body.get("autoScaleFormula") or pool.data.get("autoScaleFormula")
     if not formula:
         raise missing_property("autoScaleFormula")
     interval = body.get("autoScaleEvaluationInterval")
-    if interval and not 5 * 60 <= parse_duration(interval) / TICKS <= 168 * 3600:
-        raise invalid_value(
-            "autoScaleEvaluationInterval",
-            interval,
-            "The interval must be between 5 minutes and 168 hours.",
-        )
+    check_interval(interval)
+    evaluation = autoscale.evaluate(call.emu, pool, formula, _history(call.emu, pool))
+    call.emu.periodic.autoscaler.enabled(pool.id)
     pool.data["enableAutoScale"] = True
     pool.data["autoScaleFormula"] = formula
     pool.data["autoScaleEvaluationInterval"] = interval or pool.data.get(
-        "autoScaleEvaluationInterval", "PT15M"
+        "autoScaleEvaluationInterval", autoscale.DEFAULT_INTERVAL
     )
-    before = (pool.data["targetDedicatedNodes"], pool.data["targetLowPriorityNodes"])
-    apply_autoscale(call.emu, pool)
-    after = (pool.data["targetDedicatedNodes"], pool.data["targetLowPriorityNodes"])
-    if after != before and pool.data["allocationState"] == "steady":
-        begin_resize(call.emu, pool)
-        call.emu.engine.pool_resized(pool, "requeue")
-    call.emu.store.touch(pool)
+    rescale(call.emu, pool, evaluation)
+    call.emu.periodic.autoscaler.watch(pool)
     url = pool_url(call.emu, pool) + "/enableautoscale"
     return empty_response(call.request, 200, action_headers(pool, url))
 
@@ -167,9 +198,14 @@ async def _disable_autoscale(call: Call) -> Response:
     pool.data["enableAutoScale"] = False
     for name in ("autoScaleFormula", "autoScaleEvaluationInterval", "autoScaleRun"):
         pool.data.pop(name, None)
+    call.emu.periodic.autoscaler.forget(pool.id)
     call.emu.store.touch(pool)
     url = pool_url(call.emu, pool) + "/disableautoscale"
     return empty_response(call.request, 200, action_headers(pool, url))
+
+
+def _history(emu: Emulator, pool: Record) -> History | None:
+    return emu.periodic.autoscaler.history(pool.id)
 
 
 async def _evaluate_autoscale(call: Call) -> Response:
@@ -177,7 +213,8 @@ async def _evaluate_autoscale(call: Call) -> Response:
     body = await call.body("PoolEvaluateAutoScaleParameter")
     if not pool.data.get("enableAutoScale"):
         raise conflict("AutoScaleNotEnabled", "Automatic scaling is not enabled on the pool.")
-    run = autoscale.evaluate(body["autoScaleFormula"], pool.data, call.emu.clock.now())
+    formula = body["autoScaleFormula"]
+    run = autoscale.evaluate(call.emu, pool, formula, _history(call.emu, pool)).run
     url = pool_url(call.emu, pool) + "/evaluateautoscale"
     return json_response(
         call.request,

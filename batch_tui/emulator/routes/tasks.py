@@ -103,6 +103,20 @@ def _task_data(job: Record, body: dict[str, Any], now: str) -> dict[str, Any]:
     return data
 
 
+def build_task(job: Record, body: dict[str, Any], now: str) -> TaskRecord:
+    """Builds, without validating or storing it, the record of a task as `add` would create it.
+
+    For scenarios that seed many tasks at once: they build one record per task from a body
+    known to be valid, patch it into its final state and store them in bulk.
+
+    Args:
+        job: The job the task belongs to (its constraints give the task's defaults).
+        body: A valid TaskAddParameter.
+        now: The creation time, formatted as the service does.
+    """
+    return TaskRecord(_task_data(job, body, now), job_key=job.id.lower())
+
+
 def _new_task(emu: Emulator, job: Record, body: Any, now: str | None = None) -> TaskRecord:
     """Validates one TaskAddParameter and stores the task (the engine is told by the caller).
 
@@ -288,7 +302,7 @@ async def _update(call: Call) -> Response:
 async def _delete(call: Call) -> Response:
     job, task = _task_call(call)
     call.emu.engine.task_deleted(task)
-    call.emu.store.job_tasks(job.id.lower()).pop(task.id.lower(), None)
+    call.emu.store.remove(call.emu.store.job_tasks(job.id.lower()), task.id.lower())
     call.emu.store.version += 1
     return empty_response(call.request, 200)
 

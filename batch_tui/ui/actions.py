@@ -1,0 +1,204 @@
+"""Provides the specs of node, job and task actions: labels, options and allowed states (pure).
+
+Screens use these to grey out keys (`*_action_allowed` returns False -> `check_action` None),
+to build the confirmation dialog (`describe_targets`, `ActionSpec.options`) and to report
+results (`summarize`). Nothing here imports Textual or talks to the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from batch_tui.batch.models.constants import JobState, NodeState, SchedulingState, TaskState
+
+Kind = Literal["node", "job", "task"]
+
+NODE_OPTIONS: Final[Mapping[str, str]] = {
+    "requeue": "terminate running tasks and requeue them",
+    "terminate": "terminate running tasks; they fail and do not run again",
+    "taskcompletion": "let running tasks finish; start no new ones",
+    "retaineddata": "let running tasks finish, then wait for task data retention to expire",
+}
+"""What each node option does to the tasks running on the node (the service's wording)."""
+
+JOB_DISABLE_OPTIONS: Final[Mapping[str, str]] = {
+    "requeue": "terminate running tasks and requeue them",
+    "terminate": "terminate running tasks; they fail and do not run again",
+    "wait": "let running tasks finish",
+}
+"""What `disableTasks` does to the job's running tasks."""
+
+_FOUR = ("requeue", "terminate", "taskcompletion", "retaineddata")
+_THREE = ("requeue", "terminate", "taskcompletion")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One mutating action.
+
+    Attributes:
+        id: The binding id, e.g. "node.reboot" (keymaps use it).
+        kind: What it acts on.
+        label: A short name for keys and dialogs ("Reboot").
+        options: The option values the service takes, default first; empty for none.
+        option_name: What the option is called in the dialog.
+        destructive: Whether it loses work or data (the dialog says so in red).
+        description: One line for tooltips and the help screen.
+    """
+
+    id: str
+    kind: Kind
+    label: str
+    options: tuple[str, ...] = ()
+    option_name: str = "Running tasks"
+    destructive: bool = False
+    description: str = ""
+
+    @property
+    def default_option(self) -> str | None:
+        """The service's default option, or None when the action takes none."""
+        return self.options[0] if self.options else None
+
+    def option_help(self, option: str) -> str:
+        """Returns what an option means, or "" when unknown."""
+        table = JOB_DISABLE_OPTIONS if self.id == "job.disable" else NODE_OPTIONS
+        return table.get(option, "")
+
+
+ACTIONS: Final[Mapping[str, ActionSpec]] = {
+    spec.id: spec
+    for spec in (
+        ActionSpec("node.reboot", "node", "Reboot", _FOUR, destructive=True,
+                   description="Restart the node"),
+        ActionSpec("node.reimage", "node", "Reimage", _FOUR, destructive=True,
+                   description="Reinstall the node's operating system"),
+        ActionSpec("node.deallocate", "node", "Deallocate", _FOUR, destructive=True,
+                   description="Stop the node's VM and release its compute"),
+        ActionSpec("node.start", "node", "Start", description="Start a deallocated node"),
+        ActionSpec("node.disable-scheduling", "node", "Disable scheduling", _THREE,
+                   description="Stop scheduling new tasks on the node"),
+        ActionSpec("node.enable-scheduling", "node", "Enable scheduling",
+                   description="Schedule tasks on the node again"),
+        ActionSpec("node.remove", "node", "Remove from pool", _FOUR, destructive=True,
+                   description="Remove the node from its pool (the pool shrinks)"),
+        ActionSpec("node.add-user", "node", "Add user",
+                   description="Add a login user and show the SSH command"),
+        ActionSpec("job.terminate", "job", "Terminate", destructive=True,
+                   description="Terminate the job and its running tasks"),
+        ActionSpec("job.disable", "job", "Disable", ("requeue", "terminate", "wait"),
+                   description="Stop scheduling the job's tasks"),
+        ActionSpec("job.enable", "job", "Enable", description="Resume a disabled job"),
+        ActionSpec("job.delete", "job", "Delete", destructive=True,
+                   description="Delete the job and all its tasks"),
+        ActionSpec("task.terminate", "task", "Terminate", destructive=True,
+                   description="Terminate the task"),
+        ActionSpec("task.reactivate", "task", "Reactivate",
+                   description="Run a failed task again"),
+        ActionSpec("task.delete", "task", "Delete", destructive=True,
+                   description="Delete the task and its files"),
+    )
+}  # fmt: skip
+"""Every mutating action by id."""
+
+_UP: Final = frozenset({NodeState.IDLE, NodeState.RUNNING})
+"""The service reboots, reimages, deallocates and adds users only on idle or running nodes."""
+
+
+def node_action_allowed(action_id: str, state: str, scheduling_state: str) -> bool:
+    """Returns whether the service accepts a node action in the node's current state.
+
+    Args:
+        action_id: An `ACTIONS` id of kind "node".
+        state: The node's `state`.
+        scheduling_state: The node's `schedulingState`.
+
+    Returns:
+        False when the service would refuse it (409) in that state.
+    """
+    if action_id in ("node.reboot", "node.reimage", "node.deallocate", "node.add-user"):
+        return state in _UP
+    if action_id == "node.start":
+        return state == NodeState.DEALLOCATED
+    if action_id == "node.disable-scheduling":
+        return scheduling_state == SchedulingState.ENABLED
+    if action_id == "node.enable-scheduling":
+        return scheduling_state == SchedulingState.DISABLED
+    return action_id == "node.remove"
+
+
+def job_action_allowed(action_id: str, state: str) -> bool:
+    """Returns whether the service accepts a job action in the job's `state`."""
+    if action_id == "job.terminate":
+        return state in (JobState.ACTIVE, JobState.DISABLED, JobState.DISABLING, JobState.ENABLING)
+    if action_id == "job.disable":
+        return state == JobState.ACTIVE
+    if action_id == "job.enable":
+        return state == JobState.DISABLED
+    return action_id == "job.delete" and state != JobState.DELETING
+
+
+def task_action_allowed(action_id: str, state: str, failed: bool) -> bool:
+    """Returns whether the service accepts a task action.
+
+    Args:
+        action_id: An `ACTIONS` id of kind "task".
+        state: The task's `state`.
+        failed: The task completed with `executionInfo.result` "failure".
+    """
+    if action_id == "task.terminate":
+        return state != TaskState.COMPLETED
+    if action_id == "task.reactivate":
+        return state == TaskState.COMPLETED and failed
+    return action_id == "task.delete"
+
+
+def any_allowed(action_id: str, states: Sequence[tuple[str, str]]) -> bool:
+    """Returns whether a node action applies to at least one of (state, scheduling_state)."""
+    return any(node_action_allowed(action_id, state, sched) for state, sched in states)
+
+
+MAX_LISTED_TARGETS: Final = 8
+"""How many target ids a dialog lists before it says "and N more" (it must fit 80x24)."""
+
+
+def describe_targets(kind: Kind, targets: Sequence[str]) -> str:
+    """Names the targets of an action: "node tvm-1", "3 nodes: a, b, c", "… and 12 more"."""
+    if len(targets) == 1:
+        return f"{kind} {targets[0]}"
+    shown = ", ".join(targets[:MAX_LISTED_TARGETS])
+    rest = len(targets) - MAX_LISTED_TARGETS
+    more = f" and {rest} more" if rest > 0 else ""
+    return f"{len(targets)} {kind}s: {shown}{more}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one target of an action."""
+
+    target: str
+    error: str | None = None
+    """The one-line error, or None on success."""
+
+
+def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]:
+    """Returns the result line of an action and whether everything succeeded.
+
+    Args:
+        spec: The action.
+        outcomes: One per target.
+
+    Returns:
+        ("Reboot: 3 nodes done", True), or a line naming each failed target and why.
+    """
+    failed = [outcome for outcome in outcomes if outcome.error]
+    done = len(outcomes) - len(failed)
+    noun = spec.kind if len(outcomes) == 1 else f"{spec.kind}s"
+    if not failed:
+        if len(outcomes) == 1:
+            return f"{spec.label}: {spec.kind} {outcomes[0].target} done", True
+        return f"{spec.label}: {done} {noun} done", True
+    reasons = "; ".join(f"{outcome.target}: {outcome.error}" for outcome in failed[:3])
+    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"{spec.label}: {done} of {len(outcomes)} {noun} done, failed: {reasons}{more}", False

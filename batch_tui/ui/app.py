@@ -1,0 +1,212 @@
+"""Provides BatchApp, the Textual app: account screen, open session, global keys, command line.
+
+Start it with a list of targets and a session factory (stable API):
+
+    app = BatchApp(
+        settings,
+        targets=[...],                       # the account screen's list (demo included by caller)
+        open_target=target,                  # optional: open this account at once (its overview)
+        session_factory=lambda t: open_session(t, transport=...),   # default: `open_session`
+        read_only=False,                     # also `settings.ui.read_only`
+        now=lambda: clock.now(),             # optional clock for deterministic tests
+        discover=arm_lookup,                 # optional: async () -> list[AccountTarget] (Entra)
+    )
+    app.run()
+
+The screen stack is always `[default, AccountsScreen, OverviewScreen, ...]`: `esc` walks back to
+the overview and then to the accounts; opening an account or a `:` command resets to the
+overview first. `app.session` is the open account's `AccountSession` (None on the account
+screen); screens use `screen.session` / `.client` / `.cache`. `app.known_ids("pool")` holds
+the ids screens have seen, for `:` completion and the palette; screens add to it with
+`app.remember_ids("pool", ids)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from batch_tui.accounts import AccountTarget
+from batch_tui.config import Settings
+from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
+from batch_tui.ui.messages import AccountChosen
+from batch_tui.ui.session import AccountSession, guard_read_only, open_session
+
+SessionFactory = Callable[[AccountTarget], AccountSession]
+Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
+
+
+class NoSession(RuntimeError):
+    """A screen asked for the account session while none is open."""
+
+
+class BatchApp(App[None]):
+    """The explorer: one open account at a time."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "batch-tui"
+    COMMANDS = App.COMMANDS | {BatchCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Keys of this screen"),
+        Binding("colon", "command_line", "Command", id="app.command", tooltip=":pools, :jobs ..."),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit batch-tui"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        targets: Sequence[AccountTarget],
+        open_target: AccountTarget | None = None,
+        session_factory: SessionFactory | None = None,
+        read_only: bool = False,
+        now: Callable[[], datetime] | None = None,
+        discover: Discover | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.targets = list(targets)
+        self.open_target = open_target
+        self.read_only = read_only or settings.ui.read_only
+        self.session_factory: SessionFactory = session_factory or self._default_factory
+        self.discover = discover
+        self.discovered: list[AccountTarget] | None = None
+        """Accounts `discover` found, kept for the app's lifetime (listing ARM is slow)."""
+        self.session: AccountSession | None = None
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._known: dict[str, set[str]] = {}
+
+    def _default_factory(self, target: AccountTarget) -> AccountSession:
+        return open_session(target, read_only=self.read_only, prompt_callback=self._device_code)
+
+    def _device_code(self, uri: str, code: str, expires_on: datetime) -> None:
+        """Shows the device-code sign-in prompt (called from the credential's thread)."""
+        text = f"To sign in, open {uri} and enter the code {code}"
+        self.call_from_thread(self.notify, text, title="Sign in", timeout=300, markup=False)
+
+    def now(self) -> datetime:
+        """The current time (injected in tests so that snapshots repeat)."""
+        return self._now()
+
+    def require_session(self) -> AccountSession:
+        """Returns the open session.
+
+        Raises:
+            NoSession: On the account screen, before an account is opened.
+        """
+        if self.session is None:
+            raise NoSession("no account is open")
+        return self.session
+
+    def on_mount(self) -> None:
+        from batch_tui.ui.screens.accounts import AccountsScreen
+
+        if self.settings.ui.theme in self.available_themes:
+            self.theme = self.settings.ui.theme
+        self.set_keymap(self.settings.keymap)
+        self.push_screen(AccountsScreen())
+        if self.open_target is not None:
+            self.open_account(self.open_target)
+
+    def open_account(self, target: AccountTarget) -> None:
+        """Opens an account (closing the previous one) and shows its overview."""
+        from batch_tui.ui.screens.overview import OverviewScreen
+
+        old = self.session
+        try:
+            session = self.session_factory(target)
+        except ValueError as error:
+            # A target that cannot sign in (no key, unknown method): say why, stay put.
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if self.read_only and not session.read_only:
+            guard_read_only(session.client)
+            session.read_only = True
+        self.session = session
+        self._known.clear()
+        self._reset_stack(OverviewScreen())
+        if old is not None and old is not session:
+            self.run_worker(old.aclose(), exit_on_error=False)
+
+    def on_account_chosen(self, message: AccountChosen) -> None:
+        self.open_account(message.target)
+
+    def _reset_stack(self, screen: Screen[None]) -> None:
+        """Pops back to the account screen, then pushes `screen`."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def show(self, screen: Screen[None]) -> None:
+        """Shows a screen above the overview (`:` commands, the palette)."""
+        from batch_tui.ui.screens.overview import OverviewScreen
+
+        if self.session is None:
+            self.notify("Open an account first", severity="warning")
+            return
+        while len(self.screen_stack) > 3:
+            self.pop_screen()
+        if not isinstance(screen, OverviewScreen):
+            self.push_screen(screen)
+
+    def show_accounts(self) -> None:
+        """Goes back to the account screen."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def run_command(self, text: str) -> None:
+        """Runs a `:` command line ("pools", "nodes pool-a", "q" ...)."""
+        try:
+            command = parse_command(text)
+        except CommandError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if command.name == "quit":
+            self.exit()
+        elif command.name == "accounts":
+            self.show_accounts()
+        elif command.name == "help":
+            self.action_help()
+        else:
+            try:
+                screen = screen_for(command)
+            except ImportError:
+                self.notify(f":{command.name} is not available in this build", severity="error")
+                return
+            if screen is not None:
+                self.show(screen)
+
+    def remember_ids(self, kind: str, ids: Iterable[str]) -> None:
+        """Records ids a screen has seen (pools, jobs), for completion and the palette."""
+        self._known.setdefault(kind, set()).update(ids)
+
+    def known_ids(self, kind: str) -> list[str]:
+        """The ids of a kind seen so far, sorted."""
+        return sorted(self._known.get(kind, ()))
+
+    def action_help(self) -> None:
+        """Shows every key of the current screen."""
+        from batch_tui.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_command_line(self) -> None:
+        """Opens the `:` command line."""
+        from batch_tui.ui.widgets.command_line import CommandLineScreen
+
+        def done(text: str | None) -> None:
+            if text:
+                self.run_command(text)
+
+        self.push_screen(CommandLineScreen(self), callback=done)
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()

@@ -1,0 +1,58 @@
+"""Provides clipboard copy through OSC 52, wrapped in a DCS passthrough inside tmux.
+
+OSC 52 asks the terminal itself to set the clipboard, so it works over SSH on a jump host with
+no display. The text travels base64-encoded, so nothing in it can act as a terminal sequence.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from batch_tui.ui.sanitize import sanitize_text
+
+
+def osc52(text: str, *, tmux: bool = False) -> str:
+    """Returns the escape sequence that puts `text` on the terminal's clipboard.
+
+    Args:
+        text: What to copy.
+        tmux: Wrap it for tmux: a DCS passthrough (`ESC P tmux; ... ESC \\`) with every ESC
+            inside doubled, so tmux forwards it to the outer terminal.
+
+    Returns:
+        The sequence to write to the terminal.
+    """
+    payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    sequence = f"\x1b]52;c;{payload}\x07"
+    if tmux:
+        sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    return sequence
+
+
+def clean_lines(text: str) -> str:
+    """Sanitizes each line, so that a pasted command holds no control character."""
+    return "\n".join(sanitize_text(line) for line in text.split("\n"))
+
+
+def copy_text(app: Any, text: str, environ: Mapping[str, str] | None = None) -> str:
+    """Copies text to the clipboard of the terminal the app runs in.
+
+    Args:
+        app: The running Textual app; the sequence goes out through its driver.
+        text: What to copy; each line is sanitized first.
+        environ: The environment (`TMUX` set means wrap for tmux); `os.environ` by default.
+
+    Returns:
+        The sequence written (tests check it).
+    """
+    env = os.environ if environ is None else environ
+    sequence = osc52(clean_lines(text), tmux=bool(env.get("TMUX")))
+    # App has no public way to write raw output; `App.copy_to_clipboard` itself uses `_driver`
+    # but cannot wrap the sequence for tmux.
+    driver = getattr(app, "_driver", None)
+    if driver is not None:
+        driver.write(sequence)
+    return sequence

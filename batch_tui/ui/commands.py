@@ -1,0 +1,185 @@
+"""Provides the `:` commands: parsing, aliases, completion, the screens they open, the palette.
+
+    :pools            :nodes POOL        :node POOL NODE     :heatmap POOL     :pool POOL
+    :jobs             :tasks JOB         :task JOB TASK      :job JOB
+    :overview         :accounts          :help               :q
+
+Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Final, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from batch_tui.ui.sanitize import sanitize_text
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+class CommandError(ValueError):
+    """A command line that cannot run; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: its name, aliases, argument names and help."""
+
+    name: str
+    aliases: tuple[str, ...]
+    args: tuple[str, ...]
+    help: str
+
+
+SPECS: Final = (
+    CommandSpec("overview", ("ov", "home"), (), "The account overview"),
+    CommandSpec("pools", ("pool-tree", "po"), (), "Pools and their nodes by state"),
+    CommandSpec("pool", (), ("POOL",), "A pool's detail"),
+    CommandSpec("nodes", ("no",), ("POOL",), "The nodes of a pool"),
+    CommandSpec("node", (), ("POOL", "NODE"), "A node's detail"),
+    CommandSpec("heatmap", ("hm", "heat"), ("POOL",), "A pool's node heatmap"),
+    CommandSpec("jobs", ("jo", "j"), (), "The jobs"),
+    CommandSpec("job", (), ("JOB",), "A job's detail and tasks"),
+    CommandSpec("tasks", ("ta",), ("JOB",), "The tasks of a job"),
+    CommandSpec("task", (), ("JOB", "TASK"), "A task's detail"),
+    CommandSpec("accounts", ("account", "acc", "ctx"), (), "Choose another account"),
+    CommandSpec("help", ("h", "?"), (), "The keys of this screen"),
+    CommandSpec("quit", ("q", "q!", "exit"), (), "Quit"),
+)
+"""Every command, in the order completion offers them."""
+
+_BY_WORD: Final = {word: spec for spec in SPECS for word in (spec.name, *spec.aliases)}
+
+ARG_KINDS: Final = {"POOL": "pool", "JOB": "job"}
+"""Arguments that complete from ids the app has seen (`BatchApp.known_ids`)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command line."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+
+def parse_command(text: str) -> Command:
+    """Parses a command line such as "nodes pool-a" or ":q".
+
+    Raises:
+        CommandError: Unknown command or wrong number of arguments.
+    """
+    words = text.strip().removeprefix(":").split()
+    if not words:
+        raise CommandError("empty command; try :pools, :jobs or :help")
+    spec = _BY_WORD.get(words[0].lower())
+    if spec is None:
+        raise CommandError(f"unknown command :{words[0]}; try :pools, :jobs or :help")
+    args = tuple(words[1:])
+    if len(args) != len(spec.args):
+        usage = " ".join((spec.name, *spec.args))
+        raise CommandError(f"usage: :{usage}")
+    return Command(spec.name, args)
+
+
+def complete(text: str, known_ids: Callable[[str], Sequence[str]]) -> str | None:
+    """Completes a command line: the command word, then pool or job ids.
+
+    Args:
+        text: What the user typed so far (without the `:`).
+        known_ids: Returns the ids seen for a kind ("pool", "job").
+
+    Returns:
+        The whole completed line, or None when there is no single obvious completion.
+    """
+    words = text.split(" ")
+    if len(words) == 1:
+        word = words[0].lower()
+        if not word:
+            return None
+        names = [spec.name for spec in SPECS if spec.name.startswith(word)]
+        return names[0] if names else None
+    spec = _BY_WORD.get(words[0].lower())
+    position = len(words) - 2
+    if spec is None or position >= len(spec.args) or spec.args[position] not in ARG_KINDS:
+        return None
+    prefix = words[-1]
+    for candidate in known_ids(ARG_KINDS[spec.args[position]]):
+        if candidate.startswith(prefix) and candidate != prefix:
+            return " ".join([*words[:-1], candidate])
+    return None
+
+
+_SCREENS: Final = {
+    "overview": ("overview", "OverviewScreen"),
+    "pools": ("pools", "PoolsScreen"),
+    "pool": ("pool_detail", "PoolDetailScreen"),
+    "nodes": ("nodes", "NodesScreen"),
+    "node": ("node_detail", "NodeDetailScreen"),
+    "heatmap": ("heatmap", "HeatmapScreen"),
+    "jobs": ("jobs", "JobsScreen"),
+    "job": ("job_detail", "JobDetailScreen"),
+    "tasks": ("job_detail", "JobDetailScreen"),
+    "task": ("task_detail", "TaskDetailScreen"),
+}
+"""Command -> (module under `batch_tui.ui.screens`, screen class); its args are the screen's."""
+
+
+def screen_for(command: Command) -> Screen[None] | None:
+    """Returns the screen a navigation command opens (None for app-level commands).
+
+    Raises:
+        ImportError: The screen's module is missing from this build.
+    """
+    where = _SCREENS.get(command.name)
+    if where is None:
+        return None
+    module = importlib.import_module(f"batch_tui.ui.screens.{where[0]}")
+    screen = getattr(module, where[1])(*command.args)
+    return cast("Screen[None]", screen)
+
+
+class BatchCommands(Provider):
+    """The command palette's entries: every `:` command, with the pools and jobs seen so far."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        """Returns (title, command line, help) for each palette entry."""
+        from batch_tui.ui.app import BatchApp
+
+        app = self.app
+        entries = [
+            (spec.name.capitalize(), spec.name, spec.help) for spec in SPECS if not spec.args
+        ]
+        if isinstance(app, BatchApp) and app.session is not None:
+            for raw in app.known_ids("pool"):
+                pool = sanitize_text(raw, limit=80)
+                entries.append((f"Nodes of pool {pool}", f"nodes {raw}", "Node list"))
+                entries.append((f"Heatmap of pool {pool}", f"heatmap {raw}", "Node heatmap"))
+                entries.append((f"Pool {pool}", f"pool {raw}", "Pool detail"))
+            for raw in app.known_ids("job"):
+                job = sanitize_text(raw, limit=80)
+                entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
+        return entries
+
+    def _runner(self, line: str) -> Callable[[], None]:
+        from batch_tui.ui.app import BatchApp
+
+        app = self.app
+        assert isinstance(app, BatchApp)
+        return partial(app.run_command, line)
+
+    async def discover(self) -> Hits:
+        for title, line, help_text in self._entries():
+            yield DiscoveryHit(title, self._runner(line), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, line, help_text in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), self._runner(line), help=help_text)

@@ -1,0 +1,406 @@
+"""Provides BatchScreen: header, crumbs, refresh timer, stale marks and confirmed actions.
+
+Import it from `batch_tui.ui.screens.base`, which documents the screen API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from batch_tui.batch.cache import Cached
+from batch_tui.batch.errors import BatchError, TransportError
+from batch_tui.ui.actions import ActionSpec, Outcome, summarize
+from batch_tui.ui.messages import ActionFinished
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
+
+if TYPE_CHECKING:
+    from batch_tui.batch.cache import BatchCache
+    from batch_tui.batch.client import BatchClient
+    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.session import AccountSession
+
+T = TypeVar("T")
+
+Perform = Callable[[Sequence[str], "str | None"], Awaitable[Sequence[Outcome]]]
+"""Runs a confirmed action on its targets with the chosen option; one `Outcome` per target."""
+
+MAX_PARALLEL_ACTIONS = 8
+"""Requests in flight at once for a bulk action: fast for 100 nodes, gentle on throttling."""
+
+
+def each(call: Callable[[str, str | None], Awaitable[object]]) -> Perform:
+    """Adapts a per-target coroutine to a `Perform`, a few targets at a time.
+
+    Args:
+        call: Sends the action for one target, e.g. `client.reboot_node(pool, node, option=o)`.
+
+    Returns:
+        A `Perform` that turns each target's `BatchError` into a failed `Outcome`.
+    """
+
+    async def perform(targets: Sequence[str], option: str | None) -> Sequence[Outcome]:
+        gate = asyncio.Semaphore(MAX_PARALLEL_ACTIONS)
+
+        async def one(target: str) -> Outcome:
+            async with gate:
+                try:
+                    await call(target, option)
+                except BatchError as error:
+                    return Outcome(target, str(error))
+            return Outcome(target)
+
+        return await asyncio.gather(*(one(target) for target in targets))
+
+    return perform
+
+
+class BatchScreen(Screen[None]):
+    """A screen of one account: header, crumbs, body, error line, footer, refresh timer."""
+
+    REFRESH_KIND: ClassVar[str] = "detail"
+    """Which `settings.refresh` field is this screen's interval (overview, pools, nodes, ...)."""
+
+    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    """Action names (without `action_`) that change the service: gone in read-only mode."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
+        Binding("r", "refresh_now", "Refresh", id="screen.refresh", tooltip="Refresh now"),
+        Binding(
+            "p", "toggle_pause", "Pause", id="screen.pause", tooltip="Pause or resume auto refresh"
+        ),
+    ]
+
+    last_refreshed: reactive[datetime | None] = reactive(None, init=False)
+    """When the data on screen was fetched."""
+    stale: reactive[bool] = reactive(False, init=False)
+    """The last refresh failed: the data on screen is older than it looks."""
+    error: reactive[str | None] = reactive(None, init=False)
+    """The last refresh's error, one line, or None."""
+    paused: reactive[bool] = reactive(False, init=False)
+    """Auto refresh is paused (the `p` key)."""
+    busy: reactive[bool] = reactive(False, init=False)
+    """A refresh is running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._offline = False
+        self._refreshing = False
+        self._forced = False
+        self._stale_errors: list[tuple[BatchError, timedelta]] = []
+        self._availability: tuple[object, ...] | None = None
+
+    # -- what subclasses provide ----------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        """Yields the widgets between the header and the footer."""
+        yield from ()
+
+    async def load_data(self) -> None:
+        """Fetches the screen's data and shows it. Runs in the refresh worker."""
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        """Where this screen is, after the account name."""
+        return ()
+
+    def availability(self, action: str) -> bool | None:
+        """Returns True if `action` applies now, None to grey its key out, False to hide it."""
+        return True
+
+    def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
+        """Called after an action ran; refreshes by default."""
+        self.refresh_data()
+
+    # -- the account ----------------------------------------------------------------------
+
+    @property
+    def batch_app(self) -> BatchApp:
+        """The app, typed."""
+        from batch_tui.ui.app import BatchApp
+
+        app = self.app
+        assert isinstance(app, BatchApp)
+        return app
+
+    @property
+    def session(self) -> AccountSession:
+        """The open account's session."""
+        return self.batch_app.require_session()
+
+    @property
+    def client(self) -> BatchClient:
+        """The open account's client."""
+        return self.session.client
+
+    @property
+    def cache(self) -> BatchCache:
+        """The open account's cache."""
+        return self.session.cache
+
+    @property
+    def read_only(self) -> bool:
+        """Whether mutating actions are off."""
+        return self.batch_app.read_only
+
+    def now(self) -> datetime:
+        """The app's clock (injected in tests)."""
+        return self.batch_app.now()
+
+    @property
+    def breadcrumbs(self) -> tuple[str, ...]:
+        """The whole path: the account name, then `crumbs`."""
+        session = self.batch_app.session
+        return ((session.name,) if session else ()) + self.crumbs
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader()
+        yield Breadcrumbs()
+        yield from self.compose_body()
+        yield Static(id="error-line", classes="hidden", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.update_header()
+        self.set_interval(1.0, self.update_header)
+
+    def header_session(self) -> AccountSession | None:
+        """The session the header names (the open one)."""
+        return self.batch_app.session
+
+    def update_header(self) -> None:
+        """Redraws the header and crumbs from the screen's state."""
+        session = self.header_session()
+        header = self.query_one(AppHeader)
+        header.status = HeaderStatus(
+            account=session.name if session else "",
+            endpoint=session.endpoint if session else "",
+            last_refreshed=self.last_refreshed,
+            now=self.now(),
+            stale=self.stale,
+            offline=self.stale and self._offline,
+            loading=self.busy,
+            paused=self.paused,
+            read_only=self.read_only,
+        )
+        self.query_one(Breadcrumbs).crumbs = self.breadcrumbs
+
+    def _watch_error(self, error: str | None) -> None:
+        line = self.query_one("#error-line", Static)
+        line.set_class(error is None, "hidden")
+        line.update(f"⚠ {error}" if error else "")
+
+    def _watch_stale(self) -> None:
+        self.update_header()
+
+    def _watch_paused(self) -> None:
+        self.update_header()
+
+    def _watch_busy(self) -> None:
+        self.update_header()
+
+    # -- refresh --------------------------------------------------------------------------
+
+    @property
+    def refresh_group(self) -> str:
+        """This screen's exclusive worker group."""
+        return f"{type(self).__name__.lower()}-refresh"
+
+    def refresh_interval(self) -> float:
+        """Seconds between automatic refreshes, from the settings."""
+        return float(getattr(self.batch_app.settings.refresh, self.REFRESH_KIND))
+
+    def on_screen_resume(self) -> None:
+        if self._timer is None:
+            self._timer = self.set_interval(self.refresh_interval(), self.refresh_data, pause=True)
+        if not self.paused:
+            self._timer.resume()
+        if self._due():
+            self.refresh_data()
+
+    def on_screen_suspend(self) -> None:
+        if self._timer is not None:
+            self._timer.pause()
+
+    def _due(self) -> bool:
+        if self.last_refreshed is None:
+            return not self._refreshing
+        age = (self.now() - self.last_refreshed).total_seconds()
+        return age >= self.refresh_interval() and not self.paused
+
+    def refresh_data(self) -> None:
+        """Starts a refresh unless one is running (a tick never overlaps the previous one)."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        self.busy = True
+        self.run_worker(
+            self._refresh(), group=self.refresh_group, exclusive=True, exit_on_error=False
+        )
+
+    @property
+    def forced(self) -> bool:
+        """Whether this refresh was asked for (`r`): pass it as the cache's `force=`."""
+        return self._forced
+
+    def track(self, cached: Cached[T]) -> T:
+        """Returns a cache result's value and notes if it is stale (the header shows it)."""
+        if cached.stale and cached.error is not None:
+            self._stale_errors.append((cached.error, cached.age))
+        return cached.value
+
+    async def _refresh(self) -> None:
+        self._stale_errors = []
+        try:
+            await self.load_data()
+        except Exception as error:  # noqa: BLE001 - a bug in one refresh must not kill the app
+            if self.is_mounted:
+                self.show_error(error)
+        else:
+            if self.is_mounted:
+                self._loaded()
+        finally:
+            self._refreshing = False
+            self._forced = False
+            self.busy = False
+            # The user may have left the screen while it loaded: nothing left to draw on.
+            if self.is_mounted:
+                self.update_header()
+
+    def _loaded(self) -> None:
+        """Records a finished refresh: fresh, or served stale by the cache."""
+        if self._stale_errors:
+            error, age = max(self._stale_errors, key=lambda pair: pair[1])
+            self.show_error(error)
+            self.last_refreshed = self.now() - age
+            return
+        self.error = None
+        self.stale = False
+        self.last_refreshed = self.now()
+
+    def show_error(self, error: BaseException) -> None:
+        """Marks the data stale and shows a one-line error (never a traceback)."""
+        self._offline = isinstance(error, TransportError)
+        if isinstance(error, BatchError):
+            text = str(error)
+        else:
+            text = f"unexpected error: {type(error).__name__}: {error}"
+        self.error = sanitize_text(text.splitlines()[0] if text else type(error).__name__)
+        self.stale = True
+
+    def action_refresh_now(self) -> None:
+        """Refreshes now, past the cache's freshness."""
+        if not self._refreshing:
+            self._forced = True
+        self.refresh_data()
+
+    def action_toggle_pause(self) -> None:
+        """Pauses or resumes auto refresh."""
+        self.paused = not self.paused
+        if self._timer is not None:
+            if self.paused:
+                self._timer.pause()
+            else:
+                self._timer.resume()
+        self.notify("Auto refresh paused" if self.paused else "Auto refresh resumed")
+
+    def action_back(self) -> None:
+        """Goes back to the previous screen (the account screen stays at the bottom)."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING_ACTIONS and self.read_only:
+            return False
+        return self.availability(action)
+
+    def _screen_actions(self) -> list[str]:
+        """The actions of this screen's own bindings (all classes of its MRO)."""
+        names: list[str] = []
+        for cls in type(self).__mro__:
+            for binding in cls.__dict__.get("BINDINGS", ()):
+                if isinstance(binding, Binding):
+                    names.append(binding.action)
+        return names
+
+    def refresh_availability(self) -> None:
+        """Refreshes the footer's keys only when one became (un)available.
+
+        Redrawing the footer costs a few milliseconds per key; doing it on every cursor move
+        of a 10,000-row list would eat the key-press-to-frame budget.
+        """
+        state = (
+            self.focused,
+            self.read_only,
+            *(self.check_action(action, ()) for action in self._screen_actions()),
+        )
+        if state != self._availability:
+            self._availability = state
+            self.refresh_bindings()
+
+    def confirm_action(
+        self,
+        spec: ActionSpec,
+        targets: Sequence[str],
+        perform: Perform,
+        *,
+        context: str = "",
+    ) -> None:
+        """Confirms an action in a dialog, then performs it and reports the result.
+
+        Args:
+            spec: The action (label, options, kind).
+            targets: The ids it acts on (nodes, jobs or tasks).
+            perform: Sends the requests; see `each`.
+            context: Where the targets are, for the dialog ("pool pool-a").
+        """
+        from batch_tui.ui.screens.dialogs import Confirmation, ConfirmScreen
+
+        if self.read_only:
+            self.notify("Read-only mode: nothing was sent", severity="warning")
+            return
+        if not targets:
+            self.notify(f"{spec.label}: nothing selected", severity="warning")
+            return
+        chosen = list(targets)
+
+        def confirmed(result: Confirmation | None) -> None:
+            if result is None:
+                self.notify(f"{spec.label}: cancelled, nothing was sent")
+                return
+            self.run_worker(
+                self._perform(spec, chosen, perform, result.option),
+                group=f"{self.refresh_group}-action",
+                exit_on_error=False,
+            )
+
+        self.app.push_screen(ConfirmScreen(spec, chosen, context=context), callback=confirmed)
+
+    async def _perform(
+        self, spec: ActionSpec, targets: list[str], perform: Perform, option: str | None
+    ) -> None:
+        try:
+            outcomes = list(await perform(targets, option))
+        except Exception as error:  # noqa: BLE001 - reported, never a traceback
+            outcomes = [Outcome(target, sanitize_text(str(error))) for target in targets]
+        text, ok = summarize(spec, outcomes)
+        self.notify(text, severity="information" if ok else "error", markup=False)
+        self.cache.invalidate()
+        self.app.post_message(ActionFinished(spec.id, tuple(outcomes)))
+        self.on_action_finished(spec, outcomes)

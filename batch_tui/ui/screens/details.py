@@ -1,0 +1,101 @@
+"""Provides the label/value blocks of the pool and node detail screens (pure Content building)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from textual.content import Content
+
+from batch_tui.batch.models import ImageReference, StartTask, StartTaskInfo, TaskFailureInfo
+from batch_tui.ui.formatting import FAILED, MISSING, format_age, format_time, state_style
+from batch_tui.ui.sanitize import sanitize_text
+
+Value = str | Content | None
+"""A field's value: text from the service (sanitized here), styled Content, or missing."""
+
+LABEL_WIDTH = 20
+"""Cells for a field's label: the longest label ("Allocation state") and a gap."""
+
+
+def value_content(value: Value) -> Content:
+    """Returns a value as Content; plain text is sanitized, None shows as "-"."""
+    if value is None or value == "":
+        return Content.styled(MISSING, "dim")
+    if isinstance(value, Content):
+        return value
+    return Content(sanitize_text(value))
+
+
+def section(title: str, fields: Sequence[tuple[str, Value]]) -> Content:
+    """Renders a titled block of "label  value" lines."""
+    lines = [Content.styled(sanitize_text(title), "bold $accent")]
+    for label, value in fields:
+        lines.append(
+            Content.styled(f"  {label:<{LABEL_WIDTH - 2}}", "$text-muted") + value_content(value)
+        )
+    return Content("\n").join(lines)
+
+
+def styled_state(kind: str, state: str) -> Content:
+    """A state in its colour (see `formatting.state_style`)."""
+    return Content.styled(sanitize_text(state), state_style(kind, state))
+
+
+def when(moment: datetime | None, now: datetime) -> str:
+    """A time with its age: "14:03:27 (3m12s ago)"."""
+    if moment is None:
+        return MISSING
+    return f"{format_time(moment, now)} ({format_age(moment, now)} ago)"
+
+
+def image_text(image: ImageReference | None) -> str | None:
+    """An image as publisher:offer:sku:version, or its gallery/custom id."""
+    if image is None:
+        return None
+    if image.virtual_machine_image_id or image.shared_gallery_image_id:
+        return image.virtual_machine_image_id or image.shared_gallery_image_id
+    if image.community_gallery_image_id:
+        return image.community_gallery_image_id
+    version = image.exact_version or image.version
+    parts = (image.publisher, image.offer, image.sku, version)
+    return ":".join(part or "?" for part in parts)
+
+
+def failure_text(failure: TaskFailureInfo | None) -> Content | None:
+    """A failure as one red line: "usererror FailureExitCode: ..."."""
+    if failure is None:
+        return None
+    text = " ".join(part for part in (failure.category, failure.code, failure.message) if part)
+    return Content.styled(sanitize_text(text), FAILED)
+
+
+def start_task_fields(
+    task: StartTask | None, info: StartTaskInfo | None, now: datetime
+) -> list[tuple[str, Value]]:
+    """The start task's settings and its last run on a node (info may be None for a pool)."""
+    if task is None:
+        return [("Start task", "none")]
+    fields: list[tuple[str, Value]] = [
+        ("Command line", task.command_line),
+        ("Wait for success", "yes" if task.wait_for_success else "no"),
+        (
+            "Max retries",
+            str(task.max_task_retry_count) if task.max_task_retry_count is not None else None,
+        ),
+    ]
+    if info is None:
+        return fields
+    failed = info.result == "failure" or bool(info.exit_code)
+    result = Content.styled(info.result or info.state, FAILED if failed else "ansi_green")
+    fields += [
+        ("State", info.state),
+        ("Result", result),
+        ("Exit code", Content.styled(str(info.exit_code), FAILED if failed else "")
+         if info.exit_code is not None else None),
+        ("Started", when(info.start_time, now)),
+        ("Ended", when(info.end_time, now)),
+        ("Retries", str(info.retry_count)),
+        ("Failure", failure_text(info.failure_info)),
+    ]  # fmt: skip
+    return fields

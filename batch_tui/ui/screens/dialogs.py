@@ -1,0 +1,272 @@
+"""Provides the modal dialogs: confirm an action, prompt for text, add a node user, SSH command.
+
+- `ConfirmScreen(spec, targets, context="")` -> `Confirmation(option)` or None (cancel). Names
+  the targets and the option; keys `y` confirm, `n`/`esc` cancel, `1`-`4` pick an option.
+- `PromptScreen(title, value="", placeholder="")` -> the text, or None.
+- `AddUserScreen(targets, context="")` -> `NewUser` or None.
+- `SshCommandScreen(commands)`: shows `ssh USER@IP -p PORT` lines; `c` copies them (OSC 52).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+
+from batch_tui.ui.actions import ActionSpec, describe_targets
+from batch_tui.ui.clipboard import copy_text
+from batch_tui.ui.sanitize import sanitize_text
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The user confirmed; `option` is the chosen option (None for actions without one)."""
+
+    option: str | None
+
+
+class ConfirmScreen(ModalScreen[Confirmation | None]):
+    """Asks to confirm an action on named targets, with its option."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Confirm", id="dialog.confirm", tooltip="Send the request"),
+        Binding("n,escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Send nothing"),
+        *(
+            Binding(str(index + 1), f"pick({index})", show=False, id=f"dialog.option-{index + 1}",
+                    tooltip=f"Choose option {index + 1}")
+            for index in range(4)
+        ),
+    ]  # fmt: skip
+
+    def __init__(self, spec: ActionSpec, targets: Sequence[str], *, context: str = "") -> None:
+        super().__init__()
+        self.spec = spec
+        self.targets = list(targets)
+        self.context = context
+        self.option = spec.default_option
+
+    def compose(self) -> ComposeResult:
+        spec = self.spec
+        with Vertical(id="dialog", classes="destructive" if spec.destructive else ""):
+            yield Label(Content(f"{spec.label}?"), id="dialog-title")
+            where = f" in {self.context}" if self.context else ""
+            names = sanitize_text(describe_targets(spec.kind, self.targets), limit=400)
+            yield Static(Content(f"{spec.label} {names}{where}"), id="dialog-targets")
+            if spec.options:
+                yield Label(Content(f"{spec.option_name}:"), id="dialog-option-name")
+                with RadioSet(id="dialog-options"):
+                    for index, option in enumerate(spec.options):
+                        text = f"{index + 1} {option}: {spec.option_help(option)}"
+                        yield RadioButton(Content(text), value=option == self.option)
+                yield Static(self._chosen_text(), id="dialog-chosen")
+            with Horizontal(id="dialog-buttons"):
+                yield Button(
+                    f"{spec.label} (y)",
+                    variant="error" if spec.destructive else "primary",
+                    id="dialog-confirm",
+                    compact=True,
+                )
+                yield Button("Cancel (n)", id="dialog-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        focus = "#dialog-options" if self.spec.options else "#dialog-cancel"
+        self.query_one(focus).focus()
+
+    def _chosen_text(self) -> Content:
+        return Content.assemble("Option: ", (self.option or "", "bold"))
+
+    def _choose(self, option: str) -> None:
+        self.option = option
+        self.query_one("#dialog-chosen", Static).update(self._chosen_text())
+
+    @on(RadioSet.Changed)
+    def _option_changed(self, event: RadioSet.Changed) -> None:
+        self._choose(self.spec.options[event.index])
+
+    def action_pick(self, index: int) -> None:
+        """Chooses an option by number."""
+        if index < len(self.spec.options):
+            buttons = list(self.query(RadioButton))
+            buttons[index].value = True
+            self._choose(self.spec.options[index])
+
+    @on(Button.Pressed, "#dialog-confirm")
+    def action_confirm(self) -> None:
+        """Confirms with the chosen option."""
+        self.dismiss(Confirmation(self.option))
+
+    @on(Button.Pressed, "#dialog-cancel")
+    def action_cancel(self) -> None:
+        """Cancels; nothing is sent."""
+        self.dismiss(None)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks for one line of text; enter accepts, esc cancels."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Close"),
+    ]
+
+    def __init__(self, title: str, *, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Content(self.title_text), id="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, id="dialog-input")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        """Closes without an answer."""
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A node user to add. `password` is a secret: never logged or shown."""
+
+    name: str
+    ssh_public_key: str | None
+    password: str | None
+    is_admin: bool
+    expiry_hours: float
+
+    def __repr__(self) -> str:
+        return f"NewUser(name={self.name!r}, is_admin={self.is_admin!r})"
+
+
+DEFAULT_USER_HOURS = 24.0
+"""The service's default expiry for a node user is one day; we ask for the same."""
+
+
+class AddUserScreen(ModalScreen[NewUser | None]):
+    """Asks for a user name and an SSH public key or a password, for the named nodes."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Send nothing"),
+    ]
+
+    def __init__(self, targets: Sequence[str], *, context: str = "") -> None:
+        super().__init__()
+        self.targets = list(targets)
+        self.context = context
+
+    def compose(self) -> ComposeResult:
+        names = sanitize_text(describe_targets("node", self.targets), limit=400)
+        where = f" in {self.context}" if self.context else ""
+        with Vertical(id="dialog"):
+            yield Label(Content("Add user?"), id="dialog-title")
+            yield Static(Content(f"Add a user to {names}{where}"), id="dialog-targets")
+            yield Input(placeholder="user name", id="user-name", compact=True)
+            yield Input(
+                placeholder="SSH public key (ssh-ed25519 AAAA…)", id="user-key", compact=True
+            )
+            yield Input(
+                placeholder="or a password", password=True, id="user-password", compact=True
+            )
+            yield Input(
+                str(DEFAULT_USER_HOURS),
+                placeholder="expires in hours",
+                id="user-hours",
+                compact=True,
+            )
+            yield Checkbox("administrator", id="user-admin")
+            yield Static("", id="dialog-problem")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Add user", variant="primary", id="dialog-confirm", compact=True)
+                yield Button("Cancel", id="dialog-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#user-name").focus()
+
+    def _value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+    def _problem(self) -> str | None:
+        if not self._value("#user-name"):
+            return "a user name is needed"
+        if not self._value("#user-key") and not self._value("#user-password"):
+            return "an SSH public key or a password is needed"
+        try:
+            hours = float(self._value("#user-hours") or DEFAULT_USER_HOURS)
+        except ValueError:
+            return "expiry: a number of hours"
+        return None if hours > 0 else "expiry: a number of hours above 0"
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#dialog-confirm")
+    def _confirm(self) -> None:
+        problem = self._problem()
+        if problem:
+            self.query_one("#dialog-problem", Static).update(Content(problem))
+            return
+        self.dismiss(
+            NewUser(
+                name=self._value("#user-name"),
+                ssh_public_key=self._value("#user-key") or None,
+                password=self._value("#user-password") or None,
+                is_admin=self.query_one("#user-admin", Checkbox).value,
+                expiry_hours=float(self._value("#user-hours") or DEFAULT_USER_HOURS),
+            )
+        )
+
+    @on(Button.Pressed, "#dialog-cancel")
+    def action_cancel(self) -> None:
+        """Closes; nothing is sent."""
+        self.dismiss(None)
+
+
+class SshCommandScreen(ModalScreen[None]):
+    """Shows the SSH commands for the nodes a user was added to; `c` copies them."""
+
+    CSS_PATH = "dialogs.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy", id="dialog.copy", tooltip="Copy to the clipboard (OSC 52)"),
+        Binding("escape,enter", "close", "Close", id="dialog.close", tooltip="Close"),
+    ]
+
+    def __init__(self, commands: Sequence[str], *, notes: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.commands = list(commands)
+        self.notes = list(notes)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Content("SSH"), id="dialog-title")
+            text = "\n".join(sanitize_text(command) for command in self.commands)
+            yield Static(Content(text or "no SSH endpoint"), id="ssh-commands")
+            for note in self.notes:
+                yield Static(Content(sanitize_text(note)), classes="dialog-note")
+            yield Static(Content("c copies · esc closes"), classes="dialog-hint")
+
+    def action_copy(self) -> None:
+        """Copies the commands to the terminal's clipboard."""
+        copy_text(self.app, "\n".join(self.commands))
+        self.notify("Copied to the clipboard")
+
+    def action_close(self) -> None:
+        """Closes the dialog."""
+        self.dismiss(None)

@@ -1,0 +1,269 @@
+"""Provides FileViewerScreen: one task or node file, tailed, followed, searched, saved, paged.
+
+`FileViewerScreen(ref, *, follow=False)` opens the file at its tail through range reads (a
+5 GB file costs the same as a small one). Keys: `f` follow, `w` wrap, `/` search with `n`/`N`,
+`g`/`G` top/end (the `LogView`'s), `s` save to a local file, `v` hand the file to `$PAGER`,
+`r` refresh now, `p` pause auto refresh, `esc` back. Following polls every
+`settings.refresh.files` seconds. Saving and paging stream the file in bounded range reads.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from batch_tui.batch.errors import BatchError
+from batch_tui.ui.byte_sources import (
+    FileRef,
+    RemoteFileSource,
+    copy_to_file,
+    default_save_name,
+    expand_path,
+)
+from batch_tui.ui.formatting import format_bytes, format_time
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.widgets.log_view import LogView
+
+DEFAULT_PAGER = "less"
+"""Used when `$PAGER` is not set: present on every Unix-like jump host."""
+
+
+def _remove_download(folder: Path) -> None:
+    """Removes a pager download and its private folder."""
+    for child in folder.iterdir():
+        child.unlink(missing_ok=True)
+    folder.rmdir()
+
+
+class OverwriteScreen(ModalScreen[bool]):
+    """Asks whether to replace an existing local file; `y` replaces, `n`/`esc` keeps it."""
+
+    CSS_PATH = ["dialogs.tcss", "file_viewer.tcss"]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Replace", id="dialog.confirm", tooltip="Replace the file"),
+        Binding("n,escape", "answer(False)", "Keep", id="dialog.cancel", tooltip="Keep the file"),
+    ]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="destructive"):
+            yield Label(Content("Replace the file?"), id="dialog-title")
+            yield Static(Content(f"{sanitize_text(str(self.path))} exists."), id="dialog-targets")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Replace (y)", variant="error", id="dialog-confirm")
+                yield Button("Keep (n)", id="dialog-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog-cancel").focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "dialog-confirm")
+
+    def action_answer(self, replace: bool) -> None:
+        """Closes the dialog with the answer."""
+        self.dismiss(replace)
+
+
+class FileViewerScreen(BatchScreen):
+    """Shows one file of a task or node, whatever its size.
+
+    Args:
+        ref: The file.
+        follow: Start in follow mode (for the output of a running task).
+    """
+
+    CSS_PATH = "file_viewer.tcss"
+    REFRESH_KIND = "files"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="file.search", tooltip="Find text (regex)"),
+        Binding("s", "save", "Save", id="file.save", tooltip="Save the file to a local path"),
+        Binding("v", "pager", "Pager", id="file.pager", tooltip="Open the file in $PAGER"),
+    ]
+
+    def __init__(self, ref: FileRef, *, follow: bool = False) -> None:
+        super().__init__()
+        self.ref = ref
+        self.source: RemoteFileSource | None = None
+        self._follow = follow
+        self._checked = False
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return self.ref.crumbs
+
+    @property
+    def viewer(self) -> LogView:
+        """The file's view."""
+        return self.query_one(LogView)
+
+    def compose_body(self) -> ComposeResult:
+        self.source = RemoteFileSource(self.client, self.ref)
+        interval = float(self.batch_app.settings.refresh.files)
+        yield Static(id="file-title", markup=False)
+        yield LogView(self.source, follow=self._follow, poll_interval=interval, id="file-log")
+        yield Input(placeholder="search: regex", id="file-search", classes="hidden")
+        yield Static(id="file-status", markup=False)
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount in the MRO: no super() call here.
+        self.query_one("#file-title", Static).update(Content(sanitize_text(self.ref.path)))
+        for name in ("position_text", "notice", "wrap"):
+            self.watch(self.viewer, name, self._show_status)
+        self.viewer.focus()
+
+    def _show_status(self) -> None:
+        log = self.viewer
+        parts = [log.position_text, "wrap" if log.wrap else "", log.notice]
+        text = " · ".join(part for part in parts if part)
+        self.query_one("#file-status", Static).update(Content(sanitize_text(text)))
+
+    async def load_data(self) -> None:
+        """Checks the file once (exists, not a directory); later ticks poll for new bytes."""
+        if not self._checked:
+            await self._check_file()
+        elif not self.viewer.following:
+            self.viewer.poll()
+
+    async def _check_file(self) -> None:
+        assert self.source is not None
+        info = await self.source.properties()
+        if info.is_directory:
+            raise BatchError(f"{self.ref.path} is a directory")
+        modified = format_time(info.last_modified, self.now())
+        title = f"{self.ref.path} · {format_bytes(info.content_length)} · modified {modified}"
+        self.query_one("#file-title", Static).update(Content(sanitize_text(title)))
+        self._checked = True
+
+    @on(LogView.LoadFailed)
+    def _load_failed(self, event: LogView.LoadFailed) -> None:
+        event.stop()
+        self.show_error(event.error)
+
+    # -- search -------------------------------------------------------------------------
+
+    @property
+    def search_input(self) -> Input:
+        """The search field (hidden unless searching)."""
+        return self.query_one("#file-search", Input)
+
+    def action_search(self) -> None:
+        """Shows the search field."""
+        field = self.search_input
+        field.remove_class("hidden")
+        field.focus()
+
+    @on(Input.Submitted, "#file-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.search_input.add_class("hidden")
+        self.viewer.focus()
+        if event.value:
+            self.viewer.find(event.value)
+
+    def action_back(self) -> None:
+        """Closes the search field first, then goes back."""
+        if self.search_input.has_focus:
+            self.search_input.add_class("hidden")
+            self.viewer.focus()
+            return
+        super().action_back()
+
+    # -- save ---------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Asks for a local path, then saves the file there (asking before replacing)."""
+        from batch_tui.ui.screens.dialogs import PromptScreen
+
+        default = str(Path.cwd() / default_save_name(self.ref))
+        prompt = PromptScreen("Save the file to", value=default, placeholder="local path")
+        self.app.push_screen(prompt, callback=self._save_to)
+
+    def _save_to(self, text: str | None) -> None:
+        if not text or not text.strip():
+            return
+        path = expand_path(text)
+        if path.is_dir():
+            path = path / default_save_name(self.ref)
+        if not path.exists():
+            self._start_save(path, overwrite=False)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._start_save(path, overwrite=True)
+            else:
+                self.notify("Not saved: the file exists")
+
+        self.app.push_screen(OverwriteScreen(path), callback=answered)
+
+    def _start_save(self, path: Path, *, overwrite: bool) -> None:
+        self.run_worker(self.save_file(path, overwrite=overwrite), group="file-save")
+
+    async def save_file(self, path: Path, *, overwrite: bool = False) -> None:
+        """Streams the file to `path` in range reads and reports the result.
+
+        Args:
+            path: The local file.
+            overwrite: Replace an existing file (the user confirmed).
+        """
+        assert self.source is not None
+        self.notify(f"Saving to {sanitize_text(str(path))} …", markup=False)
+        try:
+            written = await copy_to_file(self.source, path, overwrite=overwrite)
+        except (BatchError, OSError) as error:
+            self.notify(f"Save failed: {sanitize_text(str(error))}", severity="error", markup=False)
+            return
+        text = f"Saved {format_bytes(written)} to {sanitize_text(str(path))}"
+        self.notify(text, markup=False)
+
+    # -- pager --------------------------------------------------------------------------
+
+    def action_pager(self) -> None:
+        """Downloads the file to a temporary file and opens it in `$PAGER`."""
+        self.run_worker(self.open_in_pager(), group="file-pager", exclusive=True)
+
+    async def open_in_pager(self) -> None:
+        """Streams the file to a temporary file, suspends the app and runs the pager on it."""
+        assert self.source is not None
+        folder = Path(tempfile.mkdtemp(prefix="batch-tui-"))
+        path = folder / default_save_name(self.ref)
+        try:
+            self.notify("Downloading for the pager …")
+            await copy_to_file(self.source, path)
+            self._run_pager(path)
+        except (BatchError, OSError) as error:
+            self.notify(f"Pager: {sanitize_text(str(error))}", severity="error", markup=False)
+        finally:
+            _remove_download(folder)
+
+    def _run_pager(self, path: Path) -> None:
+        # Synchronous on purpose: the pager owns the terminal until it exits, and nothing of
+        # the app may draw meanwhile (Textual's own suspend example does the same).
+        command = [*shlex.split(os.environ.get("PAGER") or DEFAULT_PAGER), str(path)]
+        try:
+            with self.app.suspend():
+                result = subprocess.run(command, check=False)
+        except SuspendNotSupported:
+            self.notify("This terminal cannot hand over to a pager", severity="error")
+            return
+        if result.returncode != 0:
+            self.notify(f"The pager exited with {result.returncode}", severity="warning")

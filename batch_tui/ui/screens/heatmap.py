@@ -1,0 +1,79 @@
+"""Provides the heatmap screen: one cell per node of a pool, coloured by state; enter opens it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+
+from batch_tui.batch.models import Node
+from batch_tui.ui.screens.node_actions import NodeActionScreen
+from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
+
+HEATMAP_FIELDS = ("id", "state", "schedulingState")
+"""All the heatmap needs per node ($select): a few dozen bytes per node."""
+
+
+class HeatmapScreen(NodeActionScreen):
+    """A pool's nodes as a grid of coloured cells with a legend; node actions on the cursor node."""
+
+    REFRESH_KIND = "nodes"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "nodes", "Node list", id="heatmap.nodes", tooltip="The pool's node list"),
+    ]
+
+    def __init__(self, pool_id: str) -> None:
+        super().__init__()
+        self.pool_id = pool_id
+        self._node_data: dict[str, Node] = {}
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return ("pools", self.pool_id, "heatmap")
+
+    @property
+    def heatmap(self) -> NodeHeatmap:
+        """The grid."""
+        return self.query_one(NodeHeatmap)
+
+    def compose_body(self) -> ComposeResult:
+        yield NodeHeatmap(id="heatmap")
+
+    def on_mount(self) -> None:
+        self.heatmap.focus()
+
+    def node_targets(self) -> tuple[str, ...]:
+        cell = self.heatmap.cursor_node
+        return (cell.node_id,) if cell is not None else ()
+
+    def known_node(self, node_id: str) -> Node | None:
+        return self._node_data.get(node_id)
+
+    async def load_data(self) -> None:
+        nodes: dict[str, Node] = {}
+        async for page in self.client.iter_nodes(self.pool_id, select=HEATMAP_FIELDS):
+            nodes.update((node.id, node) for node in page)
+        self._node_data = nodes
+        # Sorted by id so that a node keeps its cell from one refresh to the next.
+        ordered = sorted(nodes.values(), key=lambda node: node.id)
+        self.heatmap.set_nodes([NodeCell(node.id, node.state) for node in ordered])
+        self.refresh_availability()
+
+    @on(NodeHeatmap.NodeSelected)
+    def _node_selected(self, event: NodeHeatmap.NodeSelected) -> None:
+        event.stop()
+        from batch_tui.ui.screens.node_detail import NodeDetailScreen
+
+        self.app.push_screen(NodeDetailScreen(self.pool_id, event.node_id))
+
+    @on(NodeHeatmap.NodeHighlighted)
+    def _node_highlighted(self) -> None:
+        self.refresh_availability()
+
+    def action_nodes(self) -> None:
+        """Shows the pool's node list."""
+        from batch_tui.ui.screens.nodes import NodesScreen
+
+        self.app.push_screen(NodesScreen(self.pool_id))

@@ -1,0 +1,102 @@
+"""Provides the `?` help screen: every key of the screen it was opened on, from its bindings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from batch_tui.ui.sanitize import sanitize_text
+
+
+@dataclass(frozen=True)
+class KeyHelp:
+    """One line of help: a key, what it does, and whether it applies right now."""
+
+    key: str
+    description: str
+    tooltip: str
+    enabled: bool
+    where: str
+    """"screen", "list" (the focused widget) or "app"."""
+
+
+def _where(node: object, screen: Screen[object]) -> str:
+    if isinstance(node, App):
+        return "app"
+    return "screen" if node is screen else "list"
+
+
+def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
+    """Returns the keys active on a screen (shown or not; read-only keys are gone), screen first."""
+    app = screen.app
+    rows = [
+        KeyHelp(
+            key=app.get_key_display(active.binding),
+            description=active.binding.description or active.binding.action,
+            tooltip=active.tooltip or active.binding.tooltip,
+            enabled=active.enabled,
+            where=_where(active.node, screen),
+        )
+        for active in screen.active_bindings.values()
+        # Our bindings all have ids; the rest are Textual's own (focus cycling, scrolling),
+        # but for the command palette.
+        if active.binding.id is not None
+        or active.binding.action in ("command_palette", "app.command_palette")
+    ]
+    order = {"screen": 0, "list": 1, "app": 2}
+    return sorted(rows, key=lambda row: order[row.where])
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every key of a screen; esc, `?` or `q` closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    HelpScreen > VerticalScroll {
+        width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    HelpScreen .help-section { text-style: bold; color: $accent; padding-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close", id="help.close", tooltip="Close help"),
+    ]
+
+    def __init__(self, screen: Screen[object]) -> None:
+        super().__init__()
+        self.keys = collect_keys(screen)
+        self.screen_title = type(screen).__name__.removesuffix("Screen")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Content.styled(f"Keys: {self.screen_title}", "bold"))
+            yield from self._sections(self.keys)
+            yield Static(Content("Greyed keys do not apply to the current item."), classes="muted")
+
+    def _sections(self, keys: Sequence[KeyHelp]) -> ComposeResult:
+        titles = {"screen": "This screen", "list": "The list", "app": "Everywhere"}
+        for where, title in titles.items():
+            rows = [row for row in keys if row.where == where]
+            if rows:
+                yield Static(title, classes="help-section")
+                yield Static(Content("\n").join(self._line(row) for row in rows))
+
+    @staticmethod
+    def _line(row: KeyHelp) -> Content:
+        style = "" if row.enabled else "dim"
+        key = Content.styled(f"{sanitize_text(row.key):>10}  ", "bold $accent")
+        text = row.description + (f" — {row.tooltip}" if row.tooltip else "")
+        return key + Content.styled(text, style)
+
+    def action_close(self) -> None:
+        """Closes help."""
+        self.dismiss(None)

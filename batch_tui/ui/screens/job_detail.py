@@ -1,0 +1,383 @@
+"""Provides JobDetailScreen: a job's detail and its task list, built for 100,000 tasks.
+
+`JobDetailScreen(job_id)`: the job (state, pool, priority, task counts; `i` adds constraints,
+execution info and the manager/prep/release tasks) over its tasks. The state filter runs on
+the service (`$filter`): `1` all, `2` active, `3` running, `4` completed, `5` failed. Tasks
+stream in page by page (the first page shows at once); later refreshes fetch only the tasks
+whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everything. `/`
+filters the rows in view, `g` goes to a task by id (fetching it when it is not loaded),
+`enter` opens the task, `P` the job preparation/release status. Task actions on the marked
+tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d` delete; job actions on the
+job: `T` terminate, `D` disable, `E` enable, `X` delete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar, Final
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from batch_tui.batch import odata
+from batch_tui.batch.errors import BatchError, NotFound
+from batch_tui.batch.models.job import Job, TaskCountsResult
+from batch_tui.batch.models.task import Task
+from batch_tui.ui.actions import ACTIONS, Outcome
+from batch_tui.ui.actions import ActionSpec as Spec
+from batch_tui.ui.screens.base import ListScreen
+from batch_tui.ui.screens.jobs import (
+    JOB_ACTION_IDS,
+    job_availability,
+    job_bindings,
+    job_info,
+    job_perform,
+)
+from batch_tui.ui.screens.tasks import (
+    STATE_FILTERS,
+    TASK_ACTION_IDS,
+    TASK_COLUMNS,
+    TASK_FIELDS,
+    QuietFooter,
+    field_lines,
+    task_availability,
+    task_perform,
+    task_row,
+)
+from batch_tui.ui.widgets.table_model import RowData
+
+FLUSH_SECONDS: Final = 0.3
+"""How often streamed pages are merged into the table: a few times a second keeps the count
+moving without re-sorting 100,000 rows for every 1,000-row page."""
+
+FULL_RELOAD_EVERY: Final = 20
+"""Refreshes between full reloads (deleted tasks only show up in a full list)."""
+
+DELTA_MARGIN: Final = timedelta(seconds=5)
+"""Extra overlap of a delta refresh, for changes stamped just before the last one we saw."""
+
+_STATE_KEYS: Final = tuple(STATE_FILTERS)
+
+
+class JobDetailScreen(QuietFooter, ListScreen):
+    """A job and its tasks."""
+
+    CSS_PATH = "job_detail.tcss"
+    REFRESH_KIND = "tasks"
+    COLUMNS = TASK_COLUMNS
+    MUTATING_ACTIONS = frozenset(JOB_ACTION_IDS) | frozenset(TASK_ACTION_IDS)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(str(index + 1), f"state('{key}')", f"{key.capitalize()}", show=index == 0,
+                    id=f"tasks.state-{key}", tooltip=f"Show {key} tasks (filtered by the service)")
+            for index, key in enumerate(_STATE_KEYS)
+        ),
+        Binding("g", "go_to_task", "Go to", id="tasks.go-to", tooltip="Go to a task by id"),
+        Binding("i", "toggle_info", "Info", id="job.info", tooltip="More or less job detail"),
+        Binding("P", "prep_release", "Prep/release", id="job.prep-release",
+                tooltip="Job preparation and release status per node"),
+        Binding("t", "terminate_task", "Terminate", id="task.terminate",
+                tooltip=ACTIONS["task.terminate"].description),
+        Binding("R", "reactivate_task", "Reactivate", id="task.reactivate",
+                tooltip=ACTIONS["task.reactivate"].description),
+        Binding("ctrl+d", "delete_task", "Delete", id="task.delete",
+                tooltip=ACTIONS["task.delete"].description),
+        *job_bindings(
+            {"terminate_job": "T", "disable_job": "D", "enable_job": "E", "delete_job": "X"},
+            "job",
+        ),
+    ]  # fmt: skip
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.job: Job | None = None
+        self.counts: TaskCountsResult | None = None
+        self.state_key = "all"
+        """The server-side state filter in use (a key of `STATE_FILTERS`)."""
+        self.task_by_id: dict[str, Task] = {}
+        """The loaded tasks, by id."""
+        self.streaming = False
+        """A full listing is streaming in."""
+        self._full_info = False
+        self._since: datetime | None = None
+        self._ticks = 0
+        self._stream_seconds = 0.0
+        self._generation = 0
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return ("jobs", self.job_id)
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="job-info-box"):
+            yield Static(id="job-info")
+        yield Static(id="task-states")
+        yield from super().compose_body()
+
+    # -- refresh ------------------------------------------------------------------------
+
+    async def load_data(self) -> None:
+        job_c, counts_c = await asyncio.gather(
+            self.cache.get_job(self.job_id, force=self.forced),
+            self.cache.get_task_counts(self.job_id, force=self.forced),
+        )
+        self.job, self.counts = self.track(job_c), self.track(counts_c)
+        self.batch_app.remember_ids("job", (self.job_id,))
+        self.show_job()
+        self._ticks += 1
+        if self.streaming:
+            return
+        if self._since is None or self.forced or self._ticks % FULL_RELOAD_EVERY == 0:
+            self.start_stream()
+        else:
+            await self._load_delta(self._since)
+
+    def show_job(self) -> None:
+        """Redraws the job panel and the state bar."""
+        if self.job is not None:
+            pairs = job_info(self.job, self.counts, self.now(), full=self._full_info)
+            self.query_one("#job-info", Static).update(field_lines(pairs))
+        self._show_states()
+
+    def _show_states(self) -> None:
+        parts: list[str | tuple[str, str]] = ["Tasks: "]
+        for index, key in enumerate(_STATE_KEYS):
+            style = "reverse bold" if key == self.state_key else ""
+            parts.extend([(f"{index + 1} {key}", style), " "])
+        if self.streaming:
+            parts.append(f"· loading… {len(self.task_by_id):,}")
+        self.query_one("#task-states", Static).update(Content.assemble(*parts))
+
+    def start_stream(self) -> None:
+        """Lists the tasks again from the start, page by page, in its own worker."""
+        self.streaming = True
+        self._generation += 1
+        self._show_states()
+        self.run_worker(
+            self._stream_tasks(self._generation),
+            group="job-detail-tasks",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _stream_tasks(self, generation: int) -> None:
+        started = time.monotonic()
+        try:
+            await self._stream_pages()
+        except BatchError as error:
+            self.show_error(error)
+        except Exception as error:  # noqa: BLE001 - a bug must not kill the app
+            self.show_error(error)
+        finally:
+            if generation == self._generation:  # not replaced by a newer stream
+                self._stream_done(time.monotonic() - started)
+
+    def _stream_done(self, seconds: float) -> None:
+        self.streaming = False
+        self._stream_seconds = seconds
+        self._show_states()
+        self.update_status()
+
+    async def _stream_pages(self) -> None:
+        """Shows the first page at once (unless rows are already on screen: then the whole
+        list replaces them at the end, so the cursor does not jump), later pages in batches.
+
+        Rows are built as each page arrives, so the work is spread between pages; the table
+        takes them a few times a second.
+        """
+        server = STATE_FILTERS[self.state_key].server
+        replace_at_end = bool(self.task_by_id)
+        tasks: dict[str, Task] = {}
+        rows: list[RowData] = []
+        pending: list[RowData] = []
+        shown_any, last_flush = False, time.monotonic()
+        pages = self.client.iter_tasks(self.job_id, select=TASK_FIELDS, filter=server)
+        async for page in pages:
+            now = self.now()
+            page_rows = [task_row(task, now) for task in page]
+            tasks.update((task.id, task) for task in page)
+            if replace_at_end:
+                rows.extend(page_rows)
+                continue
+            pending.extend(page_rows)
+            if not shown_any or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                self._merge(pending, replace=not shown_any, into=tasks)
+                shown_any, pending, last_flush = True, [], time.monotonic()
+        if replace_at_end or not shown_any:
+            self._merge(rows, replace=True, into=tasks)
+        elif pending:
+            self._merge(pending, replace=False, into=tasks)
+        self._since = _latest(tasks.values())
+
+    def _merge(self, rows: list[RowData], *, replace: bool, into: dict[str, Task]) -> None:
+        self.task_by_id = into
+        if replace:
+            self.table.set_rows(rows)
+        else:
+            self.table.update_rows(rows)
+        self._show_states()
+        self.update_status()
+
+    async def _load_delta(self, since: datetime) -> None:
+        """Fetches the tasks whose state changed since the last listing and merges them."""
+        margin = DELTA_MARGIN + timedelta(seconds=self._stream_seconds)
+        changed_filter = odata.ge("stateTransitionTime", since - margin)
+        changed = await self.client.list_tasks(
+            self.job_id, select=TASK_FIELDS, filter=changed_filter
+        )
+        matches = STATE_FILTERS[self.state_key].matches
+        keep = [task for task in changed if matches(task)]
+        gone = [task.id for task in changed if not matches(task) and task.id in self.task_by_id]
+        for task in keep:
+            self.task_by_id[task.id] = task
+        for task_id in gone:
+            del self.task_by_id[task_id]
+        now = self.now()
+        self.table.update_rows([task_row(task, now) for task in keep])
+        if gone:
+            self.table.remove_keys(gone)
+        self._since = max(since, _latest(changed) or since)
+
+    def on_screen_resume(self) -> None:
+        # Back from a task's detail, where it may have changed: a delta is one small request.
+        # (Textual also runs BatchScreen's handler, which resumes the timer.)
+        if self._since is not None and not self.streaming and self.is_mounted:
+            self.refresh_data()
+
+    def forget_tasks(self, task_ids: Iterable[str]) -> None:
+        """Drops deleted tasks from the list (a delta refresh cannot see deletions)."""
+        gone = [task_id for task_id in task_ids if self.task_by_id.pop(task_id, None)]
+        self.table.remove_keys(gone)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def action_state(self, key: str) -> None:
+        """Shows the tasks of one state, filtered by the service."""
+        if key not in STATE_FILTERS or key == self.state_key and not self.streaming:
+            return
+        self.state_key = key
+        self.task_by_id = {}
+        self._since = None
+        self.table.set_rows([])
+        self.start_stream()
+
+    def action_toggle_info(self) -> None:
+        """Shows more or less of the job."""
+        self._full_info = not self._full_info
+        self.set_class(self._full_info, "full-info")
+        self.show_job()
+
+    def action_prep_release(self) -> None:
+        """Opens the job preparation/release status per node."""
+        from batch_tui.ui.screens.prep_release import PrepReleaseScreen
+
+        self.app.push_screen(PrepReleaseScreen(self.job_id))
+
+    def open_row(self, key: str) -> None:
+        from batch_tui.ui.screens.task_detail import TaskDetailScreen
+
+        self.app.push_screen(TaskDetailScreen(self.job_id, key))
+
+    def action_go_to_task(self) -> None:
+        """Asks for a task id and goes to it."""
+        from batch_tui.ui.screens.dialogs import PromptScreen
+
+        prompt = PromptScreen("Go to task", placeholder="task id")
+        self.app.push_screen(prompt, callback=self.go_to_task)
+
+    def go_to_task(self, task_id: str | None) -> None:
+        """Moves the cursor to a loaded task, or fetches it and opens its detail."""
+        task_id = (task_id or "").strip()
+        if not task_id:
+            return
+        if self.table.move_cursor(task_id):
+            return
+        self.run_worker(self._open_unloaded(task_id), group="job-detail-go", exclusive=True)
+
+    async def _open_unloaded(self, task_id: str) -> None:
+        from batch_tui.ui.screens.task_detail import TaskDetailScreen
+
+        try:
+            await self.cache.get_task(self.job_id, task_id)
+        except NotFound:
+            self.notify(f"No task {task_id} in job {self.job_id}", severity="error", markup=False)
+            return
+        except BatchError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.app.push_screen(TaskDetailScreen(self.job_id, task_id))
+
+    # -- actions ------------------------------------------------------------------------
+
+    def availability(self, action: str) -> bool | None:
+        if action in TASK_ACTION_IDS:
+            return task_availability(action, (self.task_by_id.get(k) for k in self.targets()))
+        if action in JOB_ACTION_IDS:
+            return job_availability(action, (self.job,))
+        return True
+
+    def _task_action(self, action: str) -> None:
+        action_id = TASK_ACTION_IDS[action]
+        perform = task_perform(self.client, self.job_id, action_id)
+        self.confirm_action(
+            ACTIONS[action_id], self.targets(), perform, context=self._action_context
+        )
+
+    def _job_action(self, action: str) -> None:
+        action_id = JOB_ACTION_IDS[action]
+        perform = job_perform(self.client, action_id)
+        self.confirm_action(ACTIONS[action_id], (self.job_id,), perform)
+
+    @property
+    def _action_context(self) -> str:
+        return f"job {self.job_id}"
+
+    def action_terminate_task(self) -> None:
+        """Terminates the marked tasks (or the cursor's)."""
+        self._task_action("terminate_task")
+
+    def action_reactivate_task(self) -> None:
+        """Reactivates failed tasks."""
+        self._task_action("reactivate_task")
+
+    def action_delete_task(self) -> None:
+        """Deletes the tasks."""
+        self._task_action("delete_task")
+
+    def action_terminate_job(self) -> None:
+        """Terminates this job."""
+        self._job_action("terminate_job")
+
+    def action_disable_job(self) -> None:
+        """Disables this job."""
+        self._job_action("disable_job")
+
+    def action_enable_job(self) -> None:
+        """Enables this job."""
+        self._job_action("enable_job")
+
+    def action_delete_job(self) -> None:
+        """Deletes this job."""
+        self._job_action("delete_job")
+
+    def on_action_finished(self, spec: Spec, outcomes: Sequence[Outcome]) -> None:
+        if spec.id == "job.delete" and all(outcome.error is None for outcome in outcomes):
+            self.action_back()
+            return
+        if spec.id == "task.delete":
+            self.forget_tasks(outcome.target for outcome in outcomes if outcome.error is None)
+        self.table.clear_marks()
+        self.action_refresh_now()
+
+
+def _latest(tasks: Iterable[Task]) -> datetime | None:
+    """The latest `stateTransitionTime` among tasks (the service's clock, not ours)."""
+    return max((t.state_transition_time for t in tasks if t.state_transition_time), default=None)

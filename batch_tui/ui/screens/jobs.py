@@ -1,0 +1,311 @@
+"""Provides JobsScreen, the job list, and the job rows and job actions the job views share.
+
+`JobsScreen()`: every job with its state, pool, priority and task counts with a progress
+bar; failing jobs stand out. Enter opens `JobDetailScreen(job_id)`. Job actions act on the
+marked jobs (or the one under the cursor): `t` terminate, `d` disable (requeue, terminate or
+wait for running tasks), `e` enable, `ctrl+d` delete; each is confirmed first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+
+from batch_tui.batch.errors import BatchError
+from batch_tui.batch.models.job import Job, JobSchedulingError, TaskCountsResult
+from batch_tui.ui.actions import ACTIONS, job_action_allowed
+from batch_tui.ui.formatting import (
+    FAILED,
+    MISSING,
+    format_age,
+    format_duration,
+    format_time,
+    progress_bar,
+    state_style,
+)
+from batch_tui.ui.screens.base import ListScreen, Perform, each
+from batch_tui.ui.screens.tasks import FieldValue, QuietFooter
+from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+
+if TYPE_CHECKING:
+    from batch_tui.batch.client import BatchClient
+
+JOB_FIELDS: Final = (
+    "id",
+    "state",
+    "poolInfo",
+    "executionInfo",
+    "priority",
+    "creationTime",
+    "stateTransitionTime",
+)
+"""The job fields the list shows ($select)."""
+
+MAX_COUNTED_JOBS: Final = 200
+"""Jobs whose task counts the list fetches (one request each), unfinished jobs first."""
+
+PARALLEL_COUNTS: Final = 8
+"""Task-count requests in flight at once: quick for a page of jobs, gentle on throttling."""
+
+BAR_WIDTH: Final = 10
+"""Cells of a job's progress bar (fits 80 columns with the other columns)."""
+
+JOB_COLUMNS: Final = (
+    Column("id", "Job", min_width=8, max_width=36),
+    Column("state", "State", min_width=9, max_width=11),
+    Column("pool", "Pool", min_width=6, max_width=24),
+    Column("priority", "Pri", min_width=3, max_width=5, align="right"),
+    Column("progress", "Progress", width=BAR_WIDTH, sortable=False),
+    Column("active", "Act", min_width=3, max_width=7, align="right"),
+    Column("running", "Run", min_width=3, max_width=7, align="right"),
+    Column("done", "Done", min_width=4, max_width=7, align="right"),
+    Column("failed", "Fail", min_width=4, max_width=7, align="right"),
+    Column("age", "Age", min_width=4, max_width=6, align="right"),
+)
+"""The job list's columns."""
+
+FAILURE_REASONS: Final = frozenset({"TaskFailed", "MaxWallClockTimeExpiry"})
+"""`executionInfo.terminateReason` values that mean the job ended badly."""
+
+JOB_ACTION_IDS: Final = {
+    "terminate_job": "job.terminate",
+    "disable_job": "job.disable",
+    "enable_job": "job.enable",
+    "delete_job": "job.delete",
+}
+"""Screen action name -> `ACTIONS` id, for the job actions."""
+
+
+def job_pool(job: Job) -> str | None:
+    """The pool a job runs on: the one it ran on, else the one it names."""
+    if job.execution_info is not None and job.execution_info.pool_id:
+        return job.execution_info.pool_id
+    return job.pool_info.pool_id if job.pool_info is not None else None
+
+
+def job_failing(job: Job, counts: TaskCountsResult | None) -> bool:
+    """Whether a job needs attention: failed tasks, a scheduling error, or a failure end."""
+    info = job.execution_info
+    if info is not None and info.scheduling_error is not None:
+        return True
+    if info is not None and info.terminate_reason in FAILURE_REASONS:
+        return True
+    return counts is not None and counts.task_counts.failed > 0
+
+
+def job_row(job: Job, counts: TaskCountsResult | None, now: datetime) -> RowData:
+    """Returns the list row of a job with its task counts and progress bar."""
+    state: Cell = Content.styled(job.state or MISSING, state_style("job", job.state))
+    numbers: tuple[Cell, ...] = (MISSING,) * 5
+    sort_numbers: tuple[float | None, ...] = (None,) * 5
+    if counts is not None:
+        c = counts.task_counts
+        total = c.active + c.running + c.completed
+        bar = Content.styled(progress_bar(c.completed, total, BAR_WIDTH), "ansi_green")
+        failed: Cell = Content.styled(str(c.failed), FAILED) if c.failed else "0"
+        numbers = (bar, str(c.active), str(c.running), str(c.completed), failed)
+        done = c.completed / total if total else 0.0
+        sort_numbers = (done, c.active, c.running, c.completed, c.failed)
+    created = job.creation_time
+    age_sort = -created.timestamp() if created is not None else None
+    cells = (job.id, state, job_pool(job) or MISSING, str(job.priority), *numbers)
+    cells += (format_age(created, now),)
+    sort_values = (None, None, None, job.priority, *sort_numbers, age_sort)
+    style = FAILED if job_failing(job, counts) else None
+    return RowData(job.id, cells, style=style, sort_values=sort_values)
+
+
+def job_perform(client: BatchClient, action_id: str) -> Perform:
+    """Returns the `Perform` of a job action (one request per job)."""
+    calls: dict[str, Callable[[str, str | None], Awaitable[object]]] = {
+        "job.terminate": lambda job_id, _option: client.terminate_job(job_id),
+        "job.disable": lambda job_id, option: client.disable_job(job_id, option or "requeue"),
+        "job.enable": lambda job_id, _option: client.enable_job(job_id),
+        "job.delete": lambda job_id, _option: client.delete_job(job_id),
+    }
+    return each(calls[action_id])
+
+
+def job_availability(action: str, jobs: Iterable[Job | None]) -> bool | None:
+    """Whether a job action applies to at least one of `jobs` (None greys it out)."""
+    action_id = JOB_ACTION_IDS[action]
+    if any(job is not None and job_action_allowed(action_id, job.state) for job in jobs):
+        return True
+    return None
+
+
+def job_bindings(keys: dict[str, str], prefix: str) -> list[BindingType]:
+    """The bindings of the job actions, on the given keys.
+
+    Args:
+        keys: Screen action name -> key, e.g. {"terminate_job": "t"}.
+        prefix: The binding id prefix ("jobs" gives "jobs.terminate").
+    """
+    bindings: list[BindingType] = []
+    for action, key in keys.items():
+        spec = ACTIONS[JOB_ACTION_IDS[action]]
+        name = spec.id.split(".", 1)[1]
+        bindings.append(
+            Binding(key, action, spec.label, id=f"{prefix}.{name}", tooltip=spec.description)
+        )
+    return bindings
+
+
+class JobsScreen(QuietFooter, ListScreen):
+    """The account's jobs with task counts; failures stand out."""
+
+    REFRESH_KIND = "jobs"
+    COLUMNS = JOB_COLUMNS
+    MUTATING_ACTIONS = frozenset(JOB_ACTION_IDS)
+
+    BINDINGS: ClassVar[list[BindingType]] = job_bindings(
+        {"terminate_job": "t", "disable_job": "d", "enable_job": "e", "delete_job": "ctrl+d"},
+        "jobs",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job_by_id: dict[str, Job] = {}
+        """The jobs on screen, by id."""
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return ("jobs",)
+
+    async def load_data(self) -> None:
+        jobs = self.track(await self.cache.list_jobs(select=JOB_FIELDS, force=self.forced))
+        self.job_by_id = {job.id: job for job in jobs}
+        self.batch_app.remember_ids("job", self.job_by_id)
+        counts = await self._task_counts(jobs)
+        now = self.now()
+        self.table.set_rows(job_row(job, counts.get(job.id), now) for job in jobs)
+        self.refresh_bindings()
+
+    async def _task_counts(self, jobs: Sequence[Job]) -> dict[str, TaskCountsResult]:
+        """Fetches task counts, unfinished jobs first; one failure leaves one gap."""
+        chosen = sorted(jobs, key=lambda job: job.state == "completed")[:MAX_COUNTED_JOBS]
+        gate = asyncio.Semaphore(PARALLEL_COUNTS)
+
+        async def one(job_id: str) -> tuple[str, TaskCountsResult | None]:
+            async with gate:
+                try:
+                    cached = await self.cache.get_task_counts(job_id, force=self.forced)
+                except BatchError:
+                    return job_id, None
+            return job_id, self.track(cached)
+
+        results = await asyncio.gather(*(one(job.id) for job in chosen))
+        return {job_id: counts for job_id, counts in results if counts is not None}
+
+    def open_row(self, key: str) -> None:
+        from batch_tui.ui.screens.job_detail import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(key))
+
+    def availability(self, action: str) -> bool | None:
+        if action in JOB_ACTION_IDS:
+            return job_availability(action, (self.job_by_id.get(key) for key in self.targets()))
+        return True
+
+    def _job_action(self, action: str) -> None:
+        action_id = JOB_ACTION_IDS[action]
+        perform = job_perform(self.client, action_id)
+        self.confirm_action(ACTIONS[action_id], self.targets(), perform)
+
+    def action_terminate_job(self) -> None:
+        """Terminates the marked jobs (or the one under the cursor)."""
+        self._job_action("terminate_job")
+
+    def action_disable_job(self) -> None:
+        """Disables the jobs, with what to do to their running tasks."""
+        self._job_action("disable_job")
+
+    def action_enable_job(self) -> None:
+        """Enables disabled jobs."""
+        self._job_action("enable_job")
+
+    def action_delete_job(self) -> None:
+        """Deletes the jobs and their tasks."""
+        self._job_action("delete_job")
+
+
+def counts_line(counts: TaskCountsResult | None, width: int = 12) -> Content:
+    """One line of task counts with a progress bar: "█████      12/40 done · 3 failed"."""
+    if counts is None:
+        return Content(MISSING)
+    c = counts.task_counts
+    total = c.active + c.running + c.completed
+    parts: list[str | tuple[str, str]] = [
+        (progress_bar(c.completed, total, width), "ansi_green"),
+        f" {c.completed:,}/{total:,} done · {c.active:,} active · {c.running:,} running · ",
+        (f"{c.failed:,} failed", FAILED) if c.failed else "0 failed",
+    ]
+    return Content.assemble(*parts)
+
+
+def job_info(
+    job: Job, counts: TaskCountsResult | None, now: datetime, *, full: bool
+) -> Sequence[tuple[str, FieldValue]]:
+    """The fields of a job's detail panel: a few lines, or all of them when `full`.
+
+    Args:
+        job: The job (fetched whole).
+        counts: Its task counts, if known.
+        now: The current time.
+        full: Add constraints, execution info and the manager/prep/release tasks.
+    """
+    state = Content.styled(job.state or MISSING, state_style("job", job.state))
+    since = format_age(job.state_transition_time, now)
+    pairs: list[tuple[str, FieldValue]] = [
+        ("State", Content.assemble(state, f" for {since}")),
+        ("Pool", job_pool(job)),
+        ("Priority", f"{job.priority} · max parallel tasks {_parallel(job.max_parallel_tasks)}"),
+        ("Tasks", counts_line(counts)),
+    ]
+    if full:
+        pairs.extend(_job_extra(job, now))
+    return pairs
+
+
+def _parallel(value: int) -> str:
+    return "unlimited" if value < 0 else str(value)
+
+
+def _job_extra(job: Job, now: datetime) -> list[tuple[str, FieldValue]]:
+    info = job.execution_info
+    constraints = job.constraints
+    error = info.scheduling_error if info is not None else None
+    pairs: list[tuple[str, FieldValue]] = [
+        ("Created", format_time(job.creation_time, now)),
+        ("Started", format_time(info.start_time if info else None, now)),
+        ("Ended", format_time(info.end_time if info else None, now)),
+        ("End reason", info.terminate_reason if info else None),
+        ("Sched. error", Content.styled(_error_text(error), FAILED) if error else None),
+        ("Wall clock", format_duration(constraints.max_wall_clock_time if constraints else None)),
+        ("Max retries", _retries(constraints.max_task_retry_count if constraints else None)),
+        ("All complete", job.on_all_tasks_complete),
+        ("Task failure", job.on_task_failure),
+    ]
+    if job.job_manager_task is not None:
+        manager = job.job_manager_task
+        pairs.append(("Manager task", f"{manager.id}: {manager.command_line}"))
+    if job.job_preparation_task is not None:
+        pairs.append(("Prep task", job.job_preparation_task.command_line))
+    if job.job_release_task is not None:
+        pairs.append(("Release task", job.job_release_task.command_line))
+    return pairs
+
+
+def _error_text(error: JobSchedulingError) -> str:
+    return ": ".join(part for part in (error.category, error.code, error.message) if part)
+
+
+def _retries(value: int | None) -> str | None:
+    if value is None:
+        return None
+    return "unlimited" if value < 0 else str(value)

@@ -1,0 +1,187 @@
+"""Provides ListScreen: a BatchScreen with a VirtualTable, `/` filter, sort keys and marks.
+
+Import it from `batch_tui.ui.screens.base`, which documents the screen API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.batch_screen import BatchScreen
+from batch_tui.ui.widgets.table_model import Column
+from batch_tui.ui.widgets.virtual_table import VirtualTable
+
+FILTER_DEBOUNCE = 0.15
+"""Seconds of typing pause before the filter applies (enter applies at once)."""
+
+
+class FilterInput(Input):
+    """The `/` filter of a list: a regex, `!` inverts."""
+
+
+class ListTable(VirtualTable):
+    """The VirtualTable of a ListScreen; says when marks or the sort change."""
+
+    class ViewChanged(Message):
+        """Marks or the sort order changed (the list's status line shows them)."""
+
+    def action_toggle_mark(self) -> None:
+        super().action_toggle_mark()
+        self.post_message(self.ViewChanged())
+
+    def action_cycle_sort(self) -> None:
+        super().action_cycle_sort()
+        self.post_message(self.ViewChanged())
+
+    def action_reverse_sort(self) -> None:
+        super().action_reverse_sort()
+        self.post_message(self.ViewChanged())
+
+
+class ListScreen(BatchScreen):
+    """A BatchScreen with a VirtualTable, a `/` filter, sort keys, marks and enter to open."""
+
+    COLUMNS: ClassVar[Sequence[Column]] = ()
+    """The table's columns."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter rows (regex, ! inverts)"
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._filter_timer: Timer | None = None
+        self._last_table: VirtualTable | None = None
+
+    def columns(self) -> Sequence[Column]:
+        """The table's columns (COLUMNS unless overridden)."""
+        return self.COLUMNS
+
+    def compose_body(self) -> ComposeResult:
+        yield ListTable(self.columns(), id="list-table")
+        yield FilterInput(
+            placeholder="filter: regex, ! inverts", id="list-filter", classes="hidden"
+        )
+        yield Static(id="list-status", markup=False)
+
+    @property
+    def table(self) -> VirtualTable:
+        """The list's table."""
+        return self.query_one("#list-table", VirtualTable)
+
+    @property
+    def filter_input(self) -> FilterInput:
+        """The filter input (hidden unless filtering)."""
+        return self.query_one("#list-filter", FilterInput)
+
+    def open_row(self, key: str) -> None:
+        """Opens the row with this key (enter)."""
+
+    def active_table(self) -> VirtualTable:
+        """The table the filter, marks and status apply to: the focused one, else the main one."""
+        focused = self.focused
+        return focused if isinstance(focused, VirtualTable) else self._last_table or self.table
+
+    def targets(self) -> tuple[str, ...]:
+        """The marked rows, or the row under the cursor when none is marked."""
+        table = self.active_table()
+        marked = table.marked_keys
+        if marked:
+            return marked
+        key = table.cursor_key
+        return (key,) if key is not None else ()
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount in the MRO: no super() call here.
+        self.table.focus()
+        self.update_status()
+
+    def on_descendant_focus(self) -> None:
+        focused = self.focused
+        if isinstance(focused, VirtualTable):
+            self._last_table = focused
+            self.update_status()
+            self.refresh_availability()
+
+    @on(VirtualTable.RowSelected)
+    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
+        event.stop()
+        self.open_row(event.key)
+
+    @on(VirtualTable.CursorMoved)
+    @on(ListTable.ViewChanged)
+    def _cursor_moved(self) -> None:
+        self.update_status()
+        self.refresh_availability()
+
+    def action_filter(self) -> None:
+        """Shows the filter input."""
+        field = self.filter_input
+        field.remove_class("hidden")
+        field.value = self.active_table().filter_pattern
+        field.focus()
+
+    @on(Input.Changed, "#list-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, lambda: self.apply_filter(value))
+
+    @on(Input.Submitted, "#list-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_filter(event.value)
+        if not event.value:
+            self.filter_input.add_class("hidden")
+        self.active_table().focus()
+
+    def apply_filter(self, pattern: str) -> None:
+        """Filters the active table now (regex, `!` inverts, "" shows all)."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        table = self.active_table()
+        if pattern != table.filter_pattern:
+            table.set_filter(pattern)
+        self.update_status()
+
+    def action_back(self) -> None:
+        """Closes the filter first, then clears it, then goes back."""
+        field = self.filter_input
+        table = self.active_table()
+        if field.has_focus or table.filter_pattern:
+            field.value = ""
+            field.add_class("hidden")
+            self.apply_filter("")
+            table.focus()
+            return
+        super().action_back()
+
+    def update_status(self) -> None:
+        """Redraws the line under the table: counts, filter, sort and marks."""
+        table = self.active_table()
+        parts = [f"{table.row_count:,} of {table.total_count:,}"]
+        if table.filter_pattern:
+            parts.append(f"filter /{table.filter_pattern}/")
+        if table.sort_column:
+            parts.append(f"sorted by {table.sort_column}" + (" ▼" if table.sort_reverse else " ▲"))
+        if table.marked_keys:
+            parts.append(f"{len(table.marked_keys)} marked")
+        self.query_one("#list-status", Static).update(sanitize_text(" · ".join(parts)))
+
+    async def _refresh(self) -> None:
+        await super()._refresh()
+        self.update_status()

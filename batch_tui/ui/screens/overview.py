@@ -1,0 +1,236 @@
+"""Provides the account overview: pools with node counts by state, jobs with task progress."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import Static
+
+from batch_tui.batch.errors import BatchError
+from batch_tui.batch.models import Job, NodeCounts, Pool, PoolNodeCounts, TaskCountsResult
+from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, progress_bar, state_style
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.base import FilterInput, ListScreen, ListTable
+from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
+
+POOL_FIELDS = (
+    "id",
+    "state",
+    "allocationState",
+    "vmSize",
+    "currentDedicatedNodes",
+    "targetDedicatedNodes",
+    "currentLowPriorityNodes",
+    "targetLowPriorityNodes",
+    "enableAutoScale",
+    "resizeErrors",
+)
+"""The pool fields the overview shows ($select)."""
+
+JOB_FIELDS = ("id", "state", "poolInfo", "executionInfo", "priority")
+"""The job fields the overview shows ($select)."""
+
+MAX_COUNTED_JOBS = 100
+"""Jobs whose task counts the overview fetches (one request each): unfinished jobs first."""
+
+PARALLEL_COUNTS = 8
+"""Task-count requests in flight at once."""
+
+FAILED_NODE_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
+
+
+def node_state_counts(counts: PoolNodeCounts | None) -> dict[str, int]:
+    """Adds dedicated and low-priority counts per node state ("starttaskfailed": 2, ...)."""
+    total: dict[str, int] = {}
+    if counts is None:
+        return total
+    for part in (counts.dedicated, counts.low_priority):
+        if part is None:
+            continue
+        for field in NodeCounts.__struct_fields__:
+            value = getattr(part, field)
+            if field != "total" and value:
+                state = field.replace("_", "")
+                total[state] = total.get(state, 0) + value
+    return total
+
+
+def states_cell(states: dict[str, int]) -> Content:
+    """Renders node counts by state, coloured, busiest first: "3 running 1 idle"."""
+    known = [state for state in NODE_STATE_ORDER if states.get(state)]
+    others = sorted(state for state in states if state not in NODE_STATE_ORDER)
+    parts = [
+        Content.styled(f"{states[state]} {sanitize_text(state)}", state_style("node", state))
+        for state in known + others
+    ]
+    return Content(" ").join(parts) if parts else Content.styled("no nodes", "dim")
+
+
+def pool_row(pool: Pool, counts: PoolNodeCounts | None) -> RowData:
+    """Returns the overview row of a pool."""
+    states = node_state_counts(counts)
+    failing = bool(pool.resize_errors) or any(states.get(state) for state in FAILED_NODE_STATES)
+    alloc = Content.styled(pool.allocation_state, state_style("pool", pool.allocation_state))
+    if pool.resize_errors:
+        alloc = alloc.append_text(" resize error", FAILED)
+    dedicated = f"{pool.current_dedicated_nodes}/{pool.target_dedicated_nodes}"
+    low = f"{pool.current_low_priority_nodes}/{pool.target_low_priority_nodes}"
+    cells = (pool.id, alloc, pool.vm_size, dedicated, low, states_cell(states))
+    return RowData(pool.id, cells, style=FAILED if failing else None)
+
+
+def job_row(job: Job, counts: TaskCountsResult | None, bar_width: int = 12) -> RowData:
+    """Returns the overview row of a job, with its task counts and a progress bar."""
+    pool = (job.execution_info.pool_id if job.execution_info else None) or (
+        job.pool_info.pool_id if job.pool_info else None
+    )
+    state = Content.styled(job.state, state_style("job", job.state))
+    if counts is None:
+        numbers: tuple[str | Content, ...] = ("-", "-", "-", "-", "")
+        failing = False
+    else:
+        c = counts.task_counts
+        total = c.active + c.running + c.completed
+        failed = Content.styled(str(c.failed), FAILED if c.failed else "")
+        bar = f"{progress_bar(c.completed, total, bar_width)} {c.completed}/{total}"
+        numbers = (str(c.active), str(c.running), str(c.succeeded), failed, bar)
+        failing = c.failed > 0
+    cells = (job.id, state, pool or "-", *numbers)
+    return RowData(job.id, cells, style=FAILED if failing else None)
+
+
+class OverviewScreen(ListScreen):
+    """What the account is doing: pools by node state, jobs by task state; failures in red."""
+
+    REFRESH_KIND = "overview"
+    COLUMNS: ClassVar[Sequence[Column]] = (
+        Column("id", "Pool", min_width=6, max_width=28),
+        Column("alloc", "Allocation", min_width=6, max_width=24),
+        Column("vm", "VM size", min_width=6, max_width=20),
+        Column("dedicated", "Ded", min_width=3, max_width=9, align="right"),
+        Column("low", "Low", min_width=3, max_width=9, align="right"),
+        Column("nodes", "Nodes by state", min_width=10, max_width=80),
+    )
+    JOB_COLUMNS: ClassVar[Sequence[Column]] = (
+        Column("id", "Job", min_width=6, max_width=28),
+        Column("state", "State", min_width=6, max_width=12),
+        Column("pool", "Pool", min_width=4, max_width=20),
+        Column("active", "Act", min_width=3, max_width=8, align="right"),
+        Column("running", "Run", min_width=3, max_width=8, align="right"),
+        Column("succeeded", "OK", min_width=3, max_width=8, align="right"),
+        Column("failed", "Fail", min_width=4, max_width=8, align="right"),
+        Column("progress", "Progress", min_width=8, max_width=30),
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("h", "heatmap", "Heatmap", id="overview.heatmap",
+                tooltip="The pool's node heatmap"),
+        Binding("d", "pool_detail", "Pool detail", id="overview.pool-detail",
+                tooltip="The pool's settings and errors"),
+        Binding("P", "pool_tree", "Pool tree", id="overview.pool-tree",
+                tooltip="Pools and nodes by state"),
+        Binding("J", "job_list", "Jobs", id="overview.jobs", tooltip="The job list"),
+    ]  # fmt: skip
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return ("overview",)
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Pools", classes="section-title", id="pools-title")
+        yield ListTable(self.COLUMNS, id="list-table")
+        yield Static("Jobs", classes="section-title", id="jobs-title")
+        yield ListTable(self.JOB_COLUMNS, id="jobs-table")
+        yield FilterInput(
+            placeholder="filter: regex, ! inverts", id="list-filter", classes="hidden"
+        )
+        yield Static(id="list-status", markup=False)
+
+    @property
+    def jobs_table(self) -> VirtualTable:
+        """The job table (the pool table is `self.table`)."""
+        return self.query_one("#jobs-table", VirtualTable)
+
+    def _pool_focused(self) -> bool:
+        return self.active_table() is self.table
+
+    async def load_data(self) -> None:
+        pools_c, counts_c, jobs_c = await asyncio.gather(
+            self.cache.list_pools(select=POOL_FIELDS, force=self.forced),
+            self.cache.list_node_counts(force=self.forced),
+            self.cache.list_jobs(select=JOB_FIELDS, force=self.forced),
+        )
+        pools, counts, jobs = self.track(pools_c), self.track(counts_c), self.track(jobs_c)
+        by_pool = {item.pool_id: item for item in counts}
+        self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools)
+        self.batch_app.remember_ids("pool", (pool.id for pool in pools))
+        self.batch_app.remember_ids("job", (job.id for job in jobs))
+        task_counts = await self._task_counts(jobs)
+        self.jobs_table.set_rows(job_row(job, task_counts.get(job.id)) for job in jobs)
+        self.query_one("#pools-title", Static).update(f"Pools ({len(pools)})")
+        self.query_one("#jobs-title", Static).update(f"Jobs ({len(jobs)})")
+
+    async def _task_counts(self, jobs: Sequence[Job]) -> dict[str, TaskCountsResult]:
+        """Fetches task counts for the first jobs, unfinished first; a failure leaves a gap."""
+        chosen = sorted(jobs, key=lambda job: job.state == "completed")[:MAX_COUNTED_JOBS]
+        gate = asyncio.Semaphore(PARALLEL_COUNTS)
+
+        async def one(job_id: str) -> tuple[str, TaskCountsResult | None]:
+            async with gate:
+                try:
+                    cached = await self.cache.get_task_counts(job_id, force=self.forced)
+                except BatchError:
+                    return job_id, None
+                return job_id, self.track(cached)
+
+        results = await asyncio.gather(*(one(job.id) for job in chosen))
+        return {job_id: counts for job_id, counts in results if counts is not None}
+
+    def availability(self, action: str) -> bool | None:
+        if action in ("heatmap", "pool_detail"):
+            return True if self._pool_focused() and self.table.cursor_key else None
+        return True
+
+    def open_row(self, key: str) -> None:
+        if self._pool_focused():
+            from batch_tui.ui.screens.nodes import NodesScreen
+
+            self.app.push_screen(NodesScreen(key))
+        else:
+            self._open_job(key)
+
+    def _open_job(self, job_id: str) -> None:
+        try:
+            from batch_tui.ui.screens.job_detail import JobDetailScreen
+        except ImportError:
+            self.notify("The job screens are not available in this build", severity="error")
+            return
+        self.app.push_screen(JobDetailScreen(job_id))
+
+    def action_heatmap(self) -> None:
+        """Opens the heatmap of the pool under the cursor."""
+        from batch_tui.ui.screens.heatmap import HeatmapScreen
+
+        if self.table.cursor_key:
+            self.app.push_screen(HeatmapScreen(self.table.cursor_key))
+
+    def action_pool_detail(self) -> None:
+        """Opens the detail of the pool under the cursor."""
+        from batch_tui.ui.screens.pool_detail import PoolDetailScreen
+
+        if self.table.cursor_key:
+            self.app.push_screen(PoolDetailScreen(self.table.cursor_key))
+
+    def action_pool_tree(self) -> None:
+        """Opens the pool tree."""
+        self.batch_app.run_command("pools")
+
+    def action_job_list(self) -> None:
+        """Opens the job list."""
+        self.batch_app.run_command("jobs")

@@ -1,0 +1,244 @@
+"""Provides the pool tree: pools -> node state groups -> nodes, loaded lazily, counts in labels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from batch_tui.batch.errors import BatchError
+from batch_tui.batch.models import Node, Pool, PoolNodeCounts
+from batch_tui.batch.odata import eq
+from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.screens.overview import POOL_FIELDS, node_state_counts
+
+POPULATE_CHUNK_SIZE = 250
+"""Tree nodes added between yields to the event loop, so 10,000 nodes never freeze the UI."""
+
+TREE_NODE_FIELDS = ("id", "state", "ipAddress", "runningTasksCount", "isDedicated")
+"""What a node's label shows ($select)."""
+
+
+@dataclass(frozen=True)
+class PoolTreeItem:
+    """What a tree node stands for."""
+
+    kind: Literal["pool", "group", "node"]
+    pool_id: str
+    state: str = ""
+    node_id: str = ""
+
+
+def rich_style(style: str) -> str:
+    """Turns a Textual `ansi_*` colour name into the Rich name the tree's labels take."""
+    return style.removeprefix("ansi_")
+
+
+def pool_label(pool: Pool, counts: PoolNodeCounts | None) -> Text:
+    """Label of a pool: id, allocation state, node counts, and a red resize error mark."""
+    states = node_state_counts(counts)
+    label = Text(sanitize_text(pool.id), style="bold")
+    label.append(
+        f"  {sanitize_text(pool.allocation_state)}",
+        style=rich_style(state_style("pool", pool.allocation_state)),
+    )
+    label.append(f"  dedicated {pool.current_dedicated_nodes}/{pool.target_dedicated_nodes}")
+    label.append(f"  low {pool.current_low_priority_nodes}/{pool.target_low_priority_nodes}")
+    label.append(f"  {sum(states.values())} nodes")
+    if pool.resize_errors:
+        label.append("  resize error", style=rich_style(FAILED))
+    return label
+
+
+def group_label(state: str, count: int) -> Text:
+    """Label of a node state group: "running (12)"."""
+    return Text(f"{sanitize_text(state)} ({count:,})", style=rich_style(state_style("node", state)))
+
+
+def node_label(node: Node) -> Text:
+    """Label of a node: id, IP, running tasks."""
+    label = Text(sanitize_text(node.id))
+    label.append(f"  {sanitize_text(node.ip_address or '-')}", style="dim")
+    if node.running_tasks_count:
+        label.append(f"  {node.running_tasks_count} tasks")
+    if node.is_dedicated is False:
+        label.append("  low-pri", style="dim")
+    return label
+
+
+def ordered_states(states: dict[str, int]) -> list[str]:
+    """States with nodes, busiest first (`NODE_STATE_ORDER`), then unknown ones by name."""
+    known = [state for state in NODE_STATE_ORDER if states.get(state)]
+    return known + sorted(state for state in states if state not in NODE_STATE_ORDER)
+
+
+class PoolsScreen(BatchScreen):
+    """Pools, their nodes grouped by state (expand to load), and the nodes themselves."""
+
+    REFRESH_KIND = "pools"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "pool_detail", "Pool detail", id="pools.pool-detail",
+                tooltip="The pool's settings and errors"),
+        Binding("n", "nodes", "Node list", id="pools.nodes", tooltip="The pool's node list"),
+        Binding("h", "heatmap", "Heatmap", id="pools.heatmap", tooltip="The pool's heatmap"),
+    ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pools: dict[str, TreeNode[PoolTreeItem]] = {}
+        self._groups: dict[tuple[str, str], TreeNode[PoolTreeItem]] = {}
+        self._counts: dict[str, PoolNodeCounts] = {}
+
+    @property
+    def crumbs(self) -> tuple[str, ...]:
+        return ("pools",)
+
+    @property
+    def pool_tree(self) -> Tree[PoolTreeItem]:
+        """The pool tree."""
+        return self.query_one("#pool-tree", Tree)
+
+    def compose_body(self) -> ComposeResult:
+        tree: Tree[PoolTreeItem] = Tree("pools", id="pool-tree")
+        tree.show_root = False
+        yield tree
+
+    def on_mount(self) -> None:
+        self.pool_tree.focus()
+
+    async def load_data(self) -> None:
+        pools = self.track(await self.cache.list_pools(select=POOL_FIELDS, force=self.forced))
+        counts = self.track(await self.cache.list_node_counts(force=self.forced))
+        self._counts = {item.pool_id: item for item in counts}
+        self.batch_app.remember_ids("pool", (pool.id for pool in pools))
+        self._sync_pools(pools)
+        for pool_id, pool_node in self._pools.items():
+            if pool_node.is_expanded:
+                self._sync_groups(pool_id, pool_node)
+        for (pool_id, state), group in list(self._groups.items()):
+            if group.is_expanded:
+                await self._load_group(pool_id, state, group)
+
+    def _sync_pools(self, pools: Sequence[Pool]) -> None:
+        """Adds new pools, relabels known ones, removes deleted ones; expansion is kept."""
+        seen = set()
+        for pool in pools:
+            seen.add(pool.id)
+            label = pool_label(pool, self._counts.get(pool.id))
+            node = self._pools.get(pool.id)
+            if node is None:
+                self._pools[pool.id] = self.pool_tree.root.add(label, PoolTreeItem("pool", pool.id))
+            else:
+                node.set_label(label)
+        for pool_id in [key for key in self._pools if key not in seen]:
+            self._pools.pop(pool_id).remove()
+            for key in [key for key in self._groups if key[0] == pool_id]:
+                del self._groups[key]
+        if self.pool_tree.cursor_node is None and self._pools:
+            # A new tree has no cursor line; put it on the first pool so enter works at once.
+            self.pool_tree.move_cursor(next(iter(self._pools.values())))
+
+    def _sync_groups(self, pool_id: str, pool_node: TreeNode[PoolTreeItem]) -> None:
+        """One child per node state with nodes, in legend order, with its count."""
+        states = node_state_counts(self._counts.get(pool_id))
+        for state in ordered_states(states):
+            label = group_label(state, states[state])
+            group = self._groups.get((pool_id, state))
+            if group is None:
+                item = PoolTreeItem("group", pool_id, state=state)
+                self._groups[(pool_id, state)] = pool_node.add(label, item)
+            else:
+                group.set_label(label)
+        for key in [key for key in self._groups if key[0] == pool_id and key[1] not in states]:
+            self._groups.pop(key).remove()
+
+    async def _load_group(self, pool_id: str, state: str, group: TreeNode[PoolTreeItem]) -> None:
+        """Lists the nodes in one state (filtered on the server) and shows them in chunks."""
+        nodes = await self.client.list_nodes(
+            pool_id, select=TREE_NODE_FIELDS, filter=eq("state", state)
+        )
+        nodes.sort(key=lambda node: node.id)
+        shown = [child.data.node_id for child in group.children if child.data is not None]
+        if shown == [node.id for node in nodes]:
+            for child, node in zip(group.children, nodes, strict=False):
+                child.set_label(node_label(node))
+            return
+        group.remove_children()
+        for start in range(0, len(nodes), POPULATE_CHUNK_SIZE):
+            for node in nodes[start : start + POPULATE_CHUNK_SIZE]:
+                item = PoolTreeItem("node", pool_id, state=state, node_id=node.id)
+                group.add_leaf(node_label(node), item)
+            await asyncio.sleep(0)
+
+    @on(Tree.NodeExpanded)
+    def _expanded(self, event: Tree.NodeExpanded[PoolTreeItem]) -> None:
+        item = event.node.data
+        if item is None:
+            return
+        if item.kind == "pool":
+            self._sync_groups(item.pool_id, event.node)
+        elif item.kind == "group":
+            self.run_worker(
+                self._expand_group(item, event.node), group="pools-group", exit_on_error=False
+            )
+
+    async def _expand_group(self, item: PoolTreeItem, node: TreeNode[PoolTreeItem]) -> None:
+        try:
+            await self._load_group(item.pool_id, item.state, node)
+        except BatchError as error:
+            self.notify(f"Nodes of {item.pool_id}: {error}", severity="error", markup=False)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[PoolTreeItem]) -> None:
+        item = event.node.data
+        if item is not None and item.kind == "node":
+            from batch_tui.ui.screens.node_detail import NodeDetailScreen
+
+            self.app.push_screen(NodeDetailScreen(item.pool_id, item.node_id))
+
+    def _cursor_pool(self) -> str | None:
+        node = self.pool_tree.cursor_node
+        return node.data.pool_id if node is not None and node.data is not None else None
+
+    def availability(self, action: str) -> bool | None:
+        if action in ("pool_detail", "nodes", "heatmap"):
+            return True if self._cursor_pool() else None
+        return True
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_availability()
+
+    def action_pool_detail(self) -> None:
+        """Opens the detail of the pool under the cursor."""
+        from batch_tui.ui.screens.pool_detail import PoolDetailScreen
+
+        pool_id = self._cursor_pool()
+        if pool_id:
+            self.app.push_screen(PoolDetailScreen(pool_id))
+
+    def action_nodes(self) -> None:
+        """Opens the node list of the pool under the cursor."""
+        from batch_tui.ui.screens.nodes import NodesScreen
+
+        pool_id = self._cursor_pool()
+        if pool_id:
+            self.app.push_screen(NodesScreen(pool_id))
+
+    def action_heatmap(self) -> None:
+        """Opens the heatmap of the pool under the cursor."""
+        from batch_tui.ui.screens.heatmap import HeatmapScreen
+
+        pool_id = self._cursor_pool()
+        if pool_id:
+            self.app.push_screen(HeatmapScreen(pool_id))

@@ -1,0 +1,242 @@
+"""Provides what the task views share: state filters, task rows, task actions, detail fields.
+
+- `STATE_FILTERS`: the task list's state filters (all, active, running, completed, failed),
+  each with its server-side `$filter` (built with `batch_tui.batch.odata`) and the same
+  test done locally, so that a delta refresh can drop a task that left the filter.
+- `task_row(task, now)`: a task list row; failed tasks in the failure style.
+- `task_failed(task)`, `task_perform(client, job_id, action_id)`, `task_availability(...)`.
+- `field_lines(pairs)`: aligned "label  value" lines of a detail panel, sanitized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from textual.content import Content
+from textual.widgets import Footer
+
+from batch_tui.batch import odata
+from batch_tui.batch.models.constants import TaskExecutionResult, TaskState
+from batch_tui.batch.models.task import Task
+from batch_tui.ui.actions import task_action_allowed
+from batch_tui.ui.formatting import (
+    FAILED,
+    MISSING,
+    format_duration,
+    state_style,
+)
+from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.base import BatchScreen, Perform, each
+from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+
+if TYPE_CHECKING:
+    from batch_tui.batch.client import BatchClient
+
+TASK_FIELDS: Final = ("id", "state", "stateTransitionTime", "executionInfo", "nodeInfo")
+"""The task fields the list shows ($select): a sixth of a full task's bytes."""
+
+TASK_COLUMNS: Final = (
+    Column("id", "Task", min_width=8, max_width=40),
+    Column("state", "State", min_width=9, max_width=10),
+    Column("exit", "Exit", min_width=4, max_width=6, align="right"),
+    Column("retries", "Retry", min_width=5, max_width=5, align="right"),
+    Column("node", "Node", min_width=8, max_width=30),
+    Column("ran", "Ran", min_width=5, max_width=8, align="right"),
+    Column("age", "Changed", min_width=7, max_width=8, align="right"),
+)
+"""The task list's columns; they fit 80 cells."""
+
+
+@dataclass(frozen=True)
+class StateFilter:
+    """One state filter of a task list.
+
+    Attributes:
+        key: Its id ("failed").
+        label: What the state bar shows.
+        server: The `$filter` sent to the service, or None for every task.
+        matches: The same test on a task in hand.
+    """
+
+    key: str
+    label: str
+    server: odata.Filter | None
+    matches: Callable[[Task], bool]
+
+
+_COMPLETED: Final = TaskState.COMPLETED.value
+_FAILURE: Final = TaskExecutionResult.FAILURE.value
+# Plain strings: comparing with an Enum member costs microseconds, times 100,000 tasks.
+
+
+def task_failed(task: Task) -> bool:
+    """Whether a task completed and failed (the service's `executionInfo.result`)."""
+    info = task.execution_info
+    return task.state == _COMPLETED and info is not None and info.result == _FAILURE
+
+
+_RUNNING: Final = (TaskState.PREPARING.value, TaskState.RUNNING.value)
+
+STATE_FILTERS: Final[Mapping[str, StateFilter]] = {
+    f.key: f
+    for f in (
+        StateFilter("all", "all", None, lambda task: True),
+        StateFilter(
+            "active", "active", odata.eq("state", "active"), lambda task: task.state == "active"
+        ),
+        # Preparing tasks are on a node already: users think of them as running.
+        StateFilter(
+            "running", "running", odata.any_of("state", _RUNNING), lambda t: t.state in _RUNNING
+        ),
+        StateFilter(
+            "completed",
+            "completed",
+            odata.eq("state", "completed"),
+            lambda task: task.state == "completed",
+        ),
+        StateFilter(
+            "failed",
+            "failed",
+            odata.and_(odata.eq("state", "completed"), odata.eq("executionInfo/result", "failure")),
+            task_failed,
+        ),
+    )
+}
+"""The task list's state filters, in the order of their keys (1-5)."""
+
+
+def task_row(task: Task, now: datetime) -> RowData:
+    """Returns the list row of a task: state coloured, failures in the failure style.
+
+    It runs for every task of a 100,000-task job, so the few distinct state cells and
+    duration texts are cached rather than rebuilt per row.
+    """
+    info = task.execution_info
+    failed = task_failed(task)
+    exit_code = retries = None
+    ran = MISSING
+    if info is not None:
+        exit_code, retries = info.exit_code, info.retry_count
+        if info.start_time is not None:
+            ran = _seconds_text(_seconds((info.end_time or now) - info.start_time))
+    changed = task.state_transition_time
+    node = task.node_info.node_id if task.node_info is not None else None
+    cells: tuple[Cell, ...] = (
+        task.id,
+        _state_cell(task.state, failed),
+        MISSING if exit_code is None else str(exit_code),
+        str(retries or 0),
+        node or MISSING,
+        ran,
+        MISSING if changed is None else _seconds_text(max(0, _seconds(now - changed))),
+    )
+    stamp = -changed.timestamp() if changed is not None else None
+    sort_values = (None, None, exit_code, retries, None, None, stamp)
+    return RowData(task.id, cells, style=FAILED if failed else None, sort_values=sort_values)
+
+
+def _seconds(delta: timedelta) -> int:
+    return delta.days * 86_400 + delta.seconds
+
+
+@lru_cache(maxsize=8192)
+def _seconds_text(seconds: int) -> str:
+    return format_duration(timedelta(seconds=seconds))
+
+
+@lru_cache(maxsize=64)
+def _state_cell(state: str, failed: bool) -> Content:
+    return Content.styled(state or MISSING, state_style("task", state, failed=failed))
+
+
+def task_perform(client: BatchClient, job_id: str, action_id: str) -> Perform:
+    """Returns the `Perform` of a task action (one request per task)."""
+    calls: dict[str, Callable[[str, str | None], Awaitable[object]]] = {
+        "task.terminate": lambda task_id, _option: client.terminate_task(job_id, task_id),
+        "task.reactivate": lambda task_id, _option: client.reactivate_task(job_id, task_id),
+        "task.delete": lambda task_id, _option: client.delete_task(job_id, task_id),
+    }
+    return each(calls[action_id])
+
+
+TASK_ACTION_IDS: Final = {
+    "terminate_task": "task.terminate",
+    "reactivate_task": "task.reactivate",
+    "delete_task": "task.delete",
+}
+"""Screen action name -> `ACTIONS` id, for the task actions."""
+
+
+def task_availability(action: str, tasks: Iterable[Task | None]) -> bool | None:
+    """Whether a task action applies to at least one of `tasks` (None greys it out)."""
+    action_id = TASK_ACTION_IDS[action]
+    known = [task for task in tasks if task is not None]
+    if any(task_action_allowed(action_id, task.state, task_failed(task)) for task in known):
+        return True
+    return None
+
+
+FieldValue = str | Content | None
+
+
+def field_lines(pairs: Sequence[tuple[str, FieldValue]], *, width: int = 14) -> Content:
+    """Renders "label  value" lines; values are sanitized, missing ones show as "-".
+
+    Args:
+        pairs: (label, value) in display order; a `Content` value keeps its styles.
+        width: The label column's width.
+
+    Returns:
+        One line per pair.
+    """
+    lines = []
+    for label, value in pairs:
+        if value is None or value == "":
+            shown = Content(MISSING)
+        elif isinstance(value, Content):
+            shown = Content(sanitize_text(value.plain)) if _unsafe(value) else value
+        else:
+            shown = Content(sanitize_text(value))
+        lines.append(Content.assemble((f"{label:<{width}}", "bold"), shown))
+    return Content("\n").join(lines)
+
+
+def _unsafe(value: Content) -> bool:
+    return sanitize_text(value.plain) != value.plain
+
+
+class QuietFooter(BatchScreen):
+    """Redraws the footer only when what it shows changed.
+
+    `ListScreen` refreshes the bindings on every cursor move so that keys grey out with the
+    row's state; each refresh rebuilds the whole footer (a widget per key), which costs more
+    than the table's own redraw of a 100,000-row list. Here a refresh goes through only when
+    the focus or an action's availability changed, or the footer is still empty.
+    """
+
+    CHECKED_ACTIONS: ClassVar[tuple[str, ...]] = ()
+    """Actions besides the mutating ones whose availability depends on the data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown_bindings: tuple[object, ...] | None = None
+
+    def refresh_bindings(self) -> None:
+        if not self.is_mounted:
+            super().refresh_bindings()
+            return
+        state = (
+            self.focused,
+            self.read_only,
+            *(self.check_action(action, ()) for action in sorted(self.MUTATING_ACTIONS)),
+            *(self.check_action(action, ()) for action in self.CHECKED_ACTIONS),
+        )
+        footers = self.query(Footer)
+        if state == self._shown_bindings and footers and footers.first().children:
+            return
+        self._shown_bindings = state
+        super().refresh_bindings()

@@ -1,0 +1,187 @@
+"""Provides the open account's session: its target, client, cache and read-only guard.
+
+API (stable; screens and the CLI use it):
+
+- `AccountSession(target, client, cache=None, *, read_only=False)`: what a screen reads
+  through: `session.target`, `session.client` (a `BatchClient`), `session.cache` (a
+  `BatchCache` over that client), `session.read_only`; `await session.aclose()` closes the
+  client and its credential. In read-only mode the client's mutating methods are replaced
+  on that instance by ones that raise `ReadOnlyRefused` before any request is built, so no
+  mutating request can leave the app even if a screen forgot to hide a key (and a client
+  from `open_session` is also built with `read_only=True`, which refuses at its transport).
+- `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
+  default `session_factory` for `BatchApp`: builds the client for the target's auth method
+  (SharedKey with its key, otherwise Entra ID through azure-identity).
+- `arm_discoverer(auth, method=..., transport=None)`: the `discover` callable for `BatchApp`:
+  lists the signed-in user's Batch accounts through Resource Manager as `AccountTarget`s.
+- `MUTATING_METHODS`: the client methods that change the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final
+
+import httpx
+
+from batch_tui.accounts import AccountTarget, normalise_url
+from batch_tui.batch.arm import DiscoveredAccount, discover_accounts
+from batch_tui.batch.auth import PromptCallback, make_credential
+from batch_tui.batch.cache import BatchCache
+from batch_tui.batch.client import BatchClient
+from batch_tui.batch.errors import BatchError
+
+MUTATING_METHODS: Final = frozenset(
+    {
+        "reboot_node",
+        "reimage_node",
+        "deallocate_node",
+        "start_node",
+        "disable_node_scheduling",
+        "enable_node_scheduling",
+        "remove_nodes",
+        "add_node_user",
+        "delete_node_user",
+        "resize_pool",
+        "stop_resize_pool",
+        "terminate_job",
+        "disable_job",
+        "enable_job",
+        "delete_job",
+        "terminate_task",
+        "reactivate_task",
+        "delete_task",
+    }
+)
+"""Every client method that changes the service; refused in read-only mode."""
+
+
+class ReadOnlyRefused(BatchError):
+    """A mutating call was made in read-only mode; nothing was sent."""
+
+
+class NoCredentials(ValueError):
+    """The target cannot sign in: SharedKey without a key. The message says what to set."""
+
+
+def _refusal(name: str) -> Callable[..., Awaitable[Any]]:
+    async def refuse(*_args: object, **_kwargs: object) -> Any:
+        raise ReadOnlyRefused(f"read-only mode: {name.replace('_', ' ')} was not sent")
+
+    return refuse
+
+
+def guard_read_only(client: BatchClient) -> None:
+    """Replaces the mutating methods of one client instance with refusals."""
+    for name in MUTATING_METHODS:
+        if hasattr(client, name):
+            setattr(client, name, _refusal(name))
+
+
+class AccountSession:
+    """The open account: where it is, how to read it, and whether writes are allowed."""
+
+    def __init__(
+        self,
+        target: AccountTarget,
+        client: BatchClient,
+        cache: BatchCache | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self.target = target
+        self.client = client
+        self.cache = cache if cache is not None else BatchCache(client)
+        self.read_only = read_only
+        if read_only:
+            guard_read_only(client)
+
+    @property
+    def name(self) -> str:
+        """The account's display name."""
+        return self.target.name
+
+    @property
+    def endpoint(self) -> str:
+        """The account endpoint URL."""
+        return self.target.url
+
+    async def aclose(self) -> None:
+        """Closes the client (and its credential)."""
+        await self.client.aclose()
+
+    def __repr__(self) -> str:
+        return f"AccountSession(target={self.target.name!r}, read_only={self.read_only!r})"
+
+
+def open_session(
+    target: AccountTarget,
+    *,
+    read_only: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    prompt_callback: PromptCallback | None = None,
+) -> AccountSession:
+    """Builds the session for a target: SharedKey when it has a key, else Entra ID.
+
+    Args:
+        target: The account to open.
+        read_only: Refuse every mutating call.
+        transport: An httpx transport to use instead of the network (tests, the emulator).
+        prompt_callback: Shows the device code for `device-code` sign-in.
+
+    Returns:
+        The session; the caller closes it with `aclose()`.
+
+    Raises:
+        NoCredentials: A SharedKey target without a key.
+        ValueError: An unknown auth method.
+    """
+    if target.auth == "shared-key":
+        if not target.key:
+            raise NoCredentials(
+                f"{target.name}: no shared key; set the variable named by key_env "
+                "(or AZURE_BATCH_ACCESS_KEY), or sign in with Entra ID"
+            )
+        client = BatchClient.with_shared_key(
+            target.url, target.account, target.key, transport=transport, read_only=read_only
+        )
+    else:
+        credential = make_credential(
+            target.auth, tenant_id=target.tenant_id, prompt_callback=prompt_callback
+        )
+        client = BatchClient.with_credential(
+            target.url, credential, transport=transport, read_only=read_only
+        )
+    return AccountSession(target, client, read_only=read_only)
+
+
+def discovered_target(found: DiscoveredAccount, method: str) -> AccountTarget:
+    """Turns an account found through Resource Manager into a target signed in with `method`."""
+    return AccountTarget(
+        name=found.name,
+        url=normalise_url(found.endpoint),
+        account=found.name,
+        auth=method,
+        source=f"discovered: {found.subscription_name or found.subscription_id}",
+    )
+
+
+def arm_discoverer(
+    auth: httpx.Auth, *, method: str, transport: httpx.AsyncBaseTransport | None = None
+) -> Callable[[], Awaitable[Sequence[AccountTarget]]]:
+    """Returns the `discover` callable of `BatchApp` for an Entra sign-in.
+
+    Args:
+        auth: An ARM-scoped token flow (`TokenCredentialAuth(credential, ARM_SCOPE)`).
+        method: The `--auth` method the discovered accounts are opened with.
+        transport: A stand-in for Resource Manager (tests).
+
+    Returns:
+        An async callable listing the accounts, sorted by name.
+    """
+
+    async def discover() -> Sequence[AccountTarget]:
+        found = await discover_accounts(auth, transport=transport)
+        return sorted((discovered_target(item, method) for item in found), key=lambda t: t.name)
+
+    return discover

@@ -1,0 +1,182 @@
+"""Provides FileList: a task's or node's files, browsed one directory at a time.
+
+Usage (a screen owns the loading; the widget never makes a request)::
+
+    yield FileList(TaskFiles(job_id, task_id), id="files")
+    ...
+    files = await list_files(client, owner)          # recursive listing, in a worker
+    self.query_one(FileList).show_files(files, now=self.app.now())
+    ...
+    def on_file_list_file_opened(self, event: FileList.FileOpened) -> None:
+        self.app.push_screen(FileViewerScreen(event.ref))
+
+Enter on a directory goes into it, enter on `..` (or backspace) goes up, enter on a file
+posts `FileList.FileOpened` with its `FileRef`. Names may use `/` or `\\` (Windows nodes);
+the ref keeps the service's own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from batch_tui.batch.models.account import NodeFile
+from batch_tui.ui.byte_sources import FileOwner, FileRef
+from batch_tui.ui.formatting import MISSING, format_bytes, format_time
+from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
+
+PARENT_KEY = ".."
+"""Row key of the entry that goes up one directory."""
+
+_DIR_PREFIX = "d:"
+_FILE_PREFIX = "f:"
+
+FILE_COLUMNS = (
+    Column("name", "Name", min_width=10, max_width=80),
+    Column("size", "Size", min_width=6, max_width=10, align="right"),
+    Column("modified", "Modified", min_width=8, max_width=14),
+)
+
+
+def split_path(name: str) -> tuple[str, ...]:
+    """Splits a service file name into its parts (`/` and Windows `\\` both separate)."""
+    return tuple(part for part in name.replace("\\", "/").split("/") if part)
+
+
+class FileList(VirtualTable):
+    """The files of a task or node, one directory at a time, with size and modified time.
+
+    Args:
+        owner: Whose files these are; `owner.file(name)` makes the refs it posts.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "backspace", "parent", "Up dir", show=False, id="files.parent",
+            tooltip="Go to the parent directory",
+        ),
+    ]  # fmt: skip
+
+    class FileOpened(Message):
+        """Posted when the user opens a file (enter on a file row)."""
+
+        def __init__(self, file_list: FileList, ref: FileRef) -> None:
+            super().__init__()
+            self.file_list = file_list
+            self.ref = ref
+            """The file to open."""
+
+        @property
+        def control(self) -> FileList:
+            return self.file_list
+
+    def __init__(
+        self,
+        owner: FileOwner,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's widget signature
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(FILE_COLUMNS, name=name, id=id, classes=classes)
+        self.owner = owner
+        self.directory: tuple[str, ...] = ()
+        """The directory shown, as path parts (`()` is the root)."""
+        self._files: dict[str, NodeFile] = {}
+        self._children: dict[tuple[str, ...], dict[str, NodeFile | None]] = {}
+        self._now: datetime | None = None
+
+    @property
+    def file_count(self) -> int:
+        """Number of files (not directories) known, in every directory."""
+        return sum(not f.is_directory for f in self._files.values())
+
+    def show_files(self, files: Sequence[NodeFile], *, now: datetime) -> None:
+        """Replaces the listing, staying in the same directory while it still exists.
+
+        Args:
+            files: A (preferably recursive) listing from `list_files`.
+            now: The current time, for the modified column.
+        """
+        self._now = now
+        self._files = {}
+        self._children = {(): {}}
+        for node_file in files:
+            self._add(node_file)
+        while self.directory and self.directory not in self._children:
+            self.directory = self.directory[:-1]
+        self._show_directory()
+
+    def open_path(self, name: str) -> FileRef | None:
+        """Returns the ref of the file with this service name, if it is listed and a file."""
+        node_file = self._files.get(name)
+        if node_file is None or node_file.is_directory:
+            return None
+        return self.owner.file(node_file.name)
+
+    def change_directory(self, parts: tuple[str, ...]) -> None:
+        """Shows the directory `parts` (path parts from the root); unknown ones are ignored."""
+        if parts in self._children:
+            self.directory = parts
+            self._show_directory()
+            self.action_first()
+
+    def action_parent(self) -> None:
+        """Goes up one directory."""
+        if self.directory:
+            left = self.directory[-1]
+            self.change_directory(self.directory[:-1])
+            self.move_cursor(_DIR_PREFIX + left)
+
+    def action_select(self) -> None:
+        key = self.cursor_key
+        if key is None:
+            return
+        if key == PARENT_KEY:
+            self.action_parent()
+        elif key.startswith(_DIR_PREFIX):
+            self.change_directory((*self.directory, key[len(_DIR_PREFIX) :]))
+        else:
+            self.post_message(self.FileOpened(self, self.owner.file(key[len(_FILE_PREFIX) :])))
+
+    def _add(self, node_file: NodeFile) -> None:
+        """Indexes one entry under its directory, creating the parent directories it implies."""
+        parts = split_path(node_file.name)
+        if not parts:
+            return
+        self._files[node_file.name] = node_file
+        for depth in range(len(parts)):
+            self._children.setdefault(parts[:depth], {}).setdefault(parts[depth], None)
+        self._children[parts[:-1]][parts[-1]] = node_file
+        if node_file.is_directory:
+            self._children.setdefault(parts, {})
+
+    def _show_directory(self) -> None:
+        entries = self._children.get(self.directory, {})
+        rows = [self._parent_row()] if self.directory else []
+        for name in sorted(entries, key=lambda n: ((*self.directory, n) not in self._children, n)):
+            rows.append(self._entry_row(name, entries[name]))
+        self.set_rows(rows)
+
+    def _parent_row(self) -> RowData:
+        cells = (Text("../", style="bold"), "", "")
+        return RowData(PARENT_KEY, cells, sort_values=(None, -1, None))
+
+    def _entry_row(self, name: str, node_file: NodeFile | None) -> RowData:
+        properties = node_file.properties if node_file is not None else None
+        modified = properties.last_modified if properties is not None else None
+        stamp = modified.timestamp() if modified is not None else None
+        time_text = format_time(modified, self._now) if self._now is not None else MISSING
+        if (*self.directory, name) in self._children:
+            cells: tuple[Cell, ...] = (Text(name + "/", style="bold"), "", time_text)
+            return RowData(_DIR_PREFIX + name, cells, sort_values=(None, -1, stamp))
+        assert node_file is not None  # only directories are implied without an entry
+        size = properties.content_length if properties is not None else None
+        cells = (name, format_bytes(size), time_text)
+        return RowData(_FILE_PREFIX + node_file.name, cells, sort_values=(None, size, stamp))

@@ -1,0 +1,1 @@
+"""Benchmarks that print tables: `python bench/run.py` (see `run.py`)."""

@@ -1,0 +1,164 @@
+"""Benchmarks listing: our client against the official SDK, and the emulator's own throughput.
+
+Each measurement runs `worker.py` in a fresh process (so peak RSS is the client's alone) against
+the same served emulator with the same injected latency; bytes and requests are counted at the
+server, the same meter for every client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.served import Meter, ServedEmulator
+from bench.tables import Table, verdict
+
+WORKER = Path(__file__).resolve().parent / "worker.py"
+REPO = WORKER.parents[1]
+
+TASK_FIELDS = ("id", "state", "stateTransitionTime", "executionInfo", "nodeInfo")
+"""The task list view's `$select` (`batch_tui.ui.screens.tasks.TASK_FIELDS`; a test checks
+they agree). Not imported: that would load Textual into the measured processes."""
+
+NODE_FIELDS = (
+    "id",
+    "state",
+    "schedulingState",
+    "stateTransitionTime",
+    "ipAddress",
+    "vmSize",
+    "isDedicated",
+    "runningTasksCount",
+    "runningTaskSlotsCount",
+    "totalTasksRun",
+    "totalTasksSucceeded",
+    "errors",
+)
+"""The node list view's `$select` (`batch_tui.ui.screens.nodes.NODE_LIST_FIELDS`)."""
+
+SPEEDUP_BUDGET = 3.0
+"""DESIGN.md: listing through our client is at least 3x faster than through the official SDK."""
+
+THROUGHPUT_BUDGET = 10.0
+"""Pages of 1,000 per second the emulator must serve with no injected latency: a 100,000-task
+job listed in under 10 s, far from the service's 30 s request timeout."""
+
+WORKER_TIMEOUT = 900.0
+"""Seconds one listing may take before the benchmark gives up on it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One listing: who lists what, and what it cost."""
+
+    client: str
+    select: tuple[str, ...] | None
+    items: int
+    pages: int
+    seconds: float
+    rss_mb: float
+    meter: Meter
+
+    @property
+    def megabytes(self) -> float:
+        return self.meter.body_bytes / 1e6
+
+
+CLIENT_NAMES = {"ours": "batch-tui", "sdk": "azure-batch (sync)", "sdk-aio": "azure-batch (aio)"}
+
+
+def run_worker(
+    served: ServedEmulator,
+    client: str,
+    kind: str,
+    ident: str,
+    select: tuple[str, ...] | None,
+    filter: str | None = None,
+) -> Run:
+    """Lists `kind` (tasks of job `ident` or nodes of pool `ident`) in a worker process."""
+    job: dict[str, object] = {"client": client, "kind": kind, "id": ident, "url": served.url}
+    job.update(select=list(select) if select else None, filter=filter)
+    env = {**os.environ, "BENCH_ACCOUNT": served.settings.account, "BENCH_KEY": served.settings.key}
+    env["PYTHONPATH"] = os.pathsep.join(filter_none([str(REPO), env.get("PYTHONPATH")]))
+    before = served.counter.read()
+    done = subprocess.run(
+        [sys.executable, str(WORKER), json.dumps(job)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WORKER_TIMEOUT,
+        check=False,
+    )
+    meter = served.counter.read() - before
+    if done.returncode != 0:
+        raise RuntimeError(f"{client} {kind} listing failed:\n{done.stderr[-3000:]}")
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(client, select, out["items"], out["pages"], out["seconds"], out["rss_mb"], meter)
+
+
+def filter_none(values: list[str | None]) -> list[str]:
+    return [value for value in values if value]
+
+
+def listing_table(
+    served: ServedEmulator,
+    kind: str,
+    ident: str,
+    fields: tuple[str, ...],
+    plan: list[tuple[str, bool]],
+) -> Table:
+    """Lists with each (client, with $select) of `plan`; SDK rows are compared with our run
+    that used the same `$select`, which `plan` must list first."""
+    table = Table(
+        f"List all {kind} of `{ident}`: batch-tui vs the official SDK",
+        ["client", "$select", "items", "pages", "seconds", "MB received", "peak RSS MB",
+         "batch-tui faster by", "budget", "result"],
+    )  # fmt: skip
+    ours: dict[bool, Run] = {}
+    for client, selected in plan:
+        run = run_worker(served, client, kind, ident, fields if selected else None)
+        label = "view fields" if selected else "all"
+        cells: list[object] = [CLIENT_NAMES[client], label, run.items, run.pages, run.seconds]
+        cells += [run.megabytes, run.rss_mb]
+        if client == "ours":
+            ours[selected] = run
+            table.add(*cells, "-", "-", "-")
+            continue
+        speedup = run.seconds / ours[selected].seconds
+        ok = speedup >= SPEEDUP_BUDGET and run.items == ours[selected].items
+        table.add(*cells, f"{speedup:.1f}x", f">= {SPEEDUP_BUDGET:.0f}x", verdict(ok))
+    table.notes.append(f"view fields: the `$select` of the list view ({', '.join(fields)})")
+    return table
+
+
+def throughput_table(
+    served: ServedEmulator, job_id: str, pool_id: str, active_filter: str
+) -> Table:
+    """Lists with no injected latency: how many full pages a second the emulator serves."""
+    table = Table(
+        "Emulator list throughput (no injected latency, pages of 1,000)",
+        ["list", "items", "pages", "seconds", "pages/s", "MB/s", "budget", "result"],
+    )
+    plan = served.injector.plan
+    served.injector.clear()
+    try:
+        cases = [
+            ("tasks, all fields", "tasks", job_id, None, None),
+            ("tasks, view fields", "tasks", job_id, TASK_FIELDS, None),
+            (f"tasks, $filter={active_filter}", "tasks", job_id, TASK_FIELDS, active_filter),
+            ("nodes, all fields", "nodes", pool_id, None, None),
+        ]
+        for label, kind, ident, select, filter in cases:
+            run = run_worker(served, "ours", kind, ident, select, filter)
+            rate = run.pages / run.seconds
+            table.add(label, run.items, run.pages, run.seconds, rate, run.megabytes / run.seconds,
+                      f">= {THROUGHPUT_BUDGET:.0f}", verdict(rate >= THROUGHPUT_BUDGET))  # fmt: skip
+    finally:
+        served.injector.set_plan(plan)
+    table.notes.append("measured by our client in its own process: includes its decoding")
+    return table

@@ -1,0 +1,140 @@
+"""Makes the README's SVG screenshots from the demo: `python screenshots/generate.py`.
+
+It runs the demo scenario in process (the same emulator `batch-tui --demo` starts, with real task
+processes), waits until the demo shows every kind of state (a failed start task, an offline
+node, finished and failed tasks), then opens each screen of the app headless and saves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from batch_tui.accounts import AccountTarget  # noqa: E402
+from batch_tui.config import Settings  # noqa: E402
+from batch_tui.emulator import build_emulator, create_app  # noqa: E402
+from batch_tui.emulator.core import Emulator  # noqa: E402
+from batch_tui.emulator.settings import EmulatorSettings  # noqa: E402
+from batch_tui.ui.app import BatchApp  # noqa: E402
+from batch_tui.ui.byte_sources import TaskFileRef  # noqa: E402
+from batch_tui.ui.session import open_session  # noqa: E402
+
+OUT = Path(__file__).resolve().parent
+SIZE = (110, 32)
+"""Terminal size of the screenshots: a roomy laptop terminal, still readable in a README."""
+
+
+def demo_settled(emu: Emulator) -> bool:
+    """True once the demo shows failures, an offline node and finished tasks."""
+    store = emu.store
+    gpu = [n.data["state"] for n in store.pool_nodes("gpu-pool").values()]
+    etl = [n.data["state"] for n in store.pool_nodes("etl-pool").values()]
+    frames = store.job_tasks("nightly-render")
+    failed = frames.get("frame-0013")
+    big = store.job_tasks("etl-daily").get("big-log")
+    return (
+        gpu.count("starttaskfailed") == 2
+        and "offline" in etl
+        and failed is not None
+        and failed.data["state"] == "completed"
+        and big is not None
+        and big.data["state"] == "completed"
+    )
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the demo did not reach the expected state in time")
+
+
+async def shoot(app: BatchApp, pilot: object, name: str) -> None:
+    """Lets the screen load, then saves it."""
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.3)  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    app.save_screenshot(f"{name}.svg", str(OUT))
+    print(f"screenshots/{name}.svg")
+
+
+async def main() -> None:
+    from batch_tui.ui.screens.file_viewer import FileViewerScreen
+    from batch_tui.ui.screens.heatmap import HeatmapScreen
+    from batch_tui.ui.screens.help import HelpScreen
+    from batch_tui.ui.screens.job_detail import JobDetailScreen
+    from batch_tui.ui.screens.node_detail import NodeDetailScreen
+    from batch_tui.ui.screens.pools import PoolsScreen
+    from batch_tui.ui.screens.task_detail import TaskDetailScreen
+
+    with tempfile.TemporaryDirectory(prefix="batch-tui-shots-") as data_dir:
+        settings = EmulatorSettings(
+            account="demo",
+            scenario="demo",
+            executor="local",
+            data_dir=Path(data_dir),
+            base_url="http://127.0.0.1:8765",
+        )
+        emu = build_emulator(settings)
+        asgi = create_app(emu)
+        await emu.start()
+        try:
+            await wait_for(lambda: demo_settled(emu), 120)
+            target = AccountTarget(
+                name="demo (local emulator)",
+                url=settings.base_url,
+                account="demo",
+                auth="shared-key",
+                key=settings.key,
+                is_demo=True,
+                source="demo",
+            )
+            app = BatchApp(
+                Settings(),
+                targets=[target],
+                open_target=target,
+                session_factory=lambda t: open_session(t, transport=httpx.ASGITransport(asgi)),
+            )
+            async with app.run_test(size=SIZE) as pilot:
+                await shoot(app, pilot, "overview")
+                offline = next(
+                    n.id
+                    for n in emu.store.pool_nodes("etl-pool").values()
+                    if n.data["state"] == "offline"
+                )
+                failed_start = next(iter(emu.store.pool_nodes("gpu-pool").values())).id
+                steps: list[tuple[str, object]] = [
+                    ("pool-tree", PoolsScreen()),
+                    ("heatmap", HeatmapScreen("render-pool")),
+                    ("node-detail", NodeDetailScreen("gpu-pool", failed_start)),
+                    ("job-tasks", JobDetailScreen("nightly-render")),
+                    ("task-detail", TaskDetailScreen("nightly-render", "frame-0013")),
+                    (
+                        "file-viewer",
+                        FileViewerScreen(TaskFileRef("etl-daily", "ansi-log", "stdout.txt")),
+                    ),
+                ]
+                for name, screen in steps:
+                    app.show(screen)  # type: ignore[arg-type]
+                    await shoot(app, pilot, name)
+                app.show(NodeDetailScreen("etl-pool", offline))
+                await shoot(app, pilot, "node-offline")
+                await pilot.press("b")  # reboot: the confirmation dialog
+                await shoot(app, pilot, "confirm-reboot")
+                await pilot.press("escape")
+                app.push_screen(HelpScreen(app.screen))
+                await shoot(app, pilot, "help")
+        finally:
+            await emu.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,127 @@
+"""Tests the pure action specs (allowed states, descriptions, summaries) and OSC 52."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from batch_tui.ui.actions import (
+    ACTIONS,
+    Outcome,
+    describe_targets,
+    job_action_allowed,
+    node_action_allowed,
+    summarize,
+    task_action_allowed,
+)
+from batch_tui.ui.clipboard import copy_text, osc52
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "scheduling", "allowed"),
+    [
+        ("node.reboot", "idle", "enabled", True),
+        ("node.reboot", "running", "enabled", True),
+        ("node.reboot", "rebooting", "enabled", False),
+        ("node.reimage", "starting", "enabled", False),
+        ("node.deallocate", "idle", "disabled", True),
+        ("node.start", "deallocated", "enabled", True),
+        ("node.start", "idle", "enabled", False),
+        ("node.disable-scheduling", "idle", "enabled", True),
+        ("node.disable-scheduling", "offline", "disabled", False),
+        ("node.enable-scheduling", "offline", "disabled", True),
+        ("node.enable-scheduling", "idle", "enabled", False),
+        ("node.remove", "unusable", "enabled", True),
+        ("node.add-user", "idle", "enabled", True),
+        ("node.add-user", "creating", "enabled", False),
+    ],
+)
+def test_node_actions_follow_the_service_rules(action, state, scheduling, allowed):
+    assert node_action_allowed(action, state, scheduling) is allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "allowed"),
+    [
+        ("job.terminate", "active", True),
+        ("job.terminate", "completed", False),
+        ("job.disable", "active", True),
+        ("job.disable", "disabled", False),
+        ("job.enable", "disabled", True),
+        ("job.enable", "active", False),
+        ("job.delete", "completed", True),
+        ("job.delete", "deleting", False),
+    ],
+)
+def test_job_actions(action, state, allowed):
+    assert job_action_allowed(action, state) is allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "failed", "allowed"),
+    [
+        ("task.terminate", "running", False, True),
+        ("task.terminate", "completed", True, False),
+        ("task.reactivate", "completed", True, True),
+        ("task.reactivate", "completed", False, False),
+        ("task.reactivate", "active", False, False),
+        ("task.delete", "running", False, True),
+    ],
+)
+def test_task_actions(action, state, failed, allowed):
+    assert task_action_allowed(action, state, failed) is allowed
+
+
+def test_options_match_the_service():
+    four = ("requeue", "terminate", "taskcompletion", "retaineddata")
+    for action in ("node.reboot", "node.reimage", "node.deallocate", "node.remove"):
+        assert ACTIONS[action].options == four
+        assert ACTIONS[action].default_option == "requeue"
+    assert ACTIONS["node.disable-scheduling"].options == four[:3]
+    assert ACTIONS["job.disable"].options == ("requeue", "terminate", "wait")
+    assert ACTIONS["node.start"].options == () and ACTIONS["node.start"].default_option is None
+    assert "finish" in ACTIONS["job.disable"].option_help("wait")
+    assert "retention" in ACTIONS["node.reboot"].option_help("retaineddata")
+
+
+def test_describe_targets_names_them_and_stays_short():
+    assert describe_targets("node", ["tvm-1"]) == "node tvm-1"
+    assert describe_targets("task", ["a", "b"]) == "2 tasks: a, b"
+    many = describe_targets("node", [f"n{i}" for i in range(20)])
+    assert many.startswith("20 nodes: n0, n1") and many.endswith("n7 and 12 more")
+
+
+def test_summarize_reports_each_failure():
+    spec = ACTIONS["node.reboot"]
+    assert summarize(spec, [Outcome("a")]) == ("Reboot: node a done", True)
+    assert summarize(spec, [Outcome("a"), Outcome("b")]) == ("Reboot: 2 nodes done", True)
+    text, ok = summarize(spec, [Outcome("a"), Outcome("b", "409 Conflict: busy")])
+    assert not ok
+    assert text == "Reboot: 1 of 2 nodes done, failed: b: 409 Conflict: busy"
+
+
+def test_osc52_plain_and_in_tmux():
+    payload = base64.b64encode(b"ssh u@h -p 5").decode()
+    assert osc52("ssh u@h -p 5") == f"\x1b]52;c;{payload}\x07"
+    wrapped = osc52("ssh u@h -p 5", tmux=True)
+    assert wrapped == f"\x1bPtmux;\x1b\x1b]52;c;{payload}\x07\x1b\\"
+
+
+def test_copy_text_sanitizes_and_writes_through_the_driver():
+    class Driver:
+        def __init__(self):
+            self.out = []
+
+        def write(self, data):
+            self.out.append(data)
+
+    class FakeApp:
+        _driver = Driver()
+
+    app = FakeApp()
+    sent = copy_text(app, "ssh \x1b[31mu@h\x07", environ={"TMUX": "/tmp/tmux-0/default"})
+    assert app._driver.out == [sent]
+    assert sent.startswith("\x1bPtmux;")
+    inner = sent.split(";", 3)[3].split("\x07")[0]
+    assert base64.b64decode(inner).decode() == "ssh u@h␇"

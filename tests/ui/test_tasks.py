@@ -1,0 +1,211 @@
+"""Tests the task list of a job: server-side state filters, streaming, delta refresh, go to id."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.ui.screens.job_detail import JobDetailScreen
+from batch_tui.ui.screens.task_detail import TaskDetailScreen
+from tests.ui.conftest import BreakableTransport, Recorder, pilot_settle
+from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
+
+FAILED_FILTER = "(state eq 'completed') and (executionInfo/result eq 'failure')"
+
+
+class PageGate(httpx.AsyncBaseTransport):
+    """Holds every request for a second page (a `$skiptoken`) until `release()`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.opened = asyncio.Event()
+        self.held = 0
+
+    def release(self) -> None:
+        self.opened.set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "skiptoken" in str(request.url).lower():
+            self.held += 1
+            await self.opened.wait()
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def transport(recorder: Recorder) -> Any:
+    return PageGate(BreakableTransport(httpx.ASGITransport(app=recorder)))
+
+
+@pytest.fixture(autouse=True)
+def _open_gate(transport: PageGate) -> None:
+    # Tests that do not test streaming never wait for the gate.
+    transport.release()
+
+
+def task_lists(recorder: Recorder, job_id: str = "job-1") -> list[dict[str, str]]:
+    """The queries of the task list requests the emulator received."""
+    return [r.query for r in recorder.requests if r.path == f"/jobs/{job_id}/tasks"]
+
+
+async def open_job(app: Any, pilot: Any, job_id: str = "job-1") -> JobDetailScreen:
+    screen = await open_screen(pilot, f"tasks {job_id}", JobDetailScreen)
+    await wait_for(pilot, lambda: not screen.streaming)
+    await pilot_settle(pilot)
+    return screen
+
+
+async def three_tasks(seed_pool: Any, seed_job: Any, settle: Any, emulator: Any) -> None:
+    """A job with a succeeded (t0), a failed (t1) and another succeeded task (t2)."""
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["echo ok; exit 0", "echo bad; exit 2", "echo ok; exit 0"])
+    tasks = emulator.store.tasks["job-1"]
+    await settle(lambda: all(t.data["state"] == "completed" for t in tasks.values()))
+
+
+async def test_state_filter_is_sent_to_the_service(
+    emulator, seed_pool, seed_job, settle, make_app, recorder
+):
+    await three_tasks(seed_pool, seed_job, settle, emulator)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot)
+        assert list(screen.table.visible_keys) == ["t0", "t1", "t2"]
+        assert "$filter" not in task_lists(recorder)[-1]
+
+        await pilot.press("5")
+        await pilot_settle(pilot)
+        assert task_lists(recorder)[-1]["$filter"] == FAILED_FILTER
+        assert list(screen.table.visible_keys) == ["t1"]
+        await shows(pilot, "5 failed")
+        await pilot.press("2")
+        await pilot_settle(pilot)
+        assert task_lists(recorder)[-1]["$filter"] == "state eq 'active'"
+        assert screen.table.row_count == 0
+
+        await pilot.press("4")
+        await pilot_settle(pilot)
+        assert task_lists(recorder)[-1]["$filter"] == "state eq 'completed'"
+        assert screen.table.row_count == 3
+
+        await pilot.press("3")
+        await pilot_settle(pilot)
+        running = "(state eq 'preparing') or (state eq 'running')"
+        assert task_lists(recorder)[-1]["$filter"] == running
+
+
+async def test_list_sends_a_select_of_the_shown_fields(
+    emulator, seed_pool, seed_job, settle, make_app, recorder
+):
+    await three_tasks(seed_pool, seed_job, settle, emulator)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_job(app, pilot)
+        query = task_lists(recorder)[-1]
+        assert query["$select"] == "id,state,stateTransitionTime,executionInfo,nodeInfo"
+        assert query["maxresults"] == "1000"
+
+
+async def test_first_page_shows_before_the_rest_arrives(
+    emulator, seed_pool, seed_job, make_app, transport
+):
+    transport.opened.clear()
+    await seed_pool("pool-a", 0)
+    seed_job("job-1", "pool-a", [])
+    add_tasks(emulator, "job-1", [{"id": f"task-{i:05d}", "commandLine": "x"} for i in range(2500)])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.run_command("tasks job-1")
+        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        screen = app.screen
+        assert isinstance(screen, JobDetailScreen)
+        await wait_for(pilot, lambda: screen.is_mounted)
+        await wait_for(pilot, lambda: screen.table.row_count == 1000 and transport.held == 1)
+        assert screen.streaming
+        await shows(pilot, "task-00000")
+        await shows(pilot, "loading")
+        await pilot.press("down", "down")  # the list stays usable while pages stream in
+        assert screen.table.cursor_key == "task-00002"
+
+        transport.release()
+        await wait_for(pilot, lambda: not screen.streaming)
+        await pilot_settle(pilot)
+        assert screen.table.row_count == 2500
+        assert screen.table.cursor_key == "task-00002"
+        await shows(pilot, "2,500 of 2,500")
+
+
+async def test_periodic_refresh_fetches_only_changed_tasks(
+    emulator, seed_pool, seed_job, settle, make_app, recorder
+):
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["sleep 100000", "sleep 100000", "sleep 100000"])
+    tasks = emulator.store.tasks["job-1"]
+    await settle(lambda: tasks["t0"].data["state"] == "running")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot)
+        await pilot.press("2")
+        await pilot_settle(pilot)
+        assert list(screen.table.visible_keys) == ["t1", "t2"]
+
+        await app.session.client.terminate_task("job-1", "t0")
+        await settle(lambda: tasks["t1"].data["state"] == "running")
+        add_tasks(emulator, "job-1", [{"id": "t3", "commandLine": "sleep 100000"}])
+        recorder.clear()
+        screen.refresh_data()  # what the timer does: not a forced reload
+        await pilot_settle(pilot)
+
+        query = task_lists(recorder)[-1]
+        assert query["$filter"].startswith("stateTransitionTime ge DateTime'")
+        assert list(screen.table.visible_keys) == ["t2", "t3"]
+        assert set(screen.task_by_id) == {"t2", "t3"}
+
+
+async def test_go_to_task_moves_the_cursor_or_fetches_the_task(
+    emulator, seed_pool, seed_job, settle, make_app, recorder
+):
+    await three_tasks(seed_pool, seed_job, settle, emulator)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot)
+        await pilot.press("g")
+        await pilot_settle(pilot)
+        await pilot.press(*"t2", "enter")
+        await pilot_settle(pilot)
+        assert app.screen is screen
+        assert screen.table.cursor_key == "t2"
+
+        await pilot.press("5")  # only t1 is loaded now
+        await pilot_settle(pilot)
+        recorder.clear()
+        await pilot.press("g", *"t0", "enter")
+        detail = await await_screen(pilot, TaskDetailScreen)
+        assert (detail.job_id, detail.task_id) == ("job-1", "t0")
+        assert any(r.path == "/jobs/job-1/tasks/t0" for r in recorder.requests)
+
+        await pilot.press("escape")
+        await pilot_settle(pilot)
+        await pilot.press("g", *"nope", "enter")
+        await pilot_settle(pilot)
+        assert app.screen is screen
+        assert any("No task nope" in str(n.message) for n in app._notifications)
+
+
+async def test_filter_in_view_and_sort(emulator, seed_pool, seed_job, settle, make_app):
+    await three_tasks(seed_pool, seed_job, settle, emulator)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot)
+        await pilot.press("slash", *"t[12]", "enter")
+        await pilot_settle(pilot)
+        assert list(screen.table.visible_keys) == ["t1", "t2"]
+        await pilot.press("escape")
+        await pilot_settle(pilot)
+        assert screen.table.row_count == 3
+        await pilot.press("s", "s", "s")  # task, state, then exit code
+        assert screen.table.sort_column == "exit"
+        assert list(screen.table.visible_keys) == ["t0", "t2", "t1"]
