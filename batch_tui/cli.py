@@ -7,12 +7,16 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from batch_tui import __version__
 from batch_tui.accounts import AccountTarget, target_from_command_line, targets_from_settings
 from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
 from batch_tui.emulator.background import BackgroundEmulator
 from batch_tui.emulator.settings import EmulatorSettings
+
+if TYPE_CHECKING:
+    from batch_tui.ui.app import BatchApp, Discover
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,34 +124,71 @@ def run_emulator(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
-    """Opens the explorer, starting the demo emulator first when asked."""
+    """Opens the explorer; the demo emulator starts when `--demo` is given or the demo is chosen."""
     from batch_tui.ui.app import BatchApp
-    from batch_tui.ui.session import open_session
 
-    targets = targets_from_settings(settings)
     open_target = target_from_command_line(args.url, args.account, args.auth, args.tenant)
-    demo: BackgroundEmulator | None = None
     with tempfile.TemporaryDirectory(prefix="batch-tui-demo-") as data_dir:
+        demo = DemoLauncher(Path(data_dir))
         try:
             if args.demo:
-                demo = BackgroundEmulator(
-                    EmulatorSettings(
-                        account="demo", scenario="demo", executor="local", data_dir=Path(data_dir)
-                    )
-                ).start()
-                open_target = demo_target(demo)
+                open_target = demo.target()
             app = BatchApp(
                 settings,
-                targets=targets,
+                targets=[*targets_from_settings(settings), DEMO_TARGET],
                 open_target=open_target,
-                session_factory=open_session,
                 read_only=args.read_only or settings.ui.read_only,
             )
+            opener = app.session_factory
+            app.session_factory = lambda target: opener(demo.target() if target.is_demo else target)
+            if open_target is None and args.auth not in (None, "shared-key"):
+                app.discover = entra_discovery(args.auth, args.tenant, app)
             app.run()
         finally:
-            if demo is not None:
-                demo.stop()
+            demo.stop()
     return app.return_code or 0
+
+
+DEMO_TARGET = AccountTarget(
+    name="demo (local emulator)", url="", account="demo", auth="shared-key", is_demo=True
+)
+"""The account screen's demo entry; its emulator starts when it is opened."""
+
+
+class DemoLauncher:
+    """Starts the demo emulator (demo scenario, real task processes) on first use."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.emulator: BackgroundEmulator | None = None
+
+    def target(self) -> AccountTarget:
+        """Returns the running demo's target, starting the emulator if needed."""
+        if self.emulator is None:
+            settings = EmulatorSettings(
+                account="demo", scenario="demo", executor="local", data_dir=self.data_dir
+            )
+            self.emulator = BackgroundEmulator(settings).start()
+        return demo_target(self.emulator)
+
+    def stop(self) -> None:
+        """Stops the emulator (and its task processes) if it was started."""
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def entra_discovery(method: str, tenant: str | None, app: BatchApp) -> Discover:
+    """Lists the Batch accounts of the user's subscriptions for the account screen.
+
+    Used when `--auth` names an Entra method but no account: one sign-in (a device code shows in
+    the app) serves both Resource Manager and the account the user then opens.
+    """
+    from batch_tui.batch.arm import ARM_SCOPE
+    from batch_tui.batch.auth import TokenCredentialAuth, make_credential
+    from batch_tui.ui.session import arm_discoverer
+
+    credential = make_credential(method, tenant_id=tenant, prompt_callback=app.show_device_code)
+    return arm_discoverer(TokenCredentialAuth(credential, ARM_SCOPE), method=method)
 
 
 def demo_target(demo: BackgroundEmulator) -> AccountTarget:

@@ -83,9 +83,9 @@ class BatchApp(App[None]):
         self._known: dict[str, set[str]] = {}
 
     def _default_factory(self, target: AccountTarget) -> AccountSession:
-        return open_session(target, read_only=self.read_only, prompt_callback=self._device_code)
+        return open_session(target, read_only=self.read_only, prompt_callback=self.show_device_code)
 
-    def _device_code(self, uri: str, code: str, expires_on: datetime) -> None:
+    def show_device_code(self, uri: str, code: str, expires_on: datetime) -> None:
         """Shows the device-code sign-in prompt (called from the credential's thread)."""
         text = f"To sign in, open {uri} and enter the code {code}"
         self.call_from_thread(self.notify, text, title="Sign in", timeout=300, markup=False)
