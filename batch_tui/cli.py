@@ -64,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="local runs tasks as real processes; simulated synthesises them "
         "(default: simulated for the large scenario, else local)",
     )
-    emulator.add_argument("--data-dir", type=Path, help="where node directories live")
+    emulator.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the state (and the node directories) here, so a restart finds it; "
+        "without it the emulator runs in memory",
+    )
     emulator.add_argument(
         "--faults",
         metavar="SPEC",
@@ -166,7 +171,11 @@ class DemoLauncher:
         """Returns the running demo's target, starting the emulator if needed."""
         if self.emulator is None:
             settings = EmulatorSettings(
-                account="demo", scenario="demo", executor="local", data_dir=self.data_dir
+                account="demo",
+                scenario="demo",
+                executor="local",
+                data_dir=self.data_dir,
+                persist=False,  # the demo's data dir is a temp dir thrown away on exit
             )
             self.emulator = BackgroundEmulator(settings).start()
         return demo_target(self.emulator)

@@ -81,6 +81,7 @@ async def main() -> None:
             scenario="demo",
             executor="local",
             data_dir=Path(data_dir),
+            persist=False,
             base_url="http://127.0.0.1:8765",
         )
         emu = build_emulator(settings)

@@ -133,7 +133,7 @@ def build_emulator(settings: EmulatorSettings, clock: Clock | None = None) -> Em
     store = Store(clock)
     engine = Engine(store, settings, clock)
     emu = Emulator(settings=settings, clock=clock, store=store, engine=engine)
-    if settings.data_dir is not None:
+    if settings.data_dir is not None and settings.persist:
         emu.persistence = Persistence(store, settings.data_dir / STATE_DIR)
         emu._seeded = emu._restore_pending = emu.persistence.load()
     return emu

@@ -45,7 +45,9 @@ class EmulatorSettings:
         key: The account key (base64). Generated when not given.
         executor: `local` runs real processes; `simulated` synthesises results.
         scenario: `empty`, `demo` or `large` (seeded on start; `large` needs `simulated`).
-        data_dir: Where node directories live (and, later, persisted state). A temp dir if None.
+        data_dir: Where node directories and (with `persist`) the saved state live. A temp dir
+            for node directories and no saved state if None.
+        persist: Keep the state in `data_dir` so that a restart finds it (`--data-dir`).
         base_url: The endpoint as clients see it; used for `url`, `odata.metadata`, `Location`.
     """
 
@@ -54,6 +56,8 @@ class EmulatorSettings:
     executor: str = "local"
     scenario: str = "empty"
     data_dir: Path | None = None
+    persist: bool = True
+    """Save state under `data_dir`; the demo turns it off (its data dir is thrown away)."""
     base_url: str = "http://127.0.0.1:8765"
     timings: Timings = field(default_factory=Timings)
     faults: str | None = None

@@ -29,12 +29,14 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.config import Settings
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.messages import AccountChosen
+from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.session import AccountSession, guard_read_only, open_session
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
@@ -89,6 +91,26 @@ class BatchApp(App[None]):
         """Shows the device-code sign-in prompt (called from the credential's thread)."""
         text = f"To sign in, open {uri} and enter the code {code}"
         self.call_from_thread(self.notify, text, title="Sign in", timeout=300, markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Shows a toast; its text is made terminal-safe first.
+
+        Notifications often carry text from the service (error messages, ids), which may hold
+        escape sequences; sanitising here covers every caller at once. Markup is turned off
+        for the same reason: a `[` in a service message must not be read as a style.
+        """
+        safe = "\n".join(sanitize_text(line) for line in message.split("\n"))
+        super().notify(
+            safe, title=sanitize_text(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def now(self) -> datetime:
         """The current time (injected in tests so that snapshots repeat)."""

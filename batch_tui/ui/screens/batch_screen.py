@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -185,7 +186,11 @@ class BatchScreen(Screen[None]):
     def update_header(self) -> None:
         """Redraws the header and crumbs from the screen's state."""
         session = self.header_session()
-        header = self.query_one(AppHeader)
+        try:
+            header = self.query_one(AppHeader)
+            crumbs = self.query_one(Breadcrumbs)
+        except NoMatches:
+            return  # the screen is being closed: a late refresh has nothing left to draw on
         header.status = HeaderStatus(
             account=session.name if session else "",
             endpoint=session.endpoint if session else "",
@@ -197,7 +202,7 @@ class BatchScreen(Screen[None]):
             paused=self.paused,
             read_only=self.read_only,
         )
-        self.query_one(Breadcrumbs).crumbs = self.breadcrumbs
+        crumbs.crumbs = self.breadcrumbs
 
     def _watch_error(self, error: str | None) -> None:
         line = self.query_one("#error-line", Static)
