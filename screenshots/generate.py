@@ -128,6 +128,9 @@ async def main() -> None:
                     await shoot(app, pilot, name)
                 app.show(NodeDetailScreen("etl-pool", offline))
                 await shoot(app, pilot, "node-offline")
+                busy = next(iter(emu.store.pool_nodes("render-pool").values())).id
+                app.show(NodeDetailScreen("render-pool", busy))
+                await shoot(app, pilot, "node-running")
                 await pilot.press("b")  # reboot: the confirmation dialog
                 await shoot(app, pilot, "confirm-reboot")
                 await pilot.press("escape")
