@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,10 @@ async def list_files(
     return await client.list_node_files(owner.pool_id, owner.node_id, recursive=recursive)
 
 
+HEAD_REUSE_SECONDS = 0.5
+"""How long one HEAD answers every caller: shorter than any follow-mode poll interval."""
+
+
 class RemoteFileSource:
     """A `ByteSource` over one task or node file, read through the client in ranges.
 
@@ -161,9 +166,28 @@ class RemoteFileSource:
     def __init__(self, client: FileClient, ref: FileRef) -> None:
         self.client = client
         self.ref = ref
+        self._head: asyncio.Task[FileInfo] | None = None
+        self._head_started = 0.0
 
     async def properties(self) -> FileInfo:
-        """Returns the file's properties (one HEAD request)."""
+        """Returns the file's properties (one HEAD request).
+
+        Callers that ask within `HEAD_REUSE_SECONDS` of each other share one request: the
+        viewer checks the file while its log view asks for the size, and on a slow link each
+        extra round trip delays the first frame.
+        """
+        now = time.monotonic()
+        head = self._head
+        if (
+            head is None
+            or now - self._head_started > HEAD_REUSE_SECONDS
+            or (head.done() and (head.cancelled() or head.exception() is not None))
+        ):
+            head = self._head = asyncio.ensure_future(self._fetch_properties())
+            self._head_started = now
+        return await asyncio.shield(head)
+
+    async def _fetch_properties(self) -> FileInfo:
         ref = self.ref
         if isinstance(ref, TaskFileRef):
             return await self.client.get_task_file_properties(ref.job_id, ref.task_id, ref.path)

@@ -246,3 +246,27 @@ async def test_windows_node_files_open_with_the_services_name() -> None:
         assert app.opened == [NodeFileRef("pool", "node", "startup\\stdout.txt")]
         assert files.open_path("startup\\stdout.txt") == app.opened[0]
         assert files.open_path("startup") is None
+
+
+async def test_concurrent_property_requests_share_one_head(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from batch_tui.ui import byte_sources
+
+    calls: list[str] = []
+
+    class CountingClient:
+        async def get_task_file_properties(self, job_id: str, task_id: str, path: str) -> FileInfo:
+            calls.append(path)
+            await asyncio.sleep(0)
+            return FileInfo(url="u", is_directory=False, content_length=len(calls))
+
+    source = byte_sources.RemoteFileSource(
+        CountingClient(),  # type: ignore[arg-type]
+        byte_sources.TaskFileRef("job", "task", "stdout.txt"),
+    )
+    sizes = await asyncio.gather(source.size(), source.properties(), source.size())
+    assert calls == ["stdout.txt"]  # the viewer's check and the log view's size: one HEAD
+    assert sizes[0] == sizes[2] == 1
+    monkeypatch.setattr(byte_sources, "HEAD_REUSE_SECONDS", -1.0)
+    assert await source.size() == 2  # past the reuse window, follow mode sees new bytes
