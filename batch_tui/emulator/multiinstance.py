@@ -107,7 +107,11 @@ class MultiInstance:
         self.ctx.defer(lambda: self._launch(job, task, p, number, node, nodes, gen))
 
     def env(self, p: Placement, me: NodeRecord) -> dict[str, str]:
-        return instance_env(self.nodes_of(p), me) if p.subtask_nodes else {}
+        # Built from all instance nodes, not just the subtasks still running: a fast
+        # coordination command may have finished before the primary's command starts.
+        pool = self.ctx.store.nodes.get(p.pool_key, {})
+        nodes = [pool[key] for key in p.instance_nodes if key in pool]
+        return instance_env(nodes, me) if nodes else {}
 
     async def _launch(
         self,

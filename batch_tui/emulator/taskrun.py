@@ -57,6 +57,9 @@ class Placement:
     timers: list[Timer] = field(default_factory=list)
     subtask_nodes: dict[int, str] = field(default_factory=dict)
     """A multi-instance task's subtasks (number -> node key) that still hold a slot."""
+    instance_nodes: list[str] = field(default_factory=list)
+    """Every node of a multi-instance task, primary first, for as long as the task runs (a
+    subtask that already finished still counts: the primary's host list names all nodes)."""
 
 
 class TaskRunner:
@@ -116,6 +119,7 @@ class TaskRunner:
             self.ctx.sched.required_slots(ps_slots, task),
         )
         p.subtask_nodes = {n: other.id.lower() for n, other in enumerate(nodes[1:], start=1)}
+        p.instance_nodes = [p.node_key, *p.subtask_nodes.values()] if len(nodes) > 1 else []
         self.placements[(p.job_key, p.task_key)] = p
         for key in (p.node_key, *p.subtask_nodes.values()):
             self.by_node.setdefault(key, {})[(p.job_key, p.task_key)] = p

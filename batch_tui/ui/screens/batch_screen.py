@@ -6,6 +6,7 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -205,7 +206,10 @@ class BatchScreen(Screen[None]):
         crumbs.crumbs = self.breadcrumbs
 
     def _watch_error(self, error: str | None) -> None:
-        line = self.query_one("#error-line", Static)
+        try:
+            line = self.query_one("#error-line", Static)
+        except NoMatches:
+            return  # the screen is being closed
         line.set_class(error is None, "hidden")
         line.update(f"⚠ {error}" if error else "")
 
@@ -273,10 +277,10 @@ class BatchScreen(Screen[None]):
         try:
             await self.load_data()
         except Exception as error:  # noqa: BLE001 - a bug in one refresh must not kill the app
-            if self.is_mounted:
+            with contextlib.suppress(NoMatches):  # NoMatches: the screen closed while it loaded
                 self.show_error(error)
         else:
-            if self.is_mounted:
+            with contextlib.suppress(NoMatches):
                 self._loaded()
         finally:
             self._refreshing = False
