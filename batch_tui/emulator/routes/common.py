@@ -17,7 +17,7 @@ from batch_tui.emulator.paging import MAX_RESULTS, next_link, parse_paging, take
 from batch_tui.emulator.select import compile_select, parse_expand, shape
 from batch_tui.emulator.store import NodeRecord, Record, TaskRecord, iso
 from batch_tui.emulator.validation import MAX_BODY_BYTES, parse_json, too_large, validate
-from batch_tui.emulator.wire import json_response
+from batch_tui.emulator.wire import entity_headers, json_response
 
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
@@ -191,3 +191,26 @@ def list_response(
         query = scope.get("query_string", b"").decode("latin-1")
         body["odata.nextLink"] = next_link(call.emu.settings.base_url, raw_path, query, token)
     return json_response(call.request, body, metadata=spec.metadata)
+
+
+def entity_response(
+    call: Call,
+    record: Record,
+    props: Any,
+    metadata: str,
+    render: Callable[[bool], dict[str, Any]],
+) -> Response:
+    """Answers the GET of one entity: conditional headers, `$select`, `$expand=stats`, its ETag.
+
+    Args:
+        call: The request.
+        record: The entity.
+        props: The properties `$select` may name (the list view's allow-list).
+        metadata: The `odata.metadata` suffix, e.g. `pools/@Element`.
+        render: Builds the entity's wire dict, with statistics when given True.
+    """
+    call.check(record)
+    projector = compile_select(call.query.get("$select"), props)
+    expand = parse_expand(call.query.get("$expand"))
+    body = shape(render(expand), projector, expand_stats=expand)
+    return json_response(call.request, body, metadata=metadata, headers=entity_headers(record))

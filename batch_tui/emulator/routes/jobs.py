@@ -14,6 +14,7 @@ from batch_tui.emulator.routes.common import (
     Call,
     ListSpec,
     RouteTable,
+    entity_response,
     get_job,
     job_url,
     list_response,
@@ -27,9 +28,6 @@ from batch_tui.emulator.routes.defaults import (
 from batch_tui.emulator.select import (
     JOB_PROPS,
     PREP_RELEASE_PROPS,
-    compile_select,
-    parse_expand,
-    shape,
 )
 from batch_tui.emulator.store import Record, iso
 from batch_tui.emulator.validation import (
@@ -44,7 +42,6 @@ from batch_tui.emulator.wire import (
     created_headers,
     empty_response,
     entity,
-    entity_headers,
     json_response,
 )
 
@@ -249,11 +246,9 @@ async def _list_from_schedule(call: Call) -> Response:
 
 async def _get(call: Call) -> Response:
     job = get_job(call.emu, call.params["job_id"])
-    call.check(job)
-    projector = compile_select(call.query.get("$select"), JOB_PROPS)
-    expand = parse_expand(call.query.get("$expand"))
-    body = shape(_render(call.emu, job, expand), projector, expand_stats=expand)
-    return json_response(call.request, body, metadata="jobs/@Element", headers=entity_headers(job))
+    return entity_response(
+        call, job, JOB_PROPS, "jobs/@Element", lambda expand: _render(call.emu, job, expand)
+    )
 
 
 def _updated(call: Call, job: Record, suffix: str = "", status: int = 200) -> Response:

@@ -16,6 +16,7 @@ from batch_tui.emulator.routes.common import (
     Call,
     ListSpec,
     RouteTable,
+    entity_response,
     get_pool,
     list_response,
     pool_url,
@@ -28,7 +29,7 @@ from batch_tui.emulator.routes.scaling import (
     resize_pool,
     writable,
 )
-from batch_tui.emulator.select import POOL_PROPS, compile_select, parse_expand, shape
+from batch_tui.emulator.select import POOL_PROPS
 from batch_tui.emulator.store import Record, iso
 from batch_tui.emulator.validation import (
     invalid_value,
@@ -43,7 +44,6 @@ from batch_tui.emulator.wire import (
     empty_response,
     entity,
     entity_headers,
-    json_response,
 )
 
 __all__ = ["ROUTES", "add_pool", "resize_pool"]
@@ -176,12 +176,8 @@ async def _list(call: Call) -> Response:
 
 async def _get(call: Call) -> Response:
     pool = get_pool(call.emu, call.params["pool_id"])
-    call.check(pool)
-    projector = compile_select(call.query.get("$select"), POOL_PROPS)
-    expand = parse_expand(call.query.get("$expand"))
-    body = shape(_render(call.emu, pool, expand), projector, expand_stats=expand)
-    return json_response(
-        call.request, body, metadata="pools/@Element", headers=entity_headers(pool)
+    return entity_response(
+        call, pool, POOL_PROPS, "pools/@Element", lambda expand: _render(call.emu, pool, expand)
     )
 
 

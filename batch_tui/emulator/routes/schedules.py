@@ -17,7 +17,14 @@ from starlette.responses import Response
 from batch_tui.emulator.core import Emulator
 from batch_tui.emulator.errors import conflict, not_found
 from batch_tui.emulator.filters import JOB_SCHEDULE_FILTER
-from batch_tui.emulator.routes.common import Call, ListSpec, RouteTable, list_response, set_state
+from batch_tui.emulator.routes.common import (
+    Call,
+    ListSpec,
+    RouteTable,
+    entity_response,
+    list_response,
+    set_state,
+)
 from batch_tui.emulator.routes.defaults import (
     job_constraints,
     manager_task,
@@ -26,7 +33,7 @@ from batch_tui.emulator.routes.defaults import (
 )
 from batch_tui.emulator.routes.jobs import check_job_spec, job_stats
 from batch_tui.emulator.schedules import schedule_jobs
-from batch_tui.emulator.select import JOB_SCHEDULE_PROPS, compile_select, parse_expand, shape
+from batch_tui.emulator.select import JOB_SCHEDULE_PROPS
 from batch_tui.emulator.store import Record, iso
 from batch_tui.emulator.validation import (
     TICKS_PER_SECOND,
@@ -43,7 +50,6 @@ from batch_tui.emulator.wire import (
     empty_response,
     entity,
     entity_headers,
-    json_response,
 )
 
 SCHEDULE_LIST = ListSpec("jobschedules", JOB_SCHEDULE_FILTER, JOB_SCHEDULE_PROPS, expand=True)
@@ -238,12 +244,12 @@ async def _list(call: Call) -> Response:
 
 async def _get(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
-    call.check(schedule)
-    projector = compile_select(call.query.get("$select"), JOB_SCHEDULE_PROPS)
-    expand = parse_expand(call.query.get("$expand"))
-    body = shape(_render(call.emu, schedule, expand), projector, expand_stats=expand)
-    return json_response(
-        call.request, body, metadata="jobschedules/@Element", headers=entity_headers(schedule)
+    return entity_response(
+        call,
+        schedule,
+        JOB_SCHEDULE_PROPS,
+        "jobschedules/@Element",
+        lambda expand: _render(call.emu, schedule, expand),
     )
 
 

@@ -13,6 +13,7 @@ from batch_tui.emulator.routes.common import (
     Call,
     ListSpec,
     RouteTable,
+    entity_response,
     get_job,
     get_task,
     list_response,
@@ -20,7 +21,7 @@ from batch_tui.emulator.routes.common import (
 )
 from batch_tui.emulator.routes.defaults import DEFAULT_AUTO_USER, task_constraints
 from batch_tui.emulator.routes.jobs import require_job_open
-from batch_tui.emulator.select import SUBTASK_PROPS, TASK_PROPS, compile_select, parse_expand, shape
+from batch_tui.emulator.select import SUBTASK_PROPS, TASK_PROPS, compile_select, shape
 from batch_tui.emulator.store import Record, TaskRecord, iso
 from batch_tui.emulator.validation import (
     invalid_body,
@@ -35,7 +36,6 @@ from batch_tui.emulator.wire import (
     created_headers,
     empty_response,
     entity,
-    entity_headers,
     error_body,
     json_response,
 )
@@ -266,13 +266,13 @@ async def _list(call: Call) -> Response:
 
 async def _get(call: Call) -> Response:
     task = get_task(call.emu, call.params["job_id"], call.params["task_id"])
-    call.check(task)
-    projector = compile_select(call.query.get("$select"), TASK_PROPS)
-    expand = parse_expand(call.query.get("$expand"))
     job_id = get_job(call.emu, call.params["job_id"]).id
-    body = shape(_render(call.emu, job_id, task, expand), projector, expand_stats=expand)
-    return json_response(
-        call.request, body, metadata="tasks/@Element", headers=entity_headers(task)
+    return entity_response(
+        call,
+        task,
+        TASK_PROPS,
+        "tasks/@Element",
+        lambda expand: _render(call.emu, job_id, task, expand),
     )
 
 
