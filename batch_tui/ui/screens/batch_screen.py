@@ -273,21 +273,26 @@ class BatchScreen(Screen[None]):
         return cached.value
 
     async def _refresh(self) -> None:
+        # NoMatches anywhere here means the user closed the screen while it loaded: its widgets
+        # are gone (watchers of `busy` and `error` query them too), so there is nothing to draw.
+        with contextlib.suppress(NoMatches):
+            await self._refresh_once()
+
+    async def _refresh_once(self) -> None:
         self._stale_errors = []
         try:
             await self.load_data()
+        except NoMatches:
+            raise
         except Exception as error:  # noqa: BLE001 - a bug in one refresh must not kill the app
-            with contextlib.suppress(NoMatches):  # NoMatches: the screen closed while it loaded
-                self.show_error(error)
+            self.show_error(error)
         else:
-            with contextlib.suppress(NoMatches):
-                self._loaded()
+            self._loaded()
         finally:
             self._refreshing = False
             self._forced = False
-            self.busy = False
-            # The user may have left the screen while it loaded: nothing left to draw on.
-            if self.is_mounted:
+            with contextlib.suppress(NoMatches):
+                self.busy = False
                 self.update_header()
 
     def _loaded(self) -> None:
