@@ -11,9 +11,9 @@ from batch_tui.ui.widgets.table_model import (
     TableModel,
     compile_filter,
     fit_widths,
-    natural_key,
     plain,
 )
+from batch_tui.ui.widgets.table_sort import text_string
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 COLUMNS = [
@@ -245,7 +245,7 @@ async def test_empty_table_has_no_cursor() -> None:
 
 def test_natural_sort_orders_numbers_by_value() -> None:
     values = ["node-10", "node-9", "Node-1", "", "2.5", "10", "-1"]
-    assert sorted(values, key=natural_key) == ["-1", "2.5", "10", "Node-1", "node-9", "node-10", ""]
+    assert sorted(values, key=text_string) == ["-1", "2.5", "10", "Node-1", "node-9", "node-10", ""]
 
 
 def test_sort_values_override_text() -> None:

@@ -53,11 +53,22 @@ class CellLine:
         """
         base = self.base
         segments = [Segment(gutter, base)]
+        plain_run = ""  # plain cells and separators, joined into one segment
         for column, cell_width, cell in zip(self.columns, self.widths, cells, strict=False):
-            segments.append(Segment(" ", base))
+            plain_run += " "
+            if cell.__class__ is str:
+                fitted = fit_plain(sanitize_text(cell), cell_width, column.align)
+                if fitted is not None:
+                    plain_run += fitted
+                    continue
+            if plain_run:
+                segments.append(Segment(plain_run, base))
+                plain_run = ""
             content = fit_content(as_content(cell), cell_width, column.align)
             for text, style in content.render(end="", parse_style=self.parse_style):
                 segments.append(Segment(text, base + style.rich_style))
+        if plain_run:
+            segments.append(Segment(plain_run, base))
         if post is not None:
             segments = list(Segment.apply_style(segments, post_style=post))
         return Strip(segments).adjust_cell_length(width, post or base)
@@ -74,6 +85,19 @@ def as_content(cell: Cell) -> Content:
     content = Content.from_rich_text(cell) if isinstance(cell, Text) else cell
     clean = sanitize_text(content.plain)
     return content if clean == content.plain else Content(clean)
+
+
+def fit_plain(text: str, width: int, align: str) -> str | None:
+    """Pads clean plain text to exactly `width` cells; `None` when it needs the slow path
+    (too wide, or characters that are not one cell each)."""
+    length = len(text)
+    if length > width or not text.isascii():
+        return None
+    if align == "right":
+        return text.rjust(width)
+    if align == "center":
+        return text.center(width)
+    return text.ljust(width)
 
 
 def fit_content(content: Content, width: int, align: str) -> Content:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, Union
 
 from rich.text import Text
+
+from batch_tui.ui.widgets.table_sort import SortValue, text_string, value_string
 
 if TYPE_CHECKING:
     from textual.content import Content
@@ -15,11 +18,6 @@ if TYPE_CHECKING:
 Cell = Union[str, Text, "Content"]
 """A table cell: plain text, or rich `Text` / Textual `Content` to style parts of it."""
 
-SortValue = float | str | None
-"""A value to sort a cell by, when its text does not sort right (sizes, ages)."""
-
-SortKey = tuple[object, ...]
-"""A flat tuple that starts with a tier: 0 numbers, 1 text, 2 blank (see `natural_key`)."""
 
 Align = Literal["left", "right", "center"]
 
@@ -71,41 +69,6 @@ def plain(cell: Cell) -> str:
     return cell if isinstance(cell, str) else cell.plain
 
 
-_DIGITS = re.compile(r"(\d+)")
-_NUMBER_START = frozenset("0123456789+-.")
-_PREFIX_NUMBER = re.compile(r"(\D*)(\d+)\Z")
-
-
-def natural_key(text: str) -> SortKey:
-    """Returns a sort key: numbers by value first, then text in natural order, then blanks.
-
-    Text compares case-insensitively with runs of digits as integers, so "node-9" sorts
-    before "node-10". Keys are flat tuples whose first item is the tier (0, 1, 2).
-    """
-    stripped = text.strip()
-    if not stripped:
-        return (2,)
-    if stripped[0] in _NUMBER_START:
-        try:
-            return (0, float(stripped.replace(",", "")))
-        except ValueError:
-            pass
-    simple = _PREFIX_NUMBER.match(stripped)
-    if simple is not None:  # "task-123", the common case, at half the cost of a split
-        return (1, simple.group(1).lower(), int(simple.group(2)))
-    parts: list[object] = _DIGITS.split(stripped.lower())
-    parts[1::2] = map(int, parts[1::2])  # type: ignore[arg-type]
-    return (1, *parts)
-
-
-def _value_key(value: SortValue, text: str) -> SortKey:
-    if value is None:
-        return natural_key(text)
-    if isinstance(value, str):
-        return natural_key(value)
-    return (0, float(value))
-
-
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compiles a case-insensitive regex, or a literal match if `pattern` is not a valid regex.
 
@@ -130,16 +93,78 @@ def compile_filter(pattern: str) -> tuple[Callable[[str], object], bool]:
     return compile_pattern(pattern[1:] if invert else pattern).search, invert
 
 
+def _lowercase_pattern(pattern: str) -> re.Pattern[str]:
+    """Compiles a filter for lowercased text: without IGNORECASE when the pattern can be
+    lowercased safely (no escapes, whose meaning depends on case), which lets the regex
+    engine search for a literal prefix and runs several times faster."""
+    if "\\" in pattern:
+        return compile_pattern(pattern)
+    try:
+        return re.compile(pattern.lower())
+    except (re.error, RecursionError, OverflowError):
+        return re.compile(re.escape(pattern.lower()))
+
+
+_REGEX_SYNTAX: Final = frozenset(".^$*+?{}[]\\|()")
+
+
+Selection = Callable[[list[str], list[str]], list[str]]
+"""Keeps the keys (first list) whose lowercased row text (second list) matches a filter."""
+
+
+def _row_filter(pattern: str) -> Selection:
+    """Returns the selection of the rows that match `pattern` (see `compile_filter`).
+
+    A pattern with no regex syntax (the common case: a state, an id) is a substring test,
+    several times faster than a regex search over 100,000 rows. Each case is its own
+    comprehension: a predicate call per row would cost as much as the test itself.
+    """
+    invert = pattern.startswith("!")
+    body = pattern[1:] if invert else pattern
+    if _REGEX_SYNTAX.isdisjoint(body):
+        needle = body.lower()
+
+        def lacking(keys: list[str], texts: list[str]) -> list[str]:
+            return [key for key, text in zip(keys, texts, strict=True) if needle not in text]
+
+        def containing(keys: list[str], texts: list[str]) -> list[str]:
+            return [key for key, text in zip(keys, texts, strict=True) if needle in text]
+
+        return lacking if invert else containing
+    search = _lowercase_pattern(body).search
+
+    def unmatched(keys: list[str], texts: list[str]) -> list[str]:
+        return [key for key, text in zip(keys, texts, strict=True) if search(text) is None]
+
+    def matched(keys: list[str], texts: list[str]) -> list[str]:
+        return [key for key, text in zip(keys, texts, strict=True) if search(text) is not None]
+
+    return unmatched if invert else matched
+
+
 MEMO_LIMIT: Final = 1_000_000
-"""Most distinct cell texts whose sort keys are remembered (a few tens of MB at most)."""
+"""Most distinct cell texts whose sort strings are remembered (a few tens of MB at most)."""
+
+CHUNK: Final = 5_000
+"""Rows per step of `TableModel.warm`: a few milliseconds of work between two events."""
+
+FEW_MATCHES: Final = 16
+"""A filter that keeps at most 1 row in this many sorts its matches rather than filtering
+the column's whole order."""
+
+PATCH_RATIO: Final = 32
+"""A sorted order is patched in place for at most 1 changed row in this many, else rebuilt."""
 
 
 class TableModel:
     """Rows by key, plus the filtered and sorted order of keys that the table shows.
 
-    Cell texts are extracted once per row. The joined text the filter searches is cached
-    per row, and sort keys per distinct text, so a refresh that changes 1% of 100,000
-    rows recomputes 1% of them, and a column of 50 distinct states costs 50 keys.
+    Built for 100,000 rows and a key press under 50 ms. Cell texts are extracted once per
+    row; the lowercased row text the filter searches is cached per row, and the sort string
+    (see `table_sort`) per distinct text. The ascending order of every row by a column is
+    kept once computed, so `s` and `S` on a big list reuse it: `warm` computes the orders
+    of all sortable columns in small steps while the user is idle. A refresh that changes
+    a few rows patches the order of the sorted column in place and drops the others.
     """
 
     def __init__(self, column_count: int) -> None:
@@ -152,128 +177,226 @@ class TableModel:
         self.sort_reverse = False
         self.natural_widths = [0] * column_count
         """Widest cell text per column (in characters), for sizing columns."""
+        self.version = 0
+        """Counts changes to the rows: a `warm` that began before a change stops."""
         self._plain: dict[str, tuple[str, ...]] = {}
-        self._text: dict[str, str] = {}
+        self._lower: dict[str, str] = {}
+        """Lowercased tab-joined cell texts per row, for the filter; in the order of `rows`
+        (so the filter reads both in step, in memory order)."""
+        self._memo: dict[str, str] = {}
+        """Sort string per distinct cell text."""
+        self._orders: dict[int, list[str]] = {}
+        """Every row key in ascending order of a column, per column computed so far."""
         self._valued: set[str] = set()
         """Keys of rows that carry `sort_values`."""
-        self._memo: dict[str, SortKey] = {}
-        self._search: Callable[[str], object] | None = None
-        self._invert = False
+        self._keep: Selection | None = None
 
     def set_rows(self, rows: Iterable[RowData]) -> None:
         """Replaces every row, keeping the filter and the sort."""
         self.rows = {row.key: row for row in rows}
         count = self.column_count
         self._plain = {key: _plain_cells(row, count) for key, row in self.rows.items()}
-        self._text = {}
+        self._lower = {key: _lower_text(texts) for key, texts in self._plain.items()}
+        self._orders = {}
         self._valued = {key for key, row in self.rows.items() if row.sort_values is not None}
-        if len(self._memo) > MEMO_LIMIT:
-            self._memo = {}
         self.natural_widths = [0] * count
         self._widen(self._plain.values())
+        self.version += 1
         self._rebuild()
 
     def update_rows(self, changed: Sequence[RowData]) -> None:
         """Adds or replaces rows by key, moving rows only when the order requires it."""
-        new_keys = [row.key for row in changed if row.key not in self.rows]
-        moved = bool(new_keys and (self._search is not None or self.sort_column is not None))
+        new_keys = list(dict.fromkeys(row.key for row in changed if row.key not in self.rows))
+        refilter = bool(new_keys and self._keep is not None)
+        touched: dict[int, list[str]] = {}
         for row in changed:
-            moved |= self._replace(row)
+            refilter |= self._replace(row, touched)
         self._widen(self._plain[row.key] for row in changed)
-        if moved:
+        if not touched and not new_keys:
+            return  # a refresh that found nothing new
+        self.version += 1
+        column = self.sort_column
+        resort = column is not None and (bool(new_keys) or column in touched)
+        for index in list(self._orders):
+            if index == column and resort:
+                self._patch_order(index, touched.get(index, []) + new_keys)
+            elif new_keys or index in touched:
+                del self._orders[index]
+        if resort or refilter:
             self._rebuild()
         else:
-            self.view.extend(dict.fromkeys(new_keys))
+            self.view.extend(new_keys)
 
     def remove_keys(self, keys: Iterable[str]) -> None:
         """Removes rows by key; unknown keys are ignored."""
         removed = {key for key in keys if self.rows.pop(key, None) is not None}
+        if not removed:
+            return
         for key in removed:
             self._plain.pop(key, None)
-            self._text.pop(key, None)
+            del self._lower[key]
         self._valued -= removed
-        if removed:
-            self.view = [key for key in self.view if key not in removed]
+        self._orders = {
+            index: [key for key in order if key not in removed]
+            for index, order in self._orders.items()
+            if index == self.sort_column
+        }
+        self.version += 1
+        self.view = [key for key in self.view if key not in removed]
 
     def set_filter(self, pattern: str) -> None:
         """Shows only rows whose text matches `pattern` (see `compile_filter`); "" shows all."""
         self.filter_pattern = pattern
-        if pattern in ("", "!"):
-            self._search = None
-        else:
-            self._search, self._invert = compile_filter(pattern)
+        self._keep = None if pattern in ("", "!") else _row_filter(pattern)
         self._rebuild()
 
     def sort_by(self, column: int | None, reverse: bool = False) -> None:
-        """Sorts by a column index, or restores the original order with `None`."""
+        """Sorts by a column index, or restores the original order with `None`.
+
+        Descending is the ascending order reversed, rows of equal value included.
+        """
         self.sort_column = column
         self.sort_reverse = reverse
         self._rebuild()
+
+    def warm(self, columns: Iterable[int]) -> Iterator[None]:
+        """Prepares the filter texts and the orders of `columns`, one small step per item.
+
+        The caller runs one step per idle moment of the event loop; the steps end early
+        when the rows change (a later `warm` starts over).
+        """
+        version = self.version
+        keys = list(self.rows)
+        for column in columns:
+            if column not in self._orders:
+                for _ in self._order_steps(column, keys):
+                    yield
+                    if self.version != version:
+                        return
 
     def _widen(self, plains: Iterable[tuple[str, ...]]) -> None:
         widths = self.natural_widths
         for index, texts in enumerate(zip(*plains, strict=False)):
             widths[index] = max(widths[index], max(map(len, texts)))
 
-    def _replace(self, row: RowData) -> bool:
-        """Stores a row; returns whether its filter match or sort position may change."""
-        old_row = self.rows.get(row.key)
-        old_plain = self._plain.get(row.key)
-        self.rows[row.key] = row
-        self._plain[row.key] = new_plain = _plain_cells(row, self.column_count)
-        self._text.pop(row.key, None)
+    def _replace(self, row: RowData, touched: dict[int, list[str]]) -> bool:
+        """Stores a row and notes the columns it changed in; returns whether its filter
+        match may have changed."""
+        key = row.key
+        old_row = self.rows.get(key)
+        old_plain = self._plain.get(key)
+        new_plain = _plain_cells(row, self.column_count)
+        self.rows[key] = row  # the same text may come with new styles
+        if old_row is not None and old_plain == new_plain:
+            if old_row.sort_values == row.sort_values:
+                return False  # same texts and values: keep the cached texts and orders
+        self._plain[key] = new_plain
+        old_text = self._lower.get(key, "")
+        self._lower[key] = new_text = _lower_text(new_plain)
         if row.sort_values is None:
-            self._valued.discard(row.key)
+            self._valued.discard(key)
         else:
-            self._valued.add(row.key)
+            self._valued.add(key)
         if old_row is None or old_plain is None:
             return False
-        moved = self._matches("\t".join(old_plain)) != self._matches("\t".join(new_plain))
-        column = self.sort_column
-        if column is not None:
-            moved |= old_plain[column] != new_plain[column]
-            moved |= old_row.sort_values != row.sort_values
-        return moved
+        old_values, new_values = old_row.sort_values or (), row.sort_values or ()
+        for index, (before, after) in enumerate(zip(old_plain, new_plain, strict=True)):
+            if before != after or _at(old_values, index) != _at(new_values, index):
+                touched.setdefault(index, []).append(key)
+        if self._keep is None or old_text == new_text:
+            return False
+        return bool(self._keep([key], [old_text])) != bool(self._keep([key], [new_text]))
 
-    def _matches(self, text: str) -> bool:
-        if self._search is None:
-            return True
-        return (self._search(text) is None) == self._invert
-
-    def _texts(self, keys: list[str]) -> list[str]:
-        """The joined cell texts of rows, computed once per row and cached."""
-        cache, plain = self._text, self._plain
-        missing = [key for key in keys if key not in cache]
-        cache.update(zip(missing, map("\t".join, map(plain.__getitem__, missing)), strict=True))
-        return list(map(cache.__getitem__, keys))
-
-    def _sort_keys(self, keys: list[str], column: int) -> list[SortKey]:
-        """Sort keys of rows for a column: memoized per text, `sort_values` first."""
+    def _strings(self, keys: list[str], column: int) -> list[str]:
+        """Sort strings of rows for a column: memoized per text, `sort_values` first."""
         plain, memo = self._plain, self._memo
         texts = [plain[key][column] for key in keys]
-        new = list(set(texts).difference(memo))
-        memo.update(zip(new, map(natural_key, new), strict=True))
-        sort_keys = list(map(memo.__getitem__, texts))
+        new = set(texts).difference(memo)
+        if len(memo) + len(new) > MEMO_LIMIT:
+            memo.clear()  # texts that come and go (ages) must not grow it without end
+            new = set(texts)
+        if new:
+            memo.update(zip(new, map(text_string, new), strict=True))
+        strings = list(map(memo.__getitem__, texts))
         if self._valued:
+            valued, rows = self._valued, self.rows
             for index, key in enumerate(keys):
-                values = self.rows[key].sort_values
-                if key in self._valued and values is not None and column < len(values):
-                    if values[column] is not None:
-                        sort_keys[index] = _value_key(values[column], texts[index])
-        return sort_keys
+                if key in valued:
+                    value = _at(rows[key].sort_values or (), column)
+                    if value is not None:
+                        strings[index] = value_string(value, texts[index])
+        return strings
+
+    def _sort_string(self, key: str, column: int) -> str:
+        return self._strings([key], column)[0]
+
+    def _order_steps(self, column: int, keys: list[str]) -> Iterator[None]:
+        """Computes the ascending order of `keys` by a column, in steps of `CHUNK` rows.
+
+        Each chunk is sorted on its own; the last step merges the sorted runs (Timsort
+        finds them), which keeps every step short and ties in the original order.
+        """
+        strings: list[str] = []
+        runs: list[int] = []
+        for start in range(0, len(keys), CHUNK):
+            stop = min(start + CHUNK, len(keys))
+            strings += self._strings(keys[start:stop], column)
+            runs += sorted(range(start, stop), key=strings.__getitem__)
+            yield
+        merged = sorted(runs, key=strings.__getitem__)
+        self._orders[column] = list(map(keys.__getitem__, merged))
+
+    def _order(self, column: int) -> list[str]:
+        order = self._orders.get(column)
+        if order is None:
+            for _ in self._order_steps(column, list(self.rows)):
+                pass
+            order = self._orders[column]
+        return order
+
+    def _patch_order(self, column: int, keys: list[str]) -> None:
+        """Moves changed or new rows to their place in a column's order, or drops the order
+        when so many changed that sorting again is cheaper."""
+        order = self._orders[column]
+        if len(keys) * PATCH_RATIO > len(order):
+            del self._orders[column]
+            return
+        moving = dict.fromkeys(keys)
+        order = [key for key in order if key not in moving]
+        for key in moving:
+            insort(order, key, key=lambda other: self._sort_string(other, column))
+        self._orders[column] = order
 
     def _rebuild(self) -> None:
-        """Recomputes the shown order: O(n) filter, then O(n log n) sort on cached keys."""
-        keys: list[str] = list(self.rows)
-        if self._search is not None:
-            invert = self._invert
-            found = map(self._search, self._texts(keys))
-            keys = [key for key, hit in zip(keys, found, strict=True) if (hit is None) == invert]
-        if self.sort_column is not None:
-            sort_keys = self._sort_keys(keys, self.sort_column)
-            order = sorted(range(len(keys)), key=sort_keys.__getitem__, reverse=self.sort_reverse)
-            keys = list(map(keys.__getitem__, order))
-        self.view = keys
+        """Recomputes the shown order from the kept column order and the filter."""
+        column = self.sort_column
+        matched: list[str] | None = None
+        if self._keep is not None:
+            # In the order of `rows`: reading the texts in memory order is 3x faster
+            # than in a sorted order on 100,000 rows.
+            matched = self._keep(list(self.rows), list(self._lower.values()))
+        if column is None:
+            self.view = list(self.rows) if matched is None else matched
+            return
+        if matched is not None and len(matched) * FEW_MATCHES <= len(self.rows):
+            strings = self._strings(matched, column)  # few: sort them, keep ties in place
+            keys = [matched[i] for i in sorted(range(len(matched)), key=strings.__getitem__)]
+        else:
+            order = self._order(column)
+            keys = order if matched is None else _keep_in(order, set(matched))
+        self.view = keys[::-1] if self.sort_reverse else list(keys)
+
+
+def _keep_in(order: list[str], wanted: set[str]) -> list[str]:
+    return [key for key in order if key in wanted]
+
+
+def _lower_text(texts: tuple[str, ...]) -> str:
+    return "\t".join(texts).lower()
+
+
+def _at(values: tuple[SortValue, ...], index: int) -> SortValue:
+    return values[index] if index < len(values) else None
 
 
 def _plain_cells(row: RowData, count: int) -> tuple[str, ...]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.style import Style as RichStyle
-from textual import events
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -15,6 +16,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from batch_tui.ui import heap
 from batch_tui.ui.widgets.table_cells import CellLine
 from batch_tui.ui.widgets.table_model import Cell, Column, RowData, TableModel, fit_widths
 
@@ -22,6 +24,14 @@ MARK_GLYPH = "●"
 """Shown in the one-cell gutter left of a marked row."""
 
 _SORT_ARROWS = {False: " ▲", True: " ▼"}
+
+WARM_ROWS = 5_000
+"""From this many rows, once the rows stop changing, the table prepares the sort orders and
+moves the rows out of the garbage collector's sight (`heap.settle`). Below, sorting on the
+key press takes a few milliseconds."""
+
+WARM_AFTER = 0.3
+"""Seconds without a change to the rows before the preparation starts."""
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -126,6 +136,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._posted_key: str | None = None
         self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
         self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+        self._settled = False
+        """Whether this table's rows were frozen out of the garbage collector's sight."""
 
     # -- public API -------------------------------------------------------------------
 
@@ -181,11 +193,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self._model.set_rows(rows)
         self._marks.intersection_update(self._model.rows)
         self._after_change()
+        self._warm_later()
 
     def update_rows(self, changed: Sequence[RowData]) -> None:
         """Adds or replaces rows by key, in place (a refresh's delta)."""
+        version = self._model.version
         self._model.update_rows(changed)
         self._after_change()
+        if self._model.version != version:
+            self._warm_later()
 
     def remove_keys(self, keys: Iterable[str]) -> None:
         """Removes rows by key; the cursor moves to the next row if its row went."""
@@ -193,6 +209,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._model.remove_keys(keys)
         self._marks -= keys
         self._after_change()
+        self._warm_later()
 
     def set_filter(self, pattern: str) -> None:
         """Shows only matching rows: a case-insensitive regex (a literal if invalid);
@@ -213,12 +230,12 @@ class VirtualTable(ScrollView, can_focus=True):
     def toggle_mark(self, key: str) -> None:
         """Marks or unmarks a row."""
         self._marks.symmetric_difference_update({key})
-        self._refresh_all()
+        self.refresh()
 
     def clear_marks(self) -> None:
         """Unmarks every row."""
         self._marks.clear()
-        self._refresh_all()
+        self.refresh()
 
     def move_cursor(self, key: str) -> bool:
         """Moves the cursor to a shown row; returns whether the row is shown."""
@@ -282,7 +299,9 @@ class VirtualTable(ScrollView, can_focus=True):
         if not self.is_mounted:
             return  # rows set before mounting: on_resize catches up
         self._scroll_to_cursor()
-        self._refresh_all()
+        # Lines are cached by row, width, cursor and mark: a cursor move re-renders only
+        # the two rows whose cursor flag changed, and a scroll only the rows scrolled in.
+        self.refresh()
         if self._cursor_key != self._posted_key:
             self._posted_key = self._cursor_key
             self.post_message(self.CursorMoved(self, self._cursor_key))
@@ -298,6 +317,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _after_change(self) -> None:
         """Keeps the cursor on its row's key after rows moved, and re-renders."""
         self._width_cache = None
+        self._line_cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
         key = self._cursor_key
         index = self.cursor_index
@@ -307,6 +327,23 @@ class VirtualTable(ScrollView, can_focus=True):
             except ValueError:
                 pass
         self.cursor_index = index
+
+    def _warm_later(self) -> None:
+        if self.total_count >= WARM_ROWS and self.is_mounted:
+            self._warm()
+
+    @work(exclusive=True, group="virtual-table-warm", exit_on_error=False)
+    async def _warm(self) -> None:
+        """Prepares the sort orders a step at a time, so that `s` answers at once.
+
+        Exclusive: a change to the rows cancels the preparation under way and starts over.
+        """
+        await asyncio.sleep(WARM_AFTER)
+        sortable = [index for index, column in enumerate(self.columns) if column.sortable]
+        for _ in self._model.warm(sortable):
+            await asyncio.sleep(0)
+        heap.settle()  # the rows live on: keep the collector's full passes off them
+        self._settled = True
 
     def _refresh_all(self) -> None:
         self._line_cache.clear()
@@ -319,6 +356,11 @@ class VirtualTable(ScrollView, can_focus=True):
         raise KeyError(key)
 
     # -- events -----------------------------------------------------------------------
+
+    def on_unmount(self) -> None:
+        if self._settled:
+            # Later, once nothing refers to this table: its rows are frozen with it.
+            self.app.call_later(heap.release)
 
     def on_resize(self, event: events.Resize) -> None:
         self._after_change()
