@@ -63,6 +63,7 @@ class ListScreen(BatchScreen):
         super().__init__()
         self._filter_timer: Timer | None = None
         self._last_table: VirtualTable | None = None
+        self._status_text: str | None = None
 
     def columns(self) -> Sequence[Column]:
         """The table's columns (COLUMNS unless overridden)."""
@@ -180,7 +181,10 @@ class ListScreen(BatchScreen):
             parts.append(f"sorted by {table.sort_column}" + (" ▼" if table.sort_reverse else " ▲"))
         if table.marked_keys:
             parts.append(f"{len(table.marked_keys)} marked")
-        self.query_one("#list-status", Static).update(sanitize_text(" · ".join(parts)))
+        text = sanitize_text(" · ".join(parts))
+        if text != self._status_text:  # an update lays the screen out again: only on change
+            self._status_text = text
+            self.query_one("#list-status", Static).update(text)
 
     async def _refresh(self) -> None:
         await super()._refresh()
