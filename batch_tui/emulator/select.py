@@ -99,10 +99,12 @@ def compile_select(text: str | None, allowed: Collection[str]) -> Projector | No
             raise invalid_query("$select", text, f"'{name}' is not a property of this entity.")
         paths.append(path)
     if all(len(path) == 1 for path in paths):
-        # The common case (list views select top-level properties): one pass over the item,
-        # several times faster than walking paths on a 1,000-item page; same result.
-        names = frozenset(path[0] for path in paths)
-        return lambda item: {k: v for k, v in item.items() if k in names and v is not None}
+        # The common case (list views select top-level properties): a look-up per selected
+        # name, several times faster than walking paths (or every property of a 40-property
+        # node) on a 1,000-item page. Properties come in $select's order; JSON objects are
+        # unordered.
+        names = tuple(dict.fromkeys(path[0] for path in paths))
+        return lambda item: {k: v for k in names if (v := item.get(k)) is not None}
     return lambda item: _project(item, paths)
 
 
