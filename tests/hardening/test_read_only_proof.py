@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer
 
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.byte_sources import TaskFileRef
@@ -24,6 +23,7 @@ from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
+from batch_tui.ui.widgets.key_bar import KeyBar
 from tests.ui.conftest import pilot_settle, screen_text
 from tests.ui.jobs_fixtures import wait_for
 
@@ -113,7 +113,7 @@ async def back_to(app: Any, pilot: Any, home: Screen[Any], build: ScreenBuilder)
 
 def footer_text(app: Any) -> str:
     """The footer's text, as rendered."""
-    footer = app.screen.query_one(Footer)
+    footer = app.screen.query_one(KeyBar)
     lines = screen_text(app).splitlines()
     return "\n".join(lines[footer.region.y : footer.region.bottom])
 

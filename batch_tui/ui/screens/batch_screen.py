@@ -17,7 +17,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from batch_tui.batch.cache import Cached
 from batch_tui.batch.errors import BatchError, TransportError
@@ -25,6 +25,7 @@ from batch_tui.ui.actions import ActionSpec, Outcome, summarize
 from batch_tui.ui.messages import ActionFinished
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
+from batch_tui.ui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from batch_tui.batch.cache import BatchCache
@@ -174,7 +175,7 @@ class BatchScreen(Screen[None]):
         yield Breadcrumbs()
         yield from self.compose_body()
         yield Static(id="error-line", classes="hidden", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.update_header()

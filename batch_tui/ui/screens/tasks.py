@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from textual.content import Content
-from textual.widgets import Footer
 
 from batch_tui.batch import odata
 from batch_tui.batch.models.constants import TaskExecutionResult, TaskState
@@ -31,6 +30,7 @@ from batch_tui.ui.formatting import (
 )
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen, Perform, each
+from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.table_model import Cell, Column, RowData
 
 if TYPE_CHECKING:
@@ -210,12 +210,12 @@ def _unsafe(value: Content) -> bool:
 
 
 class QuietFooter(BatchScreen):
-    """Redraws the footer only when what it shows changed.
+    """Refreshes the key bar's bindings only when what it shows may have changed.
 
     `ListScreen` refreshes the bindings on every cursor move so that keys grey out with the
-    row's state; each refresh rebuilds the whole footer (a widget per key), which costs more
-    than the table's own redraw of a 100,000-row list. Here a refresh goes through only when
-    the focus or an action's availability changed, or the footer is still empty.
+    row's state; working out every active binding costs more than the table's own redraw of
+    a 100,000-row list. Here a refresh goes through only when the focus or an action's
+    availability changed, or the key bar is still empty.
     """
 
     CHECKED_ACTIONS: ClassVar[tuple[str, ...]] = ()
@@ -235,8 +235,8 @@ class QuietFooter(BatchScreen):
             *(self.check_action(action, ()) for action in sorted(self.MUTATING_ACTIONS)),
             *(self.check_action(action, ()) for action in self.CHECKED_ACTIONS),
         )
-        footers = self.query(Footer)
-        if state == self._shown_bindings and footers and footers.first().children:
+        bars = self.query(KeyBar)
+        if state == self._shown_bindings and bars and bars.first().keys[0]:
             return
         self._shown_bindings = state
         super().refresh_bindings()
