@@ -182,9 +182,10 @@ class ListScreen(BatchScreen):
         if table.marked_keys:
             parts.append(f"{len(table.marked_keys)} marked")
         text = sanitize_text(" · ".join(parts))
-        if text != self._status_text:  # an update lays the screen out again: only on change
+        if text != self._status_text:
             self._status_text = text
-            self.query_one("#list-status", Static).update(text)
+            # One line whatever it says (app.tcss): no layout of the screen needed.
+            self.query_one("#list-status", Static).update(text, layout=False)
 
     async def _refresh(self) -> None:
         await super()._refresh()
