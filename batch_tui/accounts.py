@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-from batch_tui.batch.auth import PromptCallback, make_credential
-from batch_tui.batch.client import BatchClient
-from batch_tui.config import Settings
+    from batch_tui.batch.auth import PromptCallback
+    from batch_tui.batch.client import BatchClient
+    from batch_tui.config import Settings
 
 ENV_ENDPOINT = "AZURE_BATCH_ENDPOINT"
 ENV_ACCOUNT = "AZURE_BATCH_ACCOUNT"
@@ -133,6 +135,10 @@ def open_client(
     Raises:
         MissingKey: For a SharedKey target without a key.
     """
+    # Imported here: the command line reads targets long before (or without) opening one.
+    from batch_tui.batch.auth import make_credential
+    from batch_tui.batch.client import BatchClient
+
     if target.auth == "shared-key":
         if not target.key:
             raise MissingKey(

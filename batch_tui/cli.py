@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from batch_tui import __version__
 from batch_tui.accounts import AccountTarget, target_from_command_line, targets_from_settings
 from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
-from batch_tui.emulator.background import BackgroundEmulator
-from batch_tui.emulator.settings import EmulatorSettings
 
 if TYPE_CHECKING:
+    from batch_tui.emulator.background import BackgroundEmulator
     from batch_tui.ui.app import BatchApp, Discover
 
 
@@ -96,6 +95,7 @@ def run_emulator(args: argparse.Namespace) -> int:
     """Serves the emulator until Ctrl-C."""
     from batch_tui.emulator.faults import FaultPlan
     from batch_tui.emulator.server import ensure_loopback, serve
+    from batch_tui.emulator.settings import EmulatorSettings
 
     problem = ensure_loopback(args.host, key_given=args.key is not None)
     if problem:
@@ -130,28 +130,46 @@ def run_emulator(args: argparse.Namespace) -> int:
 
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     """Opens the explorer; the demo emulator starts when `--demo` is given or the demo is chosen."""
-    from batch_tui.ui.app import BatchApp
-
-    open_target = target_from_command_line(args.url, args.account, args.auth, args.tenant)
     with tempfile.TemporaryDirectory(prefix="batch-tui-demo-") as data_dir:
         demo = DemoLauncher(Path(data_dir))
         try:
             if args.demo:
-                open_target = demo.target()
-            app = BatchApp(
-                settings,
-                targets=[*targets_from_settings(settings), DEMO_TARGET],
-                open_target=open_target,
-                read_only=args.read_only or settings.ui.read_only,
-            )
-            opener = app.session_factory
-            app.session_factory = lambda target: opener(demo.target() if target.is_demo else target)
-            if open_target is None and args.auth not in (None, "shared-key"):
-                app.discover = entra_discovery(args.auth, args.tenant, app)
+                # First: the emulator imports and seeds in its thread while the UI is imported.
+                demo.launch()
+            app = build_app(args, settings, demo)
             app.run()
         finally:
             demo.stop()
+    if demo.failure is not None:
+        print(f"batch-tui: the demo emulator failed: {demo.failure!r}", file=sys.stderr)
+        return 1
     return app.return_code or 0
+
+
+def build_app(args: argparse.Namespace, settings: Settings, demo: DemoLauncher) -> BatchApp:
+    """Builds the explorer for the command line; `bench/startup.py` times this same path.
+
+    Args:
+        args: The parsed command line (`--demo`, `--url`, `--auth` ...).
+        settings: The loaded config.
+        demo: Starts the demo emulator when the demo account is opened.
+    """
+    from batch_tui.ui.app import BatchApp
+
+    open_target = target_from_command_line(args.url, args.account, args.auth, args.tenant)
+    if args.demo:
+        open_target = demo.target()
+    app = BatchApp(
+        settings,
+        targets=[*targets_from_settings(settings), DEMO_TARGET],
+        open_target=open_target,
+        read_only=args.read_only or settings.ui.read_only,
+    )
+    opener = app.session_factory
+    app.session_factory = lambda target: opener(demo.target() if target.is_demo else target)
+    if open_target is None and args.auth not in (None, "shared-key"):
+        app.discover = entra_discovery(args.auth, args.tenant, app)
+    return app
 
 
 DEMO_TARGET = AccountTarget(
@@ -167,9 +185,12 @@ class DemoLauncher:
         self.data_dir = data_dir
         self.emulator: BackgroundEmulator | None = None
 
-    def target(self) -> AccountTarget:
-        """Returns the running demo's target, starting the emulator if needed."""
+    def launch(self) -> BackgroundEmulator:
+        """Starts the emulator if needed and returns at once; requests wait until it serves."""
         if self.emulator is None:
+            from batch_tui.emulator.background import BackgroundEmulator
+            from batch_tui.emulator.settings import EmulatorSettings
+
             settings = EmulatorSettings(
                 account="demo",
                 scenario="demo",
@@ -177,8 +198,17 @@ class DemoLauncher:
                 data_dir=self.data_dir,
                 persist=False,  # the demo's data dir is a temp dir thrown away on exit
             )
-            self.emulator = BackgroundEmulator(settings).start()
-        return demo_target(self.emulator)
+            self.emulator = BackgroundEmulator(settings).start(wait=False)
+        return self.emulator
+
+    def target(self) -> AccountTarget:
+        """Returns the demo's target, starting the emulator if needed."""
+        return demo_target(self.launch())
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the emulator stopped on its own (it could not start), or None."""
+        return self.emulator.failure if self.emulator is not None else None
 
     def stop(self) -> None:
         """Stops the emulator (and its task processes) if it was started."""

@@ -138,7 +138,7 @@ class BatchApp(App[None]):
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""
-        from batch_tui.ui.screens.overview import OverviewScreen
+        from batch_tui.ui.screens.overview import OverviewScreen, prefetch
 
         old = self.session
         try:
@@ -152,6 +152,8 @@ class BatchApp(App[None]):
             session.read_only = True
         self.session = session
         self._known.clear()
+        # The overview's reads go out now, while the screens are built (about 0.1 s at start).
+        self.run_worker(prefetch(session.cache), group="overview-prefetch", exit_on_error=False)
         self._reset_stack(OverviewScreen())
         if old is not None and old is not session:
             self.run_worker(old.aclose(), exit_on_error=False)

@@ -11,7 +11,8 @@ API (stable; screens and the CLI use it):
   from `open_session` is also built with `read_only=True`, which refuses at its transport).
 - `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
-  (SharedKey with its key, otherwise Entra ID through azure-identity).
+  (SharedKey with its key, otherwise Entra ID through azure-identity). A plain-`http://`
+  endpoint (the local emulator) gets a transport that skips loading the CA bundle.
 - `arm_discoverer(auth, method=..., transport=None)`: the `discover` callable for `BatchApp`:
   lists the signed-in user's Batch accounts through Resource Manager as `AccountTarget`s.
 - `MUTATING_METHODS`: the client methods that change the service.
@@ -19,6 +20,7 @@ API (stable; screens and the CLI use it):
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
@@ -114,6 +116,19 @@ class AccountSession:
         return f"AccountSession(target={self.target.name!r}, read_only={self.read_only!r})"
 
 
+def plain_http_transport(url: str) -> httpx.AsyncBaseTransport | None:
+    """Returns a transport for a plain-`http://` endpoint (the local emulator), else None.
+
+    httpx loads the system's CA bundle for every client it builds (about 40 ms, on the demo's
+    path to its first screen), though a client of a plain-HTTP endpoint never does TLS. This
+    transport's TLS context trusts no certificate at all instead, so TLS still cannot pass
+    unverified if a request ever went to an `https://` URL through it.
+    """
+    if not url.startswith("http://"):
+        return None
+    return httpx.AsyncHTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+
 def open_session(
     target: AccountTarget,
     *,
@@ -136,6 +151,7 @@ def open_session(
         NoCredentials: A SharedKey target without a key.
         ValueError: An unknown auth method.
     """
+    transport = transport or plain_http_transport(target.url)
     if target.auth == "shared-key":
         if not target.key:
             raise NoCredentials(

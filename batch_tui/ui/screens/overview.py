@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
+from batch_tui.batch.cache import BatchCache, Cached
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Job, NodeCounts, Pool, PoolNodeCounts, TaskCountsResult
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, progress_bar, state_style
@@ -43,6 +44,31 @@ PARALLEL_COUNTS = 8
 """Task-count requests in flight at once."""
 
 FAILED_NODE_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
+
+
+def read_pools(
+    cache: BatchCache, force: bool = False
+) -> Awaitable[tuple[Cached[list[Pool]], Cached[list[PoolNodeCounts]]]]:
+    """Reads what the pool table shows: the pools and their node counts, at once."""
+    return asyncio.gather(
+        cache.list_pools(select=POOL_FIELDS, force=force), cache.list_node_counts(force=force)
+    )
+
+
+def read_jobs(cache: BatchCache, force: bool = False) -> Awaitable[Cached[list[Job]]]:
+    """Reads the job list the job table shows (task counts come after, per job)."""
+    return cache.list_jobs(select=JOB_FIELDS, force=force)
+
+
+async def prefetch(cache: BatchCache) -> None:
+    """Sends the overview's list requests before its screen is even composed.
+
+    `BatchApp.open_account` runs this first, so the requests are in flight while Textual
+    builds the screens; the screen's first refresh then finds the answers in the cache, or
+    joins the requests still in flight (the cache coalesces them). Errors are left to that
+    refresh, which reads again and shows them.
+    """
+    await asyncio.gather(read_pools(cache), read_jobs(cache), return_exceptions=True)
 
 
 def node_state_counts(counts: PoolNodeCounts | None) -> dict[str, int]:
@@ -161,19 +187,28 @@ class OverviewScreen(ListScreen):
         return self.active_table() is self.table
 
     async def load_data(self) -> None:
-        pools_c, counts_c, jobs_c = await asyncio.gather(
-            self.cache.list_pools(select=POOL_FIELDS, force=self.forced),
-            self.cache.list_node_counts(force=self.forced),
-            self.cache.list_jobs(select=JOB_FIELDS, force=self.forced),
+        # Pools show as soon as they arrive; the jobs wait for their task counts. Both are
+        # awaited before the refresh counts as done, and the first error is raised after.
+        results = await asyncio.gather(
+            self._load_pools(), self._load_jobs(), return_exceptions=True
         )
-        pools, counts, jobs = self.track(pools_c), self.track(counts_c), self.track(jobs_c)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _load_pools(self) -> None:
+        pools_c, counts_c = await read_pools(self.cache, self.forced)
+        pools, counts = self.track(pools_c), self.track(counts_c)
         by_pool = {item.pool_id: item for item in counts}
         self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools)
         self.batch_app.remember_ids("pool", (pool.id for pool in pools))
+        self.query_one("#pools-title", Static).update(f"Pools ({len(pools)})")
+
+    async def _load_jobs(self) -> None:
+        jobs = self.track(await read_jobs(self.cache, self.forced))
         self.batch_app.remember_ids("job", (job.id for job in jobs))
         task_counts = await self._task_counts(jobs)
         self.jobs_table.set_rows(job_row(job, task_counts.get(job.id)) for job in jobs)
-        self.query_one("#pools-title", Static).update(f"Pools ({len(pools)})")
         self.query_one("#jobs-title", Static).update(f"Jobs ({len(jobs)})")
 
     async def _task_counts(self, jobs: Sequence[Job]) -> dict[str, TaskCountsResult]:

@@ -1,0 +1,117 @@
+"""Tests the command line's start-up path: what it imports, and the demo emulator's launch.
+
+`batch-tui --demo` launches the emulator before importing the UI, and the emulator seeds and
+starts serving in its own thread while the UI is imported and starts, so the first screen with
+data comes sooner (`bench/startup.py` times it). These tests hold that path to what it
+promises: light imports, a launch that does not wait, requests that wait for the emulator
+instead of failing, and a quick, reported failure when the emulator cannot start.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from batch_tui.cli import DEMO_TARGET, DemoLauncher, build_app, build_parser
+from batch_tui.config import Settings
+from batch_tui.emulator.background import BackgroundEmulator
+from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.ui.session import open_session, plain_http_transport
+
+API = "api-version=2024-07-01.20.0"
+
+
+def loaded_after(statement: str, prefixes: tuple[str, ...]) -> list[str]:
+    """Runs `statement` in a fresh interpreter; returns the modules it loaded of `prefixes`."""
+    code = (
+        f"import sys\n{statement}\n"
+        f"print(','.join(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return [name for name in done.stdout.strip().split(",") if name]
+
+
+def test_importing_the_cli_leaves_the_ui_the_client_and_the_emulator_for_later() -> None:
+    heavy = (
+        *("textual", "httpx", "uvicorn", "starlette", "azure"),
+        *("batch_tui.ui", "batch_tui.batch", "batch_tui.emulator"),
+    )
+    assert loaded_after("import batch_tui.cli", heavy) == []
+
+
+def test_a_request_sent_before_the_emulator_serves_waits_for_it(tmp_path: Path) -> None:
+    settings = EmulatorSettings(account="demo", scenario="demo", data_dir=tmp_path, persist=False)
+    emulator = BackgroundEmulator(settings).start(wait=False)
+    try:
+        # Unsigned: the emulator itself must answer (401), not the kernel (refused).
+        response = httpx.get(f"{emulator.url}/pools?{API}", timeout=30)
+        assert response.status_code == 401
+        assert response.json()["code"] == "AuthenticationFailed"
+        assert emulator.started and emulator.failure is None
+    finally:
+        emulator.stop()
+
+
+def test_an_emulator_that_cannot_start_refuses_requests_and_says_why(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario="no-such-scenario")
+    emulator = BackgroundEmulator(settings).start(wait=False)
+    try:
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"{emulator.url}/pools?{API}", timeout=30)
+    finally:
+        emulator.stop()  # joins the thread, which has recorded why it ended
+    assert emulator.failure is not None and not emulator.started
+
+
+def test_waiting_for_an_emulator_that_cannot_start_raises(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario="no-such-scenario")
+    emulator = BackgroundEmulator(settings)
+    try:
+        with pytest.raises(RuntimeError, match="failed to start"):
+            emulator.start()
+    finally:
+        emulator.stop()
+
+
+def test_settings_that_cannot_build_an_emulator_fail_at_start(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, faults="no-such-fault")
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        BackgroundEmulator(settings).start(wait=False)
+
+
+def test_plain_http_endpoints_get_a_transport_that_loads_no_certificates() -> None:
+    assert plain_http_transport("https://acct.westus.batch.azure.com") is None
+    assert isinstance(plain_http_transport("http://127.0.0.1:8765"), httpx.AsyncHTTPTransport)
+
+
+async def test_demo_opens_the_launched_emulator_with_its_data(tmp_path: Path) -> None:
+    demo = DemoLauncher(tmp_path)
+    try:
+        emulator = demo.launch()
+        assert demo.launch() is emulator
+        app = build_app(build_parser().parse_args(["--demo"]), Settings(), demo)
+        assert app.open_target is not None and app.open_target.is_demo
+        assert app.open_target.url == emulator.url
+        assert DEMO_TARGET in app.targets
+        session = open_session(app.open_target)
+        try:
+            pools = await session.client.list_pools()
+        finally:
+            await session.aclose()
+        assert {"render-pool", "gpu-pool", "etl-pool"} <= {pool.id for pool in pools}
+    finally:
+        demo.stop()
+    assert demo.failure is None
+
+
+def test_the_demo_launcher_without_a_launch_has_nothing_to_stop(tmp_path: Path) -> None:
+    demo = DemoLauncher(tmp_path)
+    demo.stop()
+    assert demo.emulator is None and demo.failure is None
