@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -52,6 +54,39 @@ def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, data)
+        _write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Replaces `path` atomically with a 0600 file holding `data`, creating parent directories.
+
+    The data goes to a temporary file beside `path` (0600 from the start), which then
+    replaces it in one rename: a crash or a second writer leaves the old file or the new
+    one, never half of one.
+
+    Raises:
+        OSError: The directory or file cannot be written; `path` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # os.write may write less than asked (large buffers, signals): loop until all is out.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -23,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -261,15 +262,17 @@ def spawn(script: Path, job: dict[str, Any], account: str, key: str) -> dict[str
     """Runs a bench script in a process of its own; returns the JSON line it printed."""
     env = {**os.environ, "BENCH_ACCOUNT": account, "BENCH_KEY": key}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    done = subprocess.run(
-        [sys.executable, str(script), json.dumps(job)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+        env["XDG_CACHE_HOME"] = cache  # the app's snapshot of the bench account goes here
+        done = subprocess.run(
+            [sys.executable, str(script), json.dumps(job)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+            check=False,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"{script.name} {job.get('kind', '')} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

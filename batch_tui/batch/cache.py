@@ -10,6 +10,9 @@
   and carries the error and the data's age. With no earlier data the error is raised.
 - `BatchCache.invalidate` expires a subtree after an action (``invalidate("pools/p1")``),
   including a request already in flight, whose result was read before the action.
+- `BatchCache.seed` fills it with data saved by an earlier run (`batch_tui.batch.snapshot`):
+  seeded entries are expired, so any read refreshes them, but `peek` shows them as stale
+  and a failed refresh falls back to them; `BatchCache.export` hands entries out for saving.
 
 Screens call e.g. ``await cache.list_nodes(pool_id, select=NODE_FIELDS)`` and receive a
 `Cached`; ``force=True`` skips the TTL (a manual refresh) but still coalesces.
@@ -17,15 +20,9 @@ Screens call e.g. ``await cache.list_nodes(pool_id, select=NODE_FIELDS)`` and re
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, Generic, TypeVar
 
-from batch_tui.batch.client import BatchClient
-from batch_tui.batch.errors import BatchError, NotModified
 from batch_tui.batch.models import (
     Job,
     JobPrepReleaseStatus,
@@ -39,211 +36,19 @@ from batch_tui.batch.models import (
     TaskCountsResult,
 )
 from batch_tui.batch.odata import Filter
+from batch_tui.batch.read_cache import (
+    DEFAULT_TTL,
+    Cached,
+    CacheRecord,
+    ReadThroughCache,
+    query_of,
+)
 
-T = TypeVar("T")
-
-DEFAULT_TTL = 5.0
-"""Seconds data counts as fresh: long enough to absorb screen switches and bursts of
-identical reads, short enough that a refresh timer still sees new states."""
-
-Key = tuple[str, str, tuple[tuple[str, str], ...]]
-"""(account, resource path, sorted query items)."""
-
-_EXPIRED = datetime.min.replace(tzinfo=timezone.utc)
+__all__ = ["DEFAULT_TTL", "BatchCache", "CacheRecord", "Cached", "query_of"]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class Cached(Generic[T]):
-    """Data read through the cache, with how old and how trustworthy it is.
-
-    Attributes:
-        value: The data.
-        fetched_at: When the service sent it.
-        age: How old it was when returned.
-        stale: True if the latest refresh failed and ``value`` is older data.
-        error: The failure of that refresh, when ``stale``.
-    """
-
-    value: T
-    fetched_at: datetime
-    age: timedelta
-    stale: bool = False
-    error: BatchError | None = None
-
-
-@dataclass
-class _Entry:
-    value: Any
-    fetched_at: datetime
-    expires_at: datetime
-    etag: str | None = None
-    error: BatchError | None = field(default=None)
-
-
-Loader = Callable[[_Entry | None], Awaitable[tuple[Any, str | None]]]
-
-
-def _query(**params: object) -> dict[str, str]:
-    """Normalise query arguments into the strings a key is made of (None dropped)."""
-    out: dict[str, str] = {}
-    for name, value in params.items():
-        if value is None or value == "" or value == ():
-            continue
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            out[name] = ",".join(str(v) for v in value)
-        else:
-            out[name] = str(value)
-    return out
-
-
-def _matches(resource: str, prefix: str) -> bool:
-    return not prefix or resource == prefix or resource.startswith(prefix.rstrip("/") + "/")
-
-
-class BatchCache:
+class BatchCache(ReadThroughCache):
     """An in-memory read-through cache over one `BatchClient`. Never imports Textual."""
-
-    def __init__(
-        self,
-        client: BatchClient,
-        *,
-        ttl: float = DEFAULT_TTL,
-        clock: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        """Args:
-        client: The client of the account.
-        ttl: The default freshness in seconds.
-        clock: Returns the current aware datetime; tests inject a fake one.
-        """
-        self.client = client
-        self.ttl = ttl
-        self._clock = clock
-        self._entries: dict[Key, _Entry] = {}
-        self._inflight: dict[Key, asyncio.Future[Cached[Any]]] = {}
-        self._dirty: set[Key] = set()
-
-    def key(self, resource: str, query: Mapping[str, str] | None = None) -> Key:
-        """Return the cache key of a resource path and query."""
-        return (self.client.endpoint, resource, tuple(sorted((query or {}).items())))
-
-    async def fetch(
-        self,
-        resource: str,
-        query: Mapping[str, str] | None,
-        load: Callable[[], Awaitable[T]],
-        *,
-        ttl: float | None = None,
-        force: bool = False,
-    ) -> Cached[T]:
-        """Return cached data for (resource, query), calling ``load`` when it is not fresh."""
-
-        async def loader(_: _Entry | None) -> tuple[Any, str | None]:
-            return await load(), None
-
-        return await self._get(self.key(resource, query), loader, ttl, force)
-
-    async def fetch_entity(
-        self,
-        resource: str,
-        query: Mapping[str, str] | None,
-        load: Callable[..., Awaitable[T]],
-        *,
-        ttl: float | None = None,
-        force: bool = False,
-    ) -> Cached[T]:
-        """Like `fetch` for one entity, revalidated with its ETag.
-
-        ``load(if_none_match=etag)`` fetches it and may raise `NotModified` to keep the copy.
-
-        The ETag is the entity's ``e_tag`` field, so a ``$select`` without ``eTag`` simply
-        refetches in full each time.
-        """
-
-        async def loader(old: _Entry | None) -> tuple[Any, str | None]:
-            etag = old.etag if old else None
-            try:
-                value = await load(if_none_match=etag)
-            except NotModified:
-                if old is None:
-                    raise
-                return old.value, old.etag
-            return value, getattr(value, "e_tag", None)
-
-        return await self._get(self.key(resource, query), loader, ttl, force)
-
-    def peek(self, resource: str, query: Mapping[str, str] | None = None) -> Cached[Any] | None:
-        """Return what is cached for (resource, query), fresh or not, without fetching."""
-        entry = self._entries.get(self.key(resource, query))
-        return None if entry is None else self._snapshot(entry)
-
-    def invalidate(self, prefix: str = "") -> int:
-        """Expire every entry whose resource is ``prefix`` or below it; "" expires all.
-
-        Expired entries are refetched on their next read but still serve as stale data if
-        that fails. Returns how many entries and in-flight requests were affected.
-        """
-        count = 0
-        for key, entry in self._entries.items():
-            if _matches(key[1], prefix):
-                entry.expires_at = _EXPIRED
-                count += 1
-        for key in self._inflight:
-            if _matches(key[1], prefix):
-                self._dirty.add(key)
-                count += 1
-        return count
-
-    def clear(self) -> None:
-        """Drop all entries and cancel requests in flight (when the account is closed)."""
-        for future in self._inflight.values():
-            future.cancel()
-        self._entries.clear()
-        self._inflight.clear()
-        self._dirty.clear()
-
-    async def _get(self, key: Key, load: Loader, ttl: float | None, force: bool) -> Cached[Any]:
-        entry = self._entries.get(key)
-        if entry is not None and not force and entry.expires_at > self._clock():
-            return self._snapshot(entry)
-        future = self._inflight.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._refresh(key, load, ttl))
-            self._inflight[key] = future
-            future.add_done_callback(lambda done: self._finished(key, done))
-        # shield: one caller giving up must not cancel the request the others wait on.
-        return await asyncio.shield(future)
-
-    def _finished(self, key: Key, future: asyncio.Future[Cached[Any]]) -> None:
-        if self._inflight.get(key) is future:
-            del self._inflight[key]
-        if not future.cancelled():
-            future.exception()  # retrieved here so an unawaited failure is not logged
-
-    async def _refresh(self, key: Key, load: Loader, ttl: float | None) -> Cached[Any]:
-        self._dirty.discard(key)
-        old = self._entries.get(key)
-        try:
-            value, etag = await load(old)
-        except BatchError as exc:
-            if old is None:
-                raise
-            old.error = exc
-            return self._snapshot(old)
-        now = self._clock()
-        lifetime = timedelta(seconds=self.ttl if ttl is None else ttl)
-        expires = _EXPIRED if key in self._dirty else now + lifetime
-        self._dirty.discard(key)
-        entry = self._entries[key] = _Entry(value, now, expires, etag)
-        return self._snapshot(entry)
-
-    def _snapshot(self, entry: _Entry) -> Cached[Any]:
-        age = max(timedelta(0), self._clock() - entry.fetched_at)
-        stale = entry.error is not None
-        return Cached(entry.value, entry.fetched_at, age, stale, entry.error)
 
     # Typed reads for the screens; each mirrors the BatchClient method of the same name.
 
@@ -256,7 +61,7 @@ class BatchCache:
         force: bool = False,
     ) -> Cached[list[Pool]]:
         """The account's pools."""
-        q = _query(select=select, filter=filter, expand=expand)
+        q = query_of(select=select, filter=filter, expand=expand)
         load = partial(self.client.list_pools, select=select, filter=filter, expand=expand)
         return await self.fetch("pools", q, load, force=force)
 
@@ -265,7 +70,9 @@ class BatchCache:
     ) -> Cached[Pool]:
         """One pool, revalidated by ETag."""
         load = partial(self.client.get_pool, pool_id, select=select)
-        return await self.fetch_entity(f"pools/{pool_id}", _query(select=select), load, force=force)
+        return await self.fetch_entity(
+            f"pools/{pool_id}", query_of(select=select), load, force=force
+        )
 
     async def list_node_counts(self, *, force: bool = False) -> Cached[list[PoolNodeCounts]]:
         """Node counts by state for every pool."""
@@ -280,7 +87,7 @@ class BatchCache:
         force: bool = False,
     ) -> Cached[list[Node]]:
         """A pool's nodes."""
-        q = _query(select=select, filter=filter)
+        q = query_of(select=select, filter=filter)
         load = partial(self.client.list_nodes, pool_id, select=select, filter=filter)
         return await self.fetch(f"pools/{pool_id}/nodes", q, load, force=force)
 
@@ -295,7 +102,7 @@ class BatchCache:
         """One node (nodes have no ETag, so it is refetched when it expires)."""
         load = partial(self.client.get_node, pool_id, node_id, select=select)
         resource = f"pools/{pool_id}/nodes/{node_id}"
-        return await self.fetch(resource, _query(select=select), load, force=force)
+        return await self.fetch(resource, query_of(select=select), load, force=force)
 
     async def list_jobs(
         self,
@@ -305,7 +112,7 @@ class BatchCache:
         force: bool = False,
     ) -> Cached[list[Job]]:
         """The account's jobs."""
-        q = _query(select=select, filter=filter)
+        q = query_of(select=select, filter=filter)
         load = partial(self.client.list_jobs, select=select, filter=filter)
         return await self.fetch("jobs", q, load, force=force)
 
@@ -314,7 +121,7 @@ class BatchCache:
     ) -> Cached[Job]:
         """One job, revalidated by ETag."""
         load = partial(self.client.get_job, job_id, select=select)
-        return await self.fetch_entity(f"jobs/{job_id}", _query(select=select), load, force=force)
+        return await self.fetch_entity(f"jobs/{job_id}", query_of(select=select), load, force=force)
 
     async def get_task_counts(
         self, job_id: str, *, force: bool = False
@@ -332,7 +139,7 @@ class BatchCache:
         force: bool = False,
     ) -> Cached[list[Task]]:
         """A job's tasks (for 100,000-task views, stream `BatchClient.iter_tasks` instead)."""
-        q = _query(select=select, filter=filter)
+        q = query_of(select=select, filter=filter)
         load = partial(self.client.list_tasks, job_id, select=select, filter=filter)
         return await self.fetch(f"jobs/{job_id}/tasks", q, load, force=force)
 
@@ -342,7 +149,7 @@ class BatchCache:
         """One task, revalidated by ETag."""
         load = partial(self.client.get_task, job_id, task_id, select=select)
         resource = f"jobs/{job_id}/tasks/{task_id}"
-        return await self.fetch_entity(resource, _query(select=select), load, force=force)
+        return await self.fetch_entity(resource, query_of(select=select), load, force=force)
 
     async def list_subtasks(
         self, job_id: str, task_id: str, *, force: bool = False
@@ -375,7 +182,7 @@ class BatchCache:
         """The files of a task's directory."""
         load = partial(self.client.list_task_files, job_id, task_id, recursive)
         resource = f"jobs/{job_id}/tasks/{task_id}/files"
-        return await self.fetch(resource, _query(recursive=recursive), load, force=force)
+        return await self.fetch(resource, query_of(recursive=recursive), load, force=force)
 
     async def list_node_files(
         self, pool_id: str, node_id: str, *, recursive: bool = False, force: bool = False
@@ -383,4 +190,4 @@ class BatchCache:
         """The files under a node's root directory."""
         load = partial(self.client.list_node_files, pool_id, node_id, recursive)
         resource = f"pools/{pool_id}/nodes/{node_id}/files"
-        return await self.fetch(resource, _query(recursive=recursive), load, force=force)
+        return await self.fetch(resource, query_of(recursive=recursive), load, force=force)

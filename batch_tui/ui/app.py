@@ -10,6 +10,7 @@ Start it with a list of targets and a session factory (stable API):
         read_only=False,                     # also `settings.ui.read_only`
         now=lambda: clock.now(),             # optional clock for deterministic tests
         discover=arm_lookup,                 # optional: async () -> list[AccountTarget] (Entra)
+        snapshot_path=path,                  # optional: default `snapshot.default_path()`
     )
     app.run()
 
@@ -19,12 +20,20 @@ overview first. `app.session` is the open account's `AccountSession` (None on th
 screen); screens use `screen.session` / `.client` / `.cache`. `app.known_ids("pool")` holds
 the ids screens have seen, for `:` completion and the palette; screens add to it with
 `app.remember_ids("pool", ids)`.
+
+The last-known snapshot (`batch_tui.batch.snapshot`): opening a (non-demo) account seeds its
+cache from the file, so the overview shows the last data at once; the file is saved when the
+account is closed or the app exits, and after the overview's refreshes (`save_snapshot_soon`,
+at most every `SNAPSHOT_EVERY` seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
@@ -33,6 +42,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from batch_tui.accounts import AccountTarget
+from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path, save_snapshot
 from batch_tui.config import Settings
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.messages import AccountChosen
@@ -41,6 +51,10 @@ from batch_tui.ui.session import AccountSession, guard_read_only, open_session
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
 Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
+
+SNAPSHOT_EVERY = 60.0
+"""Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,
+and an overview refreshing every few seconds does not rewrite the file each time."""
 
 
 class NoSession(RuntimeError):
@@ -70,6 +84,7 @@ class BatchApp(App[None]):
         read_only: bool = False,
         now: Callable[[], datetime] | None = None,
         discover: Discover | None = None,
+        snapshot_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -83,6 +98,8 @@ class BatchApp(App[None]):
         self.session: AccountSession | None = None
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._known: dict[str, set[str]] = {}
+        self._snapshot_path = snapshot_path
+        self._snapshot_saved: float | None = None
 
     def _default_factory(self, target: AccountTarget) -> AccountSession:
         return open_session(target, read_only=self.read_only, prompt_callback=self.show_device_code)
@@ -150,6 +167,12 @@ class BatchApp(App[None]):
         if self.read_only and not session.read_only:
             guard_read_only(session.client)
             session.read_only = True
+        # The old account's data is saved, and seeds the new session if it is the same account
+        # (the background save may not have reached the disk when the file is read).
+        latest = self._capture(old) if old is not None and old is not session else None
+        self._save_in_background(latest)
+        session.restore_snapshot(self.snapshot_path, self._snapshot_plan(), latest=latest)
+        self._snapshot_saved = None
         self.session = session
         self._known.clear()
         # The overview's reads go out now, while the screens are built (about 0.1 s at start).
@@ -157,6 +180,38 @@ class BatchApp(App[None]):
         self._reset_stack(OverviewScreen())
         if old is not None and old is not session:
             self.run_worker(old.aclose(), exit_on_error=False)
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The last-known snapshot file."""
+        return self._snapshot_path or default_path()
+
+    def _snapshot_plan(self) -> SnapshotPlan:
+        from batch_tui.ui.screens.overview import SNAPSHOT_PLAN
+
+        return SNAPSHOT_PLAN
+
+    def _capture(self, session: AccountSession | None) -> AccountSnapshot | None:
+        if session is None:
+            return None
+        return session.capture_snapshot(self._snapshot_plan(), self.now())
+
+    def save_snapshot_soon(self) -> None:
+        """Saves the open account's snapshot in the background, at most every minute.
+
+        The overview calls it after each successful refresh, so a crash loses little.
+        """
+        now = time.monotonic()
+        if self._snapshot_saved is not None and now - self._snapshot_saved < SNAPSHOT_EVERY:
+            return
+        self._snapshot_saved = now
+        self._save_in_background(self._capture(self.session))
+
+    def _save_in_background(self, snapshot: AccountSnapshot | None) -> None:
+        # Encoding and the disk (fsync) stay off the event loop: keys keep their latency.
+        if snapshot is not None:
+            saving = asyncio.to_thread(save_snapshot, self.snapshot_path, snapshot)
+            self.run_worker(saving, group="snapshot-save", exit_on_error=False)
 
     def on_account_chosen(self, message: AccountChosen) -> None:
         self.open_account(message.target)
@@ -233,4 +288,7 @@ class BatchApp(App[None]):
 
     async def on_unmount(self) -> None:
         if self.session is not None:
+            snapshot = self._capture(self.session)
+            if snapshot is not None:
+                save_snapshot(self.snapshot_path, snapshot)
             await self.session.aclose()

@@ -9,6 +9,9 @@ API (stable; screens and the CLI use it):
   on that instance by ones that raise `ReadOnlyRefused` before any request is built, so no
   mutating request can leave the app even if a screen forgot to hide a key (and a client
   from `open_session` is also built with `read_only=True`, which refuses at its transport).
+  `session.restore_snapshot(path, plan)` seeds the cache from the last-known snapshot file and
+  `session.capture_snapshot(plan, now)` takes one for saving; both do nothing for the demo,
+  whose data is throwaway and whose port changes.
 - `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
   (SharedKey with its key, otherwise Entra ID through azure-identity). A plain-`http://`
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -32,6 +37,13 @@ from batch_tui.batch.auth import PromptCallback, make_credential
 from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import BatchError
+from batch_tui.batch.snapshot import (
+    AccountSnapshot,
+    SnapshotPlan,
+    capture,
+    load_snapshot,
+    seed_cache,
+)
 
 MUTATING_METHODS: Final = frozenset(
     {
@@ -107,6 +119,34 @@ class AccountSession:
     def endpoint(self) -> str:
         """The account endpoint URL."""
         return self.target.url
+
+    @property
+    def keeps_snapshot(self) -> bool:
+        """Whether this account's data goes to the snapshot file (not the demo's)."""
+        return not self.target.is_demo
+
+    def restore_snapshot(
+        self, path: Path, plan: SnapshotPlan, *, latest: AccountSnapshot | None = None
+    ) -> int:
+        """Seeds the cache with what the snapshot file holds for this account.
+
+        Args:
+            path: The snapshot file.
+            plan: The reads to seed (the overview's).
+            latest: A snapshot just taken; used instead of the file if it is this account's.
+
+        Returns:
+            How many reads were seeded: 0 for the demo, or with no usable file.
+        """
+        if not self.keeps_snapshot:
+            return 0
+        snapshot = latest if latest and latest.endpoint == self.client.endpoint else None
+        snapshot = snapshot or load_snapshot(path, self.client.endpoint)
+        return 0 if snapshot is None else seed_cache(self.cache, snapshot, plan)
+
+    def capture_snapshot(self, plan: SnapshotPlan, now: datetime) -> AccountSnapshot | None:
+        """Returns this account's snapshot for saving, or None for the demo."""
+        return capture(self.cache, plan, now) if self.keeps_snapshot else None
 
     async def aclose(self) -> None:
         """Closes the client (and its credential)."""

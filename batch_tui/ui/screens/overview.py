@@ -1,20 +1,34 @@
-"""Provides the account overview: pools with node counts by state, jobs with task progress."""
+"""Provides the account overview: pools with node counts by state, jobs with task progress.
+
+When the cache was seeded from the last-known snapshot (`batch_tui.batch.snapshot`), the
+overview shows that data as soon as it mounts, its section titles marked "cached 2h ago,
+refreshing…", and the live refresh replaces it; a successful refresh asks the app to save
+the snapshot (`BatchApp.save_snapshot_soon`, throttled).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import ClassVar
+from collections.abc import Awaitable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
-from batch_tui.batch.cache import BatchCache, Cached
+from batch_tui.batch.cache import BatchCache, Cached, query_of
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Job, NodeCounts, Pool, PoolNodeCounts, TaskCountsResult
-from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, progress_bar, state_style
+from batch_tui.batch.snapshot import SnapshotPlan
+from batch_tui.ui.formatting import (
+    FAILED,
+    NODE_STATE_ORDER,
+    format_age,
+    progress_bar,
+    state_style,
+)
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import FilterInput, ListScreen, ListTable
 from batch_tui.ui.widgets.table_model import Column, RowData
@@ -43,7 +57,14 @@ MAX_COUNTED_JOBS = 100
 PARALLEL_COUNTS = 8
 """Task-count requests in flight at once."""
 
+T = TypeVar("T")
+
 FAILED_NODE_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
+
+SNAPSHOT_PLAN = SnapshotPlan(
+    pool_select=POOL_FIELDS, job_select=JOB_FIELDS, max_task_counts=MAX_COUNTED_JOBS
+)
+"""The reads the last-known snapshot keeps: exactly what the overview shows on opening."""
 
 
 def read_pools(
@@ -69,6 +90,28 @@ async def prefetch(cache: BatchCache) -> None:
     refresh, which reads again and shows them.
     """
     await asyncio.gather(read_pools(cache), read_jobs(cache), return_exceptions=True)
+
+
+def oldest_stale(*results: Cached[Any] | None) -> datetime | None:
+    """When the oldest stale (seeded or failed-refresh) result was fetched; None if none is."""
+    stale = [result.fetched_at for result in results if result is not None and result.stale]
+    return min(stale, default=None)
+
+
+def section_title(
+    name: str, count: int, cached_at: datetime | None, now: datetime, refreshing: bool = False
+) -> str:
+    """A section's title: "Pools (3)", or "Pools (3) · cached 2h ago, refreshing…" for
+    data older than this refresh (seeded from the snapshot, or kept after a failure)."""
+    title = f"{name} ({count})"
+    if cached_at is None:
+        return title
+    mark = f"{title} · cached {format_age(cached_at, now)} ago"
+    return f"{mark}, refreshing…" if refreshing else mark
+
+
+def _value(cached: Cached[T] | None) -> T | None:
+    return None if cached is None else cached.value
 
 
 def node_state_counts(counts: PoolNodeCounts | None) -> dict[str, int]:
@@ -186,6 +229,26 @@ class OverviewScreen(ListScreen):
     def _pool_focused(self) -> bool:
         return self.active_table() is self.table
 
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount in the MRO: no super() call here.
+        self._show_snapshot()
+
+    def _show_snapshot(self) -> None:
+        """Shows data seeded from the last-known snapshot at once, marked, until live data lands.
+
+        Only stale data is shown here (seeded, or kept after a failed refresh); fresh data in
+        the cache means the refresh about to start will show it in a moment anyway.
+        """
+        cache = self.cache
+        pools = cache.peek("pools", query_of(select=POOL_FIELDS))
+        if pools is not None and pools.stale:
+            self._show_pools(pools, cache.peek("nodecounts"), refreshing=True)
+        jobs = cache.peek("jobs", query_of(select=JOB_FIELDS))
+        if jobs is not None and jobs.stale:
+            peeked = {job.id: cache.peek(f"jobs/{job.id}/taskcounts") for job in jobs.value}
+            counts = {job_id: found for job_id, found in peeked.items() if found is not None}
+            self._show_jobs(jobs, counts, refreshing=True)
+
     async def load_data(self) -> None:
         # Pools show as soon as they arrive; the jobs wait for their task counts. Both are
         # awaited before the refresh counts as done, and the first error is raised after.
@@ -195,34 +258,61 @@ class OverviewScreen(ListScreen):
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        self.batch_app.save_snapshot_soon()
 
     async def _load_pools(self) -> None:
-        pools_c, counts_c = await read_pools(self.cache, self.forced)
-        pools, counts = self.track(pools_c), self.track(counts_c)
-        by_pool = {item.pool_id: item for item in counts}
-        self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools)
-        self.batch_app.remember_ids("pool", (pool.id for pool in pools))
-        self.query_one("#pools-title", Static).update(f"Pools ({len(pools)})")
+        pools, counts = await read_pools(self.cache, self.forced)
+        self.track(pools)
+        self.track(counts)
+        self._show_pools(pools, counts)
+
+    def _show_pools(
+        self,
+        pools: Cached[list[Pool]],
+        counts: Cached[list[PoolNodeCounts]] | None,
+        *,
+        refreshing: bool = False,
+    ) -> None:
+        by_pool = {item.pool_id: item for item in (counts.value if counts else ())}
+        self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools.value)
+        self.batch_app.remember_ids("pool", (pool.id for pool in pools.value))
+        title = section_title(
+            "Pools", len(pools.value), oldest_stale(pools, counts), self.now(), refreshing
+        )
+        self.query_one("#pools-title", Static).update(title)
 
     async def _load_jobs(self) -> None:
-        jobs = self.track(await read_jobs(self.cache, self.forced))
-        self.batch_app.remember_ids("job", (job.id for job in jobs))
-        task_counts = await self._task_counts(jobs)
-        self.jobs_table.set_rows(job_row(job, task_counts.get(job.id)) for job in jobs)
-        self.query_one("#jobs-title", Static).update(f"Jobs ({len(jobs)})")
+        jobs = await read_jobs(self.cache, self.forced)
+        self.track(jobs)
+        self._show_jobs(jobs, await self._task_counts(jobs.value))
 
-    async def _task_counts(self, jobs: Sequence[Job]) -> dict[str, TaskCountsResult]:
+    def _show_jobs(
+        self,
+        jobs: Cached[list[Job]],
+        counts: Mapping[str, Cached[TaskCountsResult]],
+        *,
+        refreshing: bool = False,
+    ) -> None:
+        self.batch_app.remember_ids("job", (job.id for job in jobs.value))
+        rows = (job_row(job, _value(counts.get(job.id))) for job in jobs.value)
+        self.jobs_table.set_rows(rows)
+        cached_at = oldest_stale(jobs, *counts.values())
+        title = section_title("Jobs", len(jobs.value), cached_at, self.now(), refreshing)
+        self.query_one("#jobs-title", Static).update(title)
+
+    async def _task_counts(self, jobs: Sequence[Job]) -> dict[str, Cached[TaskCountsResult]]:
         """Fetches task counts for the first jobs, unfinished first; a failure leaves a gap."""
         chosen = sorted(jobs, key=lambda job: job.state == "completed")[:MAX_COUNTED_JOBS]
         gate = asyncio.Semaphore(PARALLEL_COUNTS)
 
-        async def one(job_id: str) -> tuple[str, TaskCountsResult | None]:
+        async def one(job_id: str) -> tuple[str, Cached[TaskCountsResult] | None]:
             async with gate:
                 try:
                     cached = await self.cache.get_task_counts(job_id, force=self.forced)
                 except BatchError:
                     return job_id, None
-                return job_id, self.track(cached)
+                self.track(cached)
+                return job_id, cached
 
         results = await asyncio.gather(*(one(job.id) for job in chosen))
         return {job_id: counts for job_id, counts in results if counts is not None}
