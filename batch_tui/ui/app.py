@@ -44,6 +44,7 @@ from textual.screen import Screen
 from batch_tui.accounts import AccountTarget
 from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path, save_snapshot
 from batch_tui.config import Settings
+from batch_tui.ui import heap
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.sanitize import sanitize_text
@@ -51,6 +52,9 @@ from batch_tui.ui.session import AccountSession, guard_read_only, open_session
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
 Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
+
+SETTLE_AFTER = 2.0
+"""Seconds from start to `heap.settle`: after the first screen with data (budget 1.5 s)."""
 
 SNAPSHOT_EVERY = 60.0
 """Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,
@@ -152,6 +156,9 @@ class BatchApp(App[None]):
         self.push_screen(AccountsScreen())
         if self.open_target is not None:
             self.open_account(self.open_target)
+        # Once started (the first screen has its data by then), what lives for the whole run
+        # (Textual, the modules, the first screens) leaves the collector's full passes.
+        self.set_timer(SETTLE_AFTER, heap.settle)
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""
