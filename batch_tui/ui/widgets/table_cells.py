@@ -14,6 +14,13 @@ from textual.style import Style
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.widgets.table_model import Cell, Column
 
+StyledCells = dict[tuple[int, int, str, RichStyle], tuple[object, list[Segment]]]
+"""Rendered styled cells by (id of the cell, width, alignment, base style), each kept with
+its cell so that an id is never taken for another object's."""
+
+STYLED_CELLS_MAX = 4_096
+"""Most styled cells kept rendered: state cells are shared by thousands of rows."""
+
 
 class CellLine:
     """Renders rows of cells into strips for fixed column widths and a base style.
@@ -31,11 +38,13 @@ class CellLine:
         widths: Sequence[int],
         base: RichStyle,
         parse_style: Callable[[str | Style], Style],
+        styled: StyledCells | None = None,
     ) -> None:
         self.columns = columns
         self.widths = widths
         self.base = base
         self.parse_style = parse_style
+        self.styled: StyledCells = {} if styled is None else styled
 
     def render(
         self, cells: Sequence[Cell], width: int, post: RichStyle | None, gutter: str
@@ -64,14 +73,34 @@ class CellLine:
             if plain_run:
                 segments.append(Segment(plain_run, base))
                 plain_run = ""
-            content = fit_content(as_content(cell), cell_width, column.align)
-            for text, style in content.render(end="", parse_style=self.parse_style):
-                segments.append(Segment(text, base + style.rich_style))
+            segments += self._styled(cell, cell_width, column.align)
         if plain_run:
             segments.append(Segment(plain_run, base))
         if post is not None:
             segments = list(Segment.apply_style(segments, post_style=post))
         return Strip(segments).adjust_cell_length(width, post or base)
+
+    def _styled(self, cell: Cell, width: int, align: str) -> list[Segment]:
+        """The segments of a styled cell; shared cells (a row's state) render once."""
+        key = (id(cell), width, align, self.base)
+        known = self.styled.get(key)
+        if known is not None and known[0] is cell:
+            return known[1]
+        segments = _render_styled(cell, width, align, self.base, self.parse_style)
+        if len(self.styled) >= STYLED_CELLS_MAX:
+            self.styled.clear()
+        self.styled[key] = (cell, segments)
+        return segments
+
+
+def _render_styled(
+    cell: Cell, width: int, align: str, base: RichStyle, parse: Callable[[str | Style], Style]
+) -> list[Segment]:
+    content = fit_content(as_content(cell), width, align)
+    return [
+        Segment(text, base + style.rich_style)
+        for text, style in content.render(end="", parse_style=parse)
+    ]
 
 
 def as_content(cell: Cell) -> Content:

@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batch_tui.ui import heap
-from batch_tui.ui.widgets.table_cells import CellLine
+from batch_tui.ui.widgets.table_cells import CellLine, StyledCells
 from batch_tui.ui.widgets.table_model import Cell, Column, RowData, TableModel, fit_widths
 
 MARK_GLYPH = "●"
@@ -137,6 +137,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
         self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
         self._settled = False
+        self._styled_cells: StyledCells = {}
         """Whether this table's rows were frozen out of the garbage collector's sight."""
 
     # -- public API -------------------------------------------------------------------
@@ -374,6 +375,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._line_cache.clear()
+        self._styled_cells.clear()
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -438,5 +440,5 @@ class VirtualTable(ScrollView, can_focus=True):
         gutter: str = " ",
     ) -> Strip:
         parse = self.app.stylesheet.parse_style
-        line = CellLine(self.columns, self._widths(width), base, parse)
+        line = CellLine(self.columns, self._widths(width), base, parse, self._styled_cells)
         return line.render(cells, width, post, gutter)
