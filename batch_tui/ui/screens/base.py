@@ -53,12 +53,19 @@ esc clears), `s`/`S` sort (the table's keys), space marks, enter calls `open_row
 from __future__ import annotations
 
 from batch_tui.ui.screens.batch_screen import MAX_PARALLEL_ACTIONS, BatchScreen, Perform, each
-from batch_tui.ui.screens.list_screen import FILTER_DEBOUNCE, FilterInput, ListScreen, ListTable
+from batch_tui.ui.screens.list_screen import (
+    FILTER_DEBOUNCE,
+    FilterBar,
+    FilterInput,
+    ListScreen,
+    ListTable,
+)
 
 __all__ = [
     "FILTER_DEBOUNCE",
     "MAX_PARALLEL_ACTIONS",
     "BatchScreen",
+    "FilterBar",
     "FilterInput",
     "ListScreen",
     "ListTable",

@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Container
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
@@ -26,6 +27,33 @@ FILTER_DEBOUNCE = 0.15
 
 class FilterInput(Input):
     """The `/` filter of a list: a regex, `!` inverts."""
+
+
+class FilterBar(Container):
+    """The line under a list: its status on the right, the `/` filter over its left part.
+
+    Both share one line in two layers, and the filter opens and closes by visibility: a
+    line that came and went would lay the whole screen out again (30-50 ms on a busy one).
+    """
+
+    DEFAULT_CSS = """
+    FilterBar {
+        height: 1;
+        layers: status filter;
+        #list-status { layer: status; height: 1; color: $text-muted; padding: 0 1;
+                       text-align: right; }
+        #list-filter { layer: filter; width: 60%; height: 1; border: none; padding: 0 1;
+                       background: $boost; }
+        #list-filter.-closed { visibility: hidden; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="list-status", markup=False)
+        field = FilterInput(placeholder="filter: regex, ! inverts", id="list-filter")
+        field.add_class("-closed")
+        field.disabled = True  # out of the focus chain while closed
+        yield field
 
 
 class ListTable(VirtualTable):
@@ -71,10 +99,7 @@ class ListScreen(BatchScreen):
 
     def compose_body(self) -> ComposeResult:
         yield ListTable(self.columns(), id="list-table")
-        yield FilterInput(
-            placeholder="filter: regex, ! inverts", id="list-filter", classes="hidden"
-        )
-        yield Static(id="list-status", markup=False)
+        yield FilterBar()
 
     @property
     def table(self) -> VirtualTable:
@@ -129,7 +154,8 @@ class ListScreen(BatchScreen):
     def action_filter(self) -> None:
         """Shows the filter input."""
         field = self.filter_input
-        field.remove_class("hidden")
+        field.disabled = False
+        field.remove_class("-closed")
         field.value = self.active_table().filter_pattern
         field.focus()
 
@@ -145,9 +171,9 @@ class ListScreen(BatchScreen):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.apply_filter(event.value)
-        if not event.value:
-            self.filter_input.add_class("hidden")
         self.active_table().focus()
+        if not event.value:
+            self._close_filter()
 
     def apply_filter(self, pattern: str) -> None:
         """Filters the active table now (regex, `!` inverts, "" shows all)."""
@@ -165,11 +191,16 @@ class ListScreen(BatchScreen):
         table = self.active_table()
         if field.has_focus or table.filter_pattern:
             field.value = ""
-            field.add_class("hidden")
             self.apply_filter("")
             table.focus()
+            self._close_filter()
             return
         super().action_back()
+
+    def _close_filter(self) -> None:
+        field = self.filter_input
+        field.add_class("-closed")
+        field.disabled = True
 
     def update_status(self) -> None:
         """Redraws the line under the table: counts, filter, sort and marks."""

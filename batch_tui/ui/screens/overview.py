@@ -30,7 +30,7 @@ from batch_tui.ui.formatting import (
     state_style,
 )
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.base import FilterInput, ListScreen, ListTable
+from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
 from batch_tui.ui.widgets.table_model import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
@@ -216,10 +216,7 @@ class OverviewScreen(ListScreen):
         yield ListTable(self.COLUMNS, id="list-table")
         yield Static("Jobs", classes="section-title", id="jobs-title")
         yield ListTable(self.JOB_COLUMNS, id="jobs-table")
-        yield FilterInput(
-            placeholder="filter: regex, ! inverts", id="list-filter", classes="hidden"
-        )
-        yield Static(id="list-status", markup=False)
+        yield FilterBar()
 
     @property
     def jobs_table(self) -> VirtualTable:
