@@ -40,11 +40,12 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path, save_snapshot
 from batch_tui.config import Settings
-from batch_tui.ui import heap
+from batch_tui.ui import heap, textual_fixes
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.sanitize import sanitize_text
@@ -56,9 +57,15 @@ Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
 SETTLE_AFTER = 2.0
 """Seconds from start to `heap.settle`: after the first screen with data (budget 1.5 s)."""
 
+COLLECT_AFTER = 0.3
+"""Seconds after the last screen change to collect the closed screens' garbage."""
+
 SNAPSHOT_EVERY = 60.0
 """Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,
 and an overview refreshing every few seconds does not rewrite the file each time."""
+
+
+textual_fixes.apply()
 
 
 class NoSession(RuntimeError):
@@ -104,6 +111,7 @@ class BatchApp(App[None]):
         self._known: dict[str, set[str]] = {}
         self._snapshot_path = snapshot_path
         self._snapshot_saved: float | None = None
+        self._garbage_timer: Timer | None = None
 
     def _default_factory(self, target: AccountTarget) -> AccountSession:
         return open_session(target, read_only=self.read_only, prompt_callback=self.show_device_code)
@@ -159,6 +167,14 @@ class BatchApp(App[None]):
         # Once started (the first screen has its data by then), what lives for the whole run
         # (Textual, the modules, the first screens) leaves the collector's full passes.
         self.set_timer(SETTLE_AFTER, heap.settle)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        # A screen that closed is garbage now: collect it once the change is drawn and the
+        # user pauses, while it is a few thousand objects (see `heap`).
+        if self._garbage_timer is not None:
+            self._garbage_timer.stop()
+        self._garbage_timer = self.set_timer(COLLECT_AFTER, heap.collect_garbage)
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
 
 from batch_tui.ui import heap
 from batch_tui.ui.widgets.table_model import Column, RowData
@@ -79,3 +82,65 @@ async def test_a_small_table_leaves_the_collector_alone() -> None:
         await pilot.pause()
         assert not [worker for worker in app.workers if worker.group == "virtual-table-warm"]
         assert not table._settled and table._model._orders == {}
+
+
+def test_the_first_settle_freezes_without_a_full_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    releases: list[int] = []
+    monkeypatch.setattr(heap, "release", lambda: releases.append(1))
+    assert gc.get_freeze_count() == 0
+    heap.settle()  # at start-up: a full pass would stall the loop for little gain
+    assert gc.get_freeze_count() > 0 and releases == []
+
+
+def test_collect_garbage_takes_cycles_unless_a_big_list_is_unfrozen() -> None:
+    heap.settle()
+    cycles = [Cycle() for _ in range(100)]
+    refs = [weakref.ref(cycle) for cycle in cycles]
+    del cycles
+    assert heap.collect_garbage() is True
+    assert all(ref() is None for ref in refs)
+    loading = [Cycle() for _ in range(heap.MAX_UNFROZEN_BLOCKS)]  # rows not yet frozen
+    assert heap.collect_garbage() is False  # a pass over them would stall the loop
+    heap.settle()
+    assert heap.collect_garbage() is True
+    del loading
+
+
+class Closable(Screen[None]):
+    def compose(self) -> ComposeResult:
+        for index in range(50):
+            yield Static(f"line {index} of a screen that closes")
+
+
+@pytest.fixture
+def full_collections() -> Iterator[list[int]]:
+    """What each full collection freed, with the collector's own schedule off: only
+    explicit collections run, so the test sees the app's."""
+    freed: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            freed.append(info["collected"])
+
+    gc.disable()
+    gc.callbacks.append(note)
+    yield freed
+    gc.callbacks.remove(note)
+    gc.enable()
+
+
+async def test_a_closed_screen_is_collected_soon_after(make_app, full_collections) -> None:
+    app = make_app(open_account=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        heap.settle()
+        await app.push_screen(Closable())
+        await pilot.pause()
+        full_collections.clear()
+        app.pop_screen()
+        # Widgets and their render caches refer to each other: only a collection frees a
+        # closed screen, and the app runs one shortly after the screen changed.
+        await wait_for(pilot, lambda: bool(full_collections), rounds=200)
+        assert full_collections[0] > 500
