@@ -14,6 +14,7 @@ job: `T` terminate, `D` disable, `E` enable, `X` delete.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from batch_tui.batch import odata
@@ -178,7 +180,10 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.show_error(error)
         finally:
             if generation == self._generation:  # not replaced by a newer stream
-                self._stream_done(time.monotonic() - started)
+                # NoMatches: the screen was closed while its tasks streamed in (a deleted job
+                # goes back); there is nothing left to draw on.
+                with contextlib.suppress(NoMatches):
+                    self._stream_done(time.monotonic() - started)
 
     def _stream_done(self, seconds: float) -> None:
         self.streaming = False
