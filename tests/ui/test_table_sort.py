@@ -131,3 +131,24 @@ def test_filter_then_sort_in_either_order() -> None:
     assert model.view == []
     model.set_filter(r"\d{4}")  # an escape: matched case-insensitively on the original
     assert len(model.view) == 4_000
+
+
+def test_rows_listed_in_parts_show_in_key_order() -> None:
+    model = TableModel(2)
+    row = lambda key, state: RowData(key, (key, state))  # noqa: E731
+    model.update_rows([row("t3", "running"), row("t7", "running")])  # one stream's page
+    model.update_rows([row("t1", "completed"), row("t9", "completed")])  # another's
+    assert model.view == ["t3", "t7", "t1", "t9"]  # the order they came in
+    model.order_by_key()
+    assert model.view == ["t1", "t3", "t7", "t9"]
+    model.update_rows([row("t5", "active")])  # a later page, or a delta refresh
+    assert model.view == ["t1", "t3", "t5", "t7", "t9"]
+    model.set_filter("running")
+    assert model.view == ["t3", "t7"]
+    model.set_filter("")
+    model.sort_by(1, reverse=True)
+    assert set(model.view[:2]) == {"t3", "t7"}
+    model.sort_by(None)
+    assert model.view == ["t1", "t3", "t5", "t7", "t9"]
+    model.remove_keys(["t3"])
+    assert model.view == ["t1", "t5", "t7", "t9"]

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
@@ -95,6 +96,32 @@ async def test_state_filter_is_sent_to_the_service(
         await pilot_settle(pilot)
         running = "(state eq 'preparing') or (state eq 'running')"
         assert task_lists(recorder)[-1]["$filter"] == running
+
+
+async def test_a_big_job_is_listed_a_stream_per_busy_state_in_id_order(
+    emulator, make_app, recorder
+):
+    add_job(emulator, {"id": "big", "poolInfo": {"poolId": "nowhere"}})
+    add_tasks(emulator, "big", [{"id": f"t{i:04d}", "commandLine": "x"} for i in range(2_500)])
+    for index, record in enumerate(emulator.store.tasks["big"].values()):
+        if index % 2:  # half of them done: two states of more than a page each
+            record.data["state"] = "completed"
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot, "big")
+        assert screen.table.row_count == 2_500
+        assert list(screen.table.visible_keys)[:3] == ["t0000", "t0001", "t0002"]
+        filters = [query.get("$filter", "") for query in task_lists(recorder, "big")]
+        parts = {
+            "state eq 'active'",
+            "state eq 'completed'",
+            "(state ne 'active') and (state ne 'completed')",
+        }
+        delta = "stateTransitionTime ge DateTime'"
+        listing = [f for f in filters if not f.startswith(delta)]
+        assert set(listing) == parts, filters  # side by side (next links keep the filter)
+        # Then, at once, what changed while it listed: a task it may have missed.
+        assert filters[len(listing)].startswith(delta)
 
 
 async def test_list_sends_a_select_of_the_shown_fields(

@@ -28,9 +28,11 @@ from textual.css.query import NoMatches
 from textual.widgets import Static
 
 from batch_tui.batch import odata
+from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.errors import BatchError, NotFound
-from batch_tui.batch.models.job import Job, TaskCountsResult
+from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
 from batch_tui.batch.models.task import Task
+from batch_tui.batch.streams import busy_states
 from batch_tui.ui.actions import ACTIONS, Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
 from batch_tui.ui.screens.base import ListScreen
@@ -52,7 +54,6 @@ from batch_tui.ui.screens.tasks import (
     task_perform,
     task_row,
 )
-from batch_tui.ui.widgets.table_model import RowData
 
 FLUSH_SECONDS: Final = 0.3
 """How often streamed pages are merged into the table: a few times a second keeps the count
@@ -113,6 +114,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._ticks = 0
         self._stream_seconds = 0.0
         self._generation = 0
+        self._listed_by_state = False
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -123,6 +125,11 @@ class JobDetailScreen(QuietFooter, ListScreen):
             yield Static(id="job-info")
         yield Static(id="task-states")
         yield from super().compose_body()
+
+    def on_mount(self) -> None:
+        # Tasks are listed by state, several streams at once: in id order, the list reads
+        # as one listing would (the service lists ids in order).
+        self.table.order_by_key()
 
     # -- refresh ------------------------------------------------------------------------
 
@@ -172,62 +179,65 @@ class JobDetailScreen(QuietFooter, ListScreen):
 
     async def _stream_tasks(self, generation: int) -> None:
         started = time.monotonic()
+        listed = False
         try:
             await self._stream_pages()
-        except BatchError as error:
-            self.show_error(error)
-        except Exception as error:  # noqa: BLE001 - a bug must not kill the app
+            listed = True
+        except Exception as error:  # noqa: BLE001 - a BatchError, or a bug: shown, never raised
             self.show_error(error)
         finally:
             if generation == self._generation:  # not replaced by a newer stream
                 # NoMatches: the screen was closed while its tasks streamed in (a deleted job
                 # goes back); there is nothing left to draw on.
                 with contextlib.suppress(NoMatches):
-                    self._stream_done(time.monotonic() - started)
+                    self._stream_done(time.monotonic() - started, listed)
 
-    def _stream_done(self, seconds: float) -> None:
+    def _stream_done(self, seconds: float, listed: bool) -> None:
         self.streaming = False
         self._stream_seconds = seconds
         self._show_states()
         self.update_status()
+        if listed and self._since is not None and self._listed_by_state:
+            # Listed by state: catch the tasks that changed state while it ran, now.
+            self.refresh_data()
 
     async def _stream_pages(self) -> None:
-        """Shows the first page at once (unless rows are already on screen: then the whole
-        list replaces them at the end, so the cursor does not jump), later pages in batches.
+        """Lists the tasks again and merges them in as they arrive: the first page at once,
+        later ones a few times a second. Rows already on screen stay where they are (the
+        cursor does not jump); rows of tasks that are gone leave at the end.
 
-        Rows are built as each page arrives, so the work is spread between pages; the table
-        takes them a few times a second.
+        A big job's tasks ("all") are listed by state, several streams at once: pages of
+        different states interleave, and a task that changed state meanwhile can come twice
+        (the later state wins) or not at all (the delta refresh right after finds it).
         """
         server = STATE_FILTERS[self.state_key].server
-        replace_at_end = bool(self.task_by_id)
-        tasks: dict[str, Task] = {}
-        rows: list[RowData] = []
-        pending: list[RowData] = []
-        shown_any, last_flush = False, time.monotonic()
-        pages = self.client.iter_tasks(self.job_id, select=TASK_FIELDS, filter=server)
+        counts = self.counts.task_counts if self.counts is not None else TaskCounts()
+        states = busy_states(counts, PAGE_SIZE) if server is None else ()
+        pages = self.client.iter_tasks_by_state(
+            self.job_id, select=TASK_FIELDS, filter=server, states=states
+        )
+        self._listed_by_state = bool(states)
+        seen: dict[str, Task] = {}
+        pending: dict[str, Task] = {}
+        last_flush = 0.0
         async for page in pages:
-            now = self.now()
-            page_rows = [task_row(task, now) for task in page]
-            tasks.update((task.id, task) for task in page)
-            if replace_at_end:
-                rows.extend(page_rows)
-                continue
-            pending.extend(page_rows)
-            if not shown_any or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                self._merge(pending, replace=not shown_any, into=tasks)
-                shown_any, pending, last_flush = True, [], time.monotonic()
-        if replace_at_end or not shown_any:
-            self._merge(rows, replace=True, into=tasks)
-        elif pending:
-            self._merge(pending, replace=False, into=tasks)
-        self._since = _latest(tasks.values())
+            for task in page:
+                if _newer(task, seen.get(task.id)):
+                    seen[task.id] = pending[task.id] = task
+            if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                self._merge(pending)
+                pending, last_flush = {}, time.monotonic()
+        self._merge(pending)
+        gone = [task_id for task_id in self.task_by_id if task_id not in seen]
+        if gone:
+            self.forget_tasks(gone)
+        self._since = _latest(seen.values())
 
-    def _merge(self, rows: list[RowData], *, replace: bool, into: dict[str, Task]) -> None:
-        self.task_by_id = into
-        if replace:
-            self.table.set_rows(rows)
-        else:
-            self.table.update_rows(rows)
+    def _merge(self, tasks: dict[str, Task]) -> None:
+        """Adds or replaces streamed tasks in the list."""
+        now = self.now()
+        self.task_by_id.update(tasks)
+        self.table.update_rows([task_row(task, now) for task in tasks.values()])
         self._show_states()
         self.update_status()
 
@@ -381,6 +391,15 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.forget_tasks(outcome.target for outcome in outcomes if outcome.error is None)
         self.table.clear_marks()
         self.action_refresh_now()
+
+
+def _newer(task: Task, than: Task | None) -> bool:
+    """Whether a listed task is newer than the copy already seen (listed in another state)."""
+    if than is None or than.state_transition_time is None:
+        return True
+    return task.state_transition_time is not None and (
+        task.state_transition_time >= than.state_transition_time
+    )
 
 
 def _latest(tasks: Iterable[Task]) -> datetime | None:

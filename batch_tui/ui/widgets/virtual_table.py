@@ -212,6 +212,12 @@ class VirtualTable(ScrollView, can_focus=True):
         self._after_change()
         self._warm_later()
 
+    def order_by_key(self, by_key: bool = True) -> None:
+        """Shows unsorted rows in the order of their keys, not the order they came in (see
+        `TableModel.order_by_key`)."""
+        self._model.order_by_key(by_key)
+        self._after_change()
+
     def set_filter(self, pattern: str) -> None:
         """Shows only matching rows: a case-insensitive regex (a literal if invalid);
         a leading `!` shows the rows that do not match; "" shows all."""
