@@ -2,7 +2,8 @@
 
 Run by `bench/run.py`, one process per measurement so that peak memory (`ru_maxrss`) is the
 client's own. Usage: `python bench/worker.py '<json>'` with `client` (ours, sdk, sdk-aio),
-`kind` (tasks, nodes), `id`, `select` (a list or null), `filter` (or null) and `url`; the
+`kind` (tasks, nodes), `id`, `select` (a list or null), `filter` (or null), `url` and, for
+ours, `by_state` (list tasks a stream per state, as the task view does); the
 account and key come from `BENCH_ACCOUNT` and `BENCH_KEY`. It prints one JSON line: `items`,
 `pages`, `seconds` and `rss_mb` (peak resident memory, imports included).
 """
@@ -37,7 +38,15 @@ async def ours(job: dict[str, Any], account: str, key: str) -> Result:
         options = {"select": job["select"], "filter": job["filter"]}
         stream: AsyncIterator[list[Any]]
         began = time.perf_counter()
-        if job["kind"] == "tasks":
+        if job["kind"] == "tasks" and job.get("by_state"):
+            # As the task view lists a whole job: its task counts pick the streams.
+            from batch_tui.batch.client import PAGE_SIZE
+            from batch_tui.batch.streams import busy_states
+
+            counts = (await client.get_task_counts(job["id"])).task_counts
+            states = busy_states(counts, PAGE_SIZE)
+            stream = client.iter_tasks_by_state(job["id"], states=states, **options)
+        elif job["kind"] == "tasks":
             stream = client.iter_tasks(job["id"], **options)
         else:
             stream = client.iter_nodes(job["id"], **options)
@@ -94,7 +103,8 @@ async def sdk_aio(job: dict[str, Any], account: str, key: str) -> Result:
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
     account, key = os.environ["BENCH_ACCOUNT"], os.environ["BENCH_KEY"]
-    if job["client"] == "ours":
+    if job["client"] in ("ours", "ours-by-state"):
+        job["by_state"] = job["client"] == "ours-by-state"
         items, pages, seconds = asyncio.run(ours(job, account, key))
     elif job["client"] == "sdk":
         items, pages, seconds = sdk(job, account, key)
