@@ -25,9 +25,11 @@ MAX_TICKS = 9_223_372_036_854_775_807
 UNLIMITED = "P10675199DT2H48M5.4775807S"
 """How the service writes `TimeSpan.MaxValue`, e.g. the default `maxWallClockTime`."""
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Both are used with `fullmatch`: with `match`, `$` also matches before a trailing newline,
+# so "pool-a\n" would pass as an id and carry a control character into every listing.
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DURATION = re.compile(
-    r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?$"
+    r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?"
 )
 
 RANGES: dict[str, tuple[int, int]] = {
@@ -102,7 +104,7 @@ def parse_duration(text: str) -> int:
     Raises:
         ValueError: when `text` is not a day/time duration.
     """
-    m = _DURATION.match(text)
+    m = _DURATION.fullmatch(text)
     if not m or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"'{text}' is not an ISO-8601 duration.")
     weeks, days, hours, minutes, seconds, frac = (g or "0" for g in m.groups())
@@ -139,7 +141,7 @@ def normalize_duration(name: str, value: Any) -> str:
 
 def validate_id(value: Any, name: str = "id") -> str:
     """Checks an id the caller chose: letters, digits, hyphens and underscores, at most 64."""
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise invalid_value(
             name,
             value,

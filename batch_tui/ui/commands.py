@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Final, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
 
 from batch_tui.ui.sanitize import sanitize_text
 
@@ -110,9 +111,18 @@ def complete(text: str, known_ids: Callable[[str], Sequence[str]]) -> str | None
         return None
     prefix = words[-1]
     for candidate in known_ids(ARG_KINDS[spec.args[position]]):
-        if candidate.startswith(prefix) and candidate != prefix:
+        if candidate.startswith(prefix) and candidate != prefix and _typeable(candidate):
             return " ".join([*words[:-1], candidate])
     return None
+
+
+def _typeable(known_id: str) -> bool:
+    """Whether an id from the service can be shown as it is and typed as one word.
+
+    Batch ids are letters, digits, `-` and `_`; one with spaces, controls or escapes could
+    not name anything on a command line, and showing it raw would reach the terminal.
+    """
+    return sanitize_text(known_id, limit=None) == known_id and len(known_id.split()) == 1
 
 
 _SCREENS: Final = {
@@ -173,13 +183,27 @@ class BatchCommands(Provider):
         assert isinstance(app, BatchApp)
         return partial(app.run_command, line)
 
+    # Titles are passed as Content: the palette parses a plain string as markup, and a
+    # pool id like "[reverse]x" must show as typed.
+
     async def discover(self) -> Hits:
         for title, line, help_text in self._entries():
-            yield DiscoveryHit(title, self._runner(line), help=help_text)
+            yield DiscoveryHit(Content(title), self._runner(line), text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, line, help_text in self._entries():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), self._runner(line), help=help_text)
+                shown = _highlight(matcher, title)
+                yield Hit(score, shown, self._runner(line), text=title, help=help_text)
+
+
+def _highlight(matcher: Matcher, title: str) -> Content:
+    """The title with the matched letters styled, like `Matcher.highlight` without markup."""
+    content = Content(title)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    for offset in offsets:
+        if not title[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

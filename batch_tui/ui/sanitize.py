@@ -1,9 +1,17 @@
-"""Provides pure functions that make text from the service harmless for the terminal."""
+"""Provides pure functions that make text from the service harmless for the terminal.
+
+`sanitize_text` / `sanitize_bytes` for one line, `sanitize_content` for styled Content built
+from service text, `safe_markup` to embed service text in a markup template, and
+`SafeLineStream` to turn a whole file into the lines the viewer shows, in bounded memory.
+"""
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Final
+
+from textual.content import Content, Span
 
 MAX_LINE_CHARS: Final = 10_000
 """Most characters one rendered line keeps.
@@ -118,11 +126,18 @@ def sanitize_bytes(data: bytes, *, limit: int | None = MAX_LINE_CHARS) -> str:
         The safe text.
     """
     if limit is not None and len(data) > 4 * limit:
-        # A UTF-8 character is at most 4 bytes, so this prefix still fills the limit;
-        # decoding megabytes only to throw them away would stall the UI.
-        head = data[: 4 * limit].decode("utf-8", errors="replace")
-        return _clean(head)[:limit] + f" … [{len(data) - 4 * limit:,}+ more bytes]"
+        return _cut_bytes(data[: 4 * limit], len(data), limit)
     return sanitize_text(data.decode("utf-8", errors="replace"), limit=limit)
+
+
+def _cut_bytes(head: bytes, length: int, limit: int) -> str:
+    """Shows the first `4 * limit` bytes (`head`) of a line of `length` bytes.
+
+    A UTF-8 character is at most 4 bytes, so the head still fills the limit; decoding
+    megabytes only to throw them away would stall the UI.
+    """
+    text = _clean(head.decode("utf-8", errors="replace"))[:limit]
+    return text + f" … [{length - len(head):,}+ more bytes]"
 
 
 def safe_markup(text: str) -> str:
@@ -143,3 +158,104 @@ def safe_markup(text: str) -> str:
         # space between them keeps the tag working and shows nothing.
         escaped += "\u200b"
     return escaped
+
+
+def sanitize_content(content: Content, *, limit: int | None = MAX_LINE_CHARS) -> Content:
+    """Sanitizes styled Content built from service text, keeping its styles.
+
+    Each run of text between style boundaries is sanitized on its own and the spans are
+    moved to the new offsets. An escape sequence split by a boundary is not recognised as
+    one, so it shows as pictures instead of being dropped: still harmless.
+
+    Args:
+        content: Content whose text may hold service text, e.g. a styled task state.
+        limit: Most characters kept, as for `sanitize_text`.
+
+    Returns:
+        The same Content if it was already safe, else a sanitized copy.
+    """
+    plain = content.plain
+    cut = 0
+    if limit is not None and len(plain) > limit:
+        cut, content = len(plain) - limit, content[:limit]
+        plain = content.plain
+    if _clean(plain) != plain:
+        content = _clean_runs(content)
+    if limit is not None and len(content.plain) > limit:
+        # Tab expansion and placeholders can push short text over the limit.
+        cut += len(content.plain) - limit
+        content = content[:limit]
+    return content + _cut_marker(cut) if cut else content
+
+
+def _clean_runs(content: Content) -> Content:
+    plain = content.plain
+    edges = {0, len(plain)}
+    for span in content.spans:
+        edges.update((min(span.start, len(plain)), min(span.end, len(plain))))
+    moved = {0: 0}
+    pieces = []
+    for start, end in pairwise(sorted(edges)):
+        pieces.append(_clean(plain[start:end]))
+        moved[end] = moved[start] + len(pieces[-1])
+    spans = [
+        Span(moved[min(span.start, len(plain))], moved[min(span.end, len(plain))], span.style)
+        for span in content.spans
+    ]
+    return Content("".join(pieces), [span for span in spans if span.end > span.start])
+
+
+_LINE_END: Final = re.compile(rb"\r\n|\r|\n")
+"""Where a line ends, as for the viewer (`bytes.splitlines`): LF, CRLF or a lone CR."""
+
+
+class SafeLineStream:
+    """Turns a file's bytes, fed in chunks, into the safe lines the viewer shows.
+
+    Lines are split and sanitized exactly as `sanitize_bytes` does for the viewer, but
+    memory stays bounded: of a line longer than the limit only its first `4 * limit` bytes
+    are held, however many gigabytes it runs on.
+
+    Args:
+        limit: Most characters per line, as for `sanitize_bytes`.
+    """
+
+    def __init__(self, limit: int = MAX_LINE_CHARS) -> None:
+        self._limit = limit
+        self._head = bytearray()
+        self._length = 0
+        self._after_cr = False
+
+    def feed(self, data: bytes) -> list[str]:
+        """Takes the next chunk; returns the lines it completed."""
+        start = 1 if self._after_cr and data.startswith(b"\n") else 0
+        if data:
+            self._after_cr = False
+        lines = []
+        for end in _LINE_END.finditer(data, start):
+            self._add(data, start, end.start())
+            lines.append(self._take())
+            start = end.end()
+            # A CR that ends the chunk may be the first half of a CRLF split between chunks.
+            self._after_cr = start == len(data) and end.group() == b"\r"
+        self._add(data, start, len(data))
+        return lines
+
+    def close(self) -> list[str]:
+        """Ends the stream; returns the last line if it had no line end."""
+        return [self._take()] if self._length else []
+
+    def _add(self, data: bytes, start: int, end: int) -> None:
+        """Counts `data[start:end]` into the current line, keeping only the line's head."""
+        room = 4 * self._limit - len(self._head)
+        if room > 0:
+            self._head += data[start : min(end, start + room)]
+        self._length += end - start
+
+    def _take(self) -> str:
+        head, length = bytes(self._head), self._length
+        self._head.clear()
+        self._length = 0
+        if length > 4 * self._limit:
+            return _cut_bytes(head, length, self._limit)
+        return sanitize_bytes(head, limit=self._limit)

@@ -1,38 +1,67 @@
 """Tests that hostile text from the service never reaches the terminal raw.
 
-Display names, metadata, command lines, environment values, file content and an error
-message carry escape sequences (CSI, OSC incl. OSC 52, DCS), C1 controls, bells, NULs,
-invalid UTF-8 and a 200,000-character line. The app is driven through every screen that
-shows them; each screen's rendered text must hold no control character, and the bytes the
-app writes to its (headless) terminal must hold no OSC 52, title or DCS sequence.
+Display names, metadata, a VM size, command lines, environment names and values, file names,
+file content, error messages and account names carry escape sequences (CSI, OSC incl. OSC 52,
+DCS), C1 controls, bells, a bidi override, NULs, invalid UTF-8 and a 200,000-character line.
+The app is driven through every place that shows them. Two checks at each stop:
+
+- the screen's text (the compositor's strips) holds no control or bidi character;
+- the bytes a real terminal would receive hold none either. Headless Textual never renders
+  frames to its driver, so `TerminalBytes` renders each frame the app paints the way the real
+  driver does (`CompositorUpdate.render_segments`) and scans those bytes. Textual's own
+  sequences (colours, cursor moves, its hyperlinks) are removed first; anything else left
+  that a terminal would act on came from the service.
+
+The pager, a binary file's notice and a self-test of `TerminalBytes` are in
+`test_terminal_viewer.py`; ids the emulator must refuse in `test_terminal_ids.py`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from textual._compositor import CompositorUpdate
+from textual.app import App
 from textual.drivers.headless_driver import HeadlessDriver
+from textual.pilot import Pilot
+from textual.widgets import Input
 
+from batch_tui.accounts import AccountTarget
 from batch_tui.emulator.routes.jobs import add_job
+from batch_tui.emulator.routes.pools import add_pool
 from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.ui.actions import ACTIONS
+from batch_tui.ui.screens.accounts import AccountsScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen, SshCommandScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
+from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
+from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.overview import OverviewScreen
+from batch_tui.ui.screens.pool_detail import PoolDetailScreen
+from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
+from batch_tui.ui.widgets.command_line import CommandLineScreen
+from batch_tui.ui.widgets.file_list import FileList
 from tests.hardening.conftest import control_chars
 from tests.ui.conftest import (
+    KEY,
+    TARGET,
     BreakableTransport,
     Recorder,
     capture_notifications,
+    node_states,
     pilot_settle,
+    pool_body,
     screen_text,
 )
 from tests.ui.jobs_fixtures import (
@@ -40,16 +69,22 @@ from tests.ui.jobs_fixtures import (
     local_emulator,
     open_screen,
     real_settle,
+    sh,
     task_state,
     wait_for,
 )
 
 OSC52 = "\x1b]52;c;aGFja2Vk\x07"
 """An OSC 52 clipboard write of "hacked": must show as text, never run."""
-HOSTILE = f"evil{OSC52}\x1b[2J\x1bPq#0;dcs\x1b\\\x9b6n\x07\x1b]0;title\x07end"
+HOSTILE = f"evil{OSC52}\x1b[2J\x1bPq#0;dcs\x1b\\\x9b6n\x07\x1b]0;title\x07\u202eend"
 """Every kind of sequence in one string that the service accepts as a display name or value."""
 VISIBLE = "␛]52;c;aGFja2Vk␇"
 """How the OSC 52 part looks once made harmless."""
+ENV_NAME = f"NAME{OSC52}\x1b[31m\u202e"
+"""An environment variable's name (anything but `=` and NUL is a valid name)."""
+FILE_DIR = "dir\x1b]0;owned\x07"
+FILE_NAME = f"file{OSC52}\x9b6n\u202e.txt"
+"""A directory and a file the task creates (no `/` or `\\`: those separate path parts)."""
 STDOUT = (
     b"csi \x1b[2J\x1b[H end\n"
     b"osc " + OSC52.encode() + b" end\n"
@@ -57,38 +92,97 @@ STDOUT = (
     b"c1 \xc2\x9b6n end\n"
     b"bell \x07\x07 end\n"
     b"title \x1b]0;owned\x07 end\n"
+    b"bidi \xe2\x80\xae end\n"
     b"invalid \xff\xfe\xc3( end\n" + b"L" * 200_000 + b"\n"
 )
 """A task's stdout: text with every sequence, invalid UTF-8 and a 200,000-character line."""
 STDERR = b"nul \x00 here " + OSC52.encode() + b"\n"
 """A task's stderr with a NUL: shown as a binary file."""
 FORBIDDEN_RAW = ("\x1b]52", "\x1b]0;", "\x1bP", "\x9b", "aGFja2Vk", "\x1b[2J")
-"""What must never appear in the bytes written to the terminal.
+"""What must never appear in the bytes the app writes to its driver (outside frames).
 
-The app's own CSI styling is fine, and so is Textual's own OSC 22 (pointer shape, ended
-by BEL); the payload's base64 must not appear at all, since it is always shown escaped.
+Nothing here copies to the clipboard, so not even the payload's base64 may appear.
 """
+BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+_TEXTUALS_OWN = re.compile(
+    r"\x1b\[[0-9;]*m"  # SGR: colours and text attributes
+    r"|\x1b\[[0-9]+;[0-9]+H"  # cursor position: where each line of a frame starts
+    r"|\x1b\]8;id=[0-9-]+;[^\x00-\x1f\x7f-\x9f]*\x1b\\|\x1b\]8;;\x1b\\"  # its hyperlinks
+)
+"""The sequences Textual itself writes into a frame. Nothing from the service may add one."""
+_STRAY = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+"""What a terminal acts on, but for the newlines between a frame's lines (tabs included:
+text is laid out with tabs expanded, so a raw tab in a frame came from the service)."""
+
+
+class TerminalBytes:
+    """Renders every frame an app paints to the bytes a real terminal would get.
+
+    `App._display` skips this step in headless mode (bench/ui_latency.py's `FrameProbe` does
+    the same to count bytes). Wrap before `run_test`.
+    """
+
+    def __init__(self, app: App[Any]) -> None:
+        self.frames: list[str] = []
+        self._checked = 0
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, CompositorUpdate):
+                self.frames.append(renderable.render_segments(app.console))
+            original(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+
+    def stray(self, frames: list[str] | None = None) -> list[str]:
+        """The control characters in frames that Textual did not write itself."""
+        frames = self.frames[self._checked :] if frames is None else frames
+        return [repr(char) for char in _STRAY.findall(_TEXTUALS_OWN.sub("", "".join(frames)))]
+
+    def check_new(self, where: str) -> None:
+        """Fails if a frame painted since the last check holds a stray control character."""
+        stray = self.stray()
+        self._checked = len(self.frames)
+        assert stray == [], f"{where}: reached the terminal: {stray[:8]}"
 
 
 class HostileErrors:
-    """ASGI middleware: answers job terminate with a 409 whose message carries escapes."""
+    """ASGI middleware: answers some requests with an error whose message carries escapes.
+
+    Job terminate gets a 409 (an action's notification); GET of pool `pool-broken` a 400 (a
+    failed refresh's error line); GET of a node's remote login settings a 409 (a note of the
+    SSH dialog).
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/terminate"):
-            body = {
-                "odata.metadata": "https://demo/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element",
-                "code": "TaskCompleted",
-                "message": {"lang": "en-US", "value": f"Refused {HOSTILE}\nRequestId:1"},
-            }
-            raw = json.dumps(body).encode()
-            headers = [(b"content-type", b"application/json;odata=minimalmetadata")]
-            await send({"type": "http.response.start", "status": 409, "headers": headers})
-            await send({"type": "http.response.body", "body": raw})
+        answer = self._answer(scope) if scope["type"] == "http" else None
+        if answer is None:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        status, code = answer
+        body = {
+            "odata.metadata": "https://demo/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element",
+            "code": code,
+            "message": {"lang": "en-US", "value": f"Refused {HOSTILE}\nRequestId:1"},
+        }
+        headers = [(b"content-type", b"application/json;odata=minimalmetadata")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+    @staticmethod
+    def _answer(scope: Any) -> tuple[int, str] | None:
+        path, method = scope["path"], scope["method"]
+        if path.endswith("/terminate"):
+            return 409, "TaskCompleted"
+        if method == "GET" and path == "/pools/pool-broken":
+            return 400, "InvalidRequest"
+        if method == "GET" and path.endswith("/remoteloginsettings"):
+            return 409, "NodeNotReady"
+        return None
 
 
 @pytest.fixture
@@ -104,7 +198,7 @@ def transport(recorder: Recorder) -> Any:
 
 @pytest.fixture
 def written(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Everything the app writes to its headless terminal."""
+    """Everything the app writes to its headless driver (frames are not: see TerminalBytes)."""
     out: list[str] = []
     original = HeadlessDriver.write
 
@@ -123,110 +217,225 @@ def write_payload(folder: Path) -> None:
     (folder / "err.bin").write_bytes(STDERR)
 
 
-async def seed(emulator: Any, clock: Any, seed_pool: Any, tmp_path: Path) -> str:
+async def seed(emulator: Any, clock: Any, payload: Path) -> str:
     """A pool, a job and a completed task, all named and filled with hostile text."""
     meta = [{"name": "note", "value": HOSTILE}]
-    nodes = await seed_pool("pool-a", 1, displayName=HOSTILE, metadata=meta)
-    write_payload(tmp_path)
-    job = {
-        "id": "job-1",
-        "displayName": HOSTILE,
-        "metadata": meta,
-        "poolInfo": {"poolId": "pool-a"},
-    }
-    add_job(emulator, job)
+    start_task = {"commandLine": sh(f': "{HOSTILE}"'), "waitForSuccess": True}
+    body = pool_body("pool-a", 1, displayName=HOSTILE, metadata=meta, startTask=start_task)
+    add_pool(emulator, {**body, "vmSize": f"standard_d2s_v3{OSC52}"})
+    write_payload(payload)
+    job = {"id": "job-1", "displayName": HOSTILE, "metadata": meta}
+    add_job(emulator, {**job, "poolInfo": {"poolId": "pool-a"}})
+    out = f"{payload}/out.bin"
     script = (
-        f"cat {tmp_path}/out.bin; cat {tmp_path}/err.bin >&2; : {HOSTILE.replace(chr(0x27), '')}"
+        f'cat {out}; cat {payload}/err.bin >&2; mkdir "$FDIR"; cat {out} > "$FDIR/$FNAME"; '
+        f': "{HOSTILE}"'
     )
+    environment = [("EVIL", HOSTILE), (ENV_NAME, "value"), ("FDIR", FILE_DIR), ("FNAME", FILE_NAME)]
     task = {
         "id": "t0",
         "displayName": HOSTILE,
-        "commandLine": f"/bin/sh -c '{script}'",
-        "environmentSettings": [{"name": "EVIL", "value": HOSTILE}],
+        "commandLine": sh(script),
+        "environmentSettings": [{"name": name, "value": value} for name, value in environment],
     }
     add_tasks(emulator, "job-1", [task])
     await real_settle(emulator, clock, lambda: task_state(emulator, "job-1", "t0") == "completed")
-    return str(nodes[0])
+    [node] = node_states(emulator, "pool-a")
+    return str(node)
 
 
-def assert_safe(app: Any, where: str, seen: list[str]) -> str:
-    """The screen's text holds no control character; returns it and records it in `seen`."""
-    text = screen_text(app)
-    assert control_chars(text) == [], f"{where}: {control_chars(text)[:5]}"
-    seen.append(text)
-    return text
+def hostile_account() -> AccountTarget:
+    """An account from config whose name and URL carry escapes."""
+    url = f"https://{HOSTILE}.westus.batch.azure.com"
+    return AccountTarget(name=HOSTILE, url=url, account="evil", auth="shared-key", key=KEY)
+
+
+class Walk:
+    """Checks the screen and the terminal bytes at each stop, and keeps what was shown."""
+
+    def __init__(self, pilot: Pilot[Any], terminal: TerminalBytes) -> None:
+        self.pilot = pilot
+        self.terminal = terminal
+        self.seen: list[str] = []
+
+    async def check(self, where: str) -> str:
+        await self.pilot.pause()  # let the last change reach a frame
+        text = screen_text(self.pilot.app)
+        assert control_chars(text) == [], f"{where}: {control_chars(text)[:5]}"
+        assert BIDI.search(text) is None, f"{where}: a bidi control is on screen"
+        self.terminal.check_new(where)
+        self.seen.append(text)
+        return text
+
+    async def open(self, command: str, screen_type: type[Any], where: str) -> Any:
+        screen = await open_screen(self.pilot, command, screen_type)
+        await self.check(where)
+        return screen
+
+
+async def visit_pools(walk: Walk, node: str) -> None:
+    """Overview, pool tree, pool detail, node list, heatmap, node detail."""
+    await walk.open("overview", OverviewScreen, "overview")
+    await walk.open("pools", PoolsScreen, "pool tree")
+    await walk.open("pool pool-a", PoolDetailScreen, "pool detail")
+    assert VISIBLE in walk.seen[-1]  # the display name, escaped
+    await walk.open("nodes pool-a", NodesScreen, "node list")
+    await walk.open("heatmap pool-a", HeatmapScreen, "heatmap")
+    await walk.open(f"node pool-a {node}", NodeDetailScreen, "node detail")
+    assert "standard_d2s_v3␛]52" in walk.seen[-1]  # the VM size, escaped
+
+
+async def visit_task(walk: Walk) -> None:
+    """Job list and detail, task detail, stdout, stderr, the file list and a hostile file."""
+    pilot, app = walk.pilot, walk.pilot.app
+    await walk.open("jobs", JobsScreen, "job list")
+    await pilot.press("enter")
+    await await_screen(pilot, JobDetailScreen)
+    await pilot.press("i")  # the job's full detail, metadata included
+    await pilot_settle(pilot)
+    await walk.check("job detail")
+
+    await pilot.press("enter")
+    await await_screen(pilot, TaskDetailScreen)
+    text = await walk.check("task detail")
+    assert "cat " in text and "NAME␛]52;c;aGFja2Vk␇<U+202E>" in text  # command, env name
+
+    await pilot.press("e")  # stderr has a NUL: a binary file
+    viewer = await await_screen(pilot, FileViewerScreen)
+    await wait_for(pilot, lambda: viewer.viewer.is_open)
+    assert viewer.viewer.is_binary
+    await walk.check("stderr viewer")
+
+    await pilot.press("escape", "o")
+    await wait_for(pilot, lambda: app.screen is not viewer)
+    viewer = await await_screen(pilot, FileViewerScreen)
+    await wait_for(pilot, lambda: viewer.viewer.is_open)
+    lines = viewer.viewer.visible_lines
+    assert f"osc {VISIBLE} end" in lines and "bidi <U+202E> end" in lines
+    # An 8-bit CSI is a complete CSI sequence: dropped like the 7-bit one.
+    assert "bell ␇␇ end" in lines and "c1  end" in lines and "csi  end" in lines
+    await walk.check("stdout viewer")
+    await pilot.press("G")  # the 200,000-character line at the end
+    await pilot_settle(pilot)
+    await walk.check("stdout tail")
+
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+    await visit_hostile_file(walk)
+
+
+async def visit_hostile_file(walk: Walk) -> None:
+    """The file list inside the task's hostile directory, then the hostile file's viewer."""
+    pilot, app = walk.pilot, walk.pilot.app
+    await pilot.press("2")
+    files = app.screen.query_one(FileList)
+    await wait_for(pilot, lambda: files.file_count > 2)
+    files.change_directory(("wd", FILE_DIR))
+    assert f"file{VISIBLE}<U+202E" in await walk.check("file list")  # cut to the column
+    await pilot.press("down", "enter")  # past "..", the file
+    viewer = await await_screen(pilot, FileViewerScreen)
+    await wait_for(pilot, lambda: viewer.viewer.is_open)
+    text = await walk.check("hostile file's viewer")
+    assert f"file{VISIBLE}" in text  # title and breadcrumbs name it, escaped
+    await pilot.press("escape", "escape")
+    await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+
+
+async def visit_errors(walk: Walk, notes: list[tuple[str, str]]) -> None:
+    """An action's error notification and a failed refresh's error line."""
+    pilot = walk.pilot
+    await pilot.press("T")  # terminate the job: the service answers a hostile 409
+    await pilot_settle(pilot)
+    await walk.check("terminate dialog")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: any("Refused" in message for message, _ in notes))
+    await pilot_settle(pilot)
+    await walk.check("after the error")
+
+    screen = await walk.open("pool pool-broken", PoolDetailScreen, "failed refresh")
+    assert screen.error is not None and VISIBLE in screen.error
+    assert VISIBLE in walk.seen[-1]  # the error line shows it, escaped
+
+
+async def visit_dialogs(walk: Walk, node: str) -> None:
+    """Add user on a node (its SSH dialog notes the hostile error), then dialogs whose
+    targets and context are hostile (ids the service would refuse, as a client can meet)."""
+    pilot, app = walk.pilot, walk.pilot.app
+    await open_screen(pilot, f"node pool-a {node}", NodeDetailScreen)
+    await pilot.press("a")
+    dialog = await _modal(pilot, AddUserScreen)
+    dialog.query_one("#user-name", Input).value = "ops"
+    dialog.query_one("#user-password", Input).value = "Secret-Passw0rd!"
+    await pilot.press("enter")
+    await _modal(pilot, SshCommandScreen)
+    assert VISIBLE in await walk.check("SSH dialog")
+    await pilot.press("escape")
+
+    for screen in (
+        ConfirmScreen(ACTIONS["task.terminate"], [HOSTILE, "t1"], context=f"job {HOSTILE}"),
+        AddUserScreen([HOSTILE], context=f"pool {HOSTILE}"),
+        SshCommandScreen([f"ssh ops@{HOSTILE} -p 50000"], notes=[HOSTILE]),
+    ):
+        app.push_screen(screen)
+        await _modal(pilot, type(screen))
+        text = await walk.check(type(screen).__name__)
+        assert text.count(VISIBLE) >= 2, text  # targets and context, or command and note
+        await pilot.press("escape")
+        await wait_for(pilot, lambda shown=screen: app.screen is not shown)
+
+
+async def visit_command_line(walk: Walk) -> None:
+    """The `:` completion and the command palette, with hostile and markup-like ids."""
+    pilot, app = walk.pilot, walk.pilot.app
+    app.remember_ids("pool", [HOSTILE, "evil-pool", "[reverse]px[/reverse]"])
+    await pilot.press("colon")
+    screen = await _modal(pilot, CommandLineScreen)
+    field = screen.query_one(Input)
+    await pilot.press(*"nodes", "space", "e")
+    await wait_for(pilot, lambda: bool(field._suggestion))
+    await walk.check(": completion")
+    assert field._suggestion == "nodes evil-pool"  # a hostile id is not offered at all
+    await pilot.press("escape")
+
+    app.action_command_palette()
+    await pilot.press(*"px")
+    await wait_for(pilot, lambda: "Heatmap of pool" in screen_text(app))
+    hit = next(line for line in (await walk.check("palette")).split("\n") if "Heatmap" in line)
+    assert "Heatmap of pool [reverse]px[/reverse]" in hit  # shown as typed, not as markup
+    await pilot.press("escape")
+
+
+async def _modal(pilot: Pilot[Any], screen_type: type[Any]) -> Any:
+    """Waits until a dialog of `screen_type` is on top and laid out."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted)
+    await pilot_settle(pilot)
+    return app.screen
 
 
 async def test_hostile_text_is_shown_harmlessly_everywhere(
-    emulator: Any,
-    clock: Any,
-    seed_pool: Any,
-    make_app: Any,
-    tmp_path: Path,
-    written: list[str],
+    emulator: Any, clock: Any, make_app: Any, tmp_path: Path, written: list[str]
 ) -> None:
-    node = await seed(emulator, clock, seed_pool, tmp_path / "payload")
-    app = make_app()
-    seen: list[str] = []
+    node = await seed(emulator, clock, tmp_path / "payload")
+    app = make_app(targets=[TARGET, hostile_account()])
+    terminal = TerminalBytes(app)
     async with app.run_test(size=(160, 45)) as pilot:
+        walk = Walk(pilot, terminal)
         notes = capture_notifications(app)
-        await open_screen(pilot, "overview", OverviewScreen)
-        assert_safe(app, "overview", seen)
-
-        await open_screen(pilot, "jobs", JobsScreen)
-        assert_safe(app, "job list", seen)
-
-        await pilot.press("enter")
-        await await_screen(pilot, JobDetailScreen)
-        await pilot.press("i")  # the job's full detail, metadata included
-        await pilot_settle(pilot)
-        assert_safe(app, "job detail", seen)
-
-        await pilot.press("enter")
-        await await_screen(pilot, TaskDetailScreen)
-        text = assert_safe(app, "task detail", seen)
-        assert "cat " in text  # the command line is on screen
-
-        await pilot.press("e")  # stderr has a NUL: a binary file
-        viewer = await await_screen(pilot, FileViewerScreen)
-        await wait_for(pilot, lambda: viewer.viewer.is_open)
-        assert viewer.viewer.is_binary
-        assert_safe(app, "stderr viewer", seen)
-
-        await pilot.press("escape", "o")
-        await wait_for(pilot, lambda: app.screen is not viewer)
-        viewer = await await_screen(pilot, FileViewerScreen)
-        await wait_for(pilot, lambda: viewer.viewer.is_open)
-        lines = viewer.viewer.visible_lines
-        assert f"osc {VISIBLE} end" in lines
-        # An 8-bit CSI is a complete CSI sequence: dropped like the 7-bit one.
-        assert "bell ␇␇ end" in lines and "c1  end" in lines and "csi  end" in lines
-        assert_safe(app, "stdout viewer", seen)
-        await pilot.press("G")  # the 200,000-character line at the end
-        await pilot_settle(pilot)
-        assert_safe(app, "stdout tail", seen)
-
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, JobDetailScreen))
-        await pilot.press("T")  # terminate the job: the service answers a hostile 409
-        await pilot_settle(pilot)
-        await pilot.press("y")
-        await wait_for(pilot, lambda: any("Refused" in message for message, _ in notes))
-        await pilot_settle(pilot)
-        assert_safe(app, "after the error", seen)
-
-        await open_screen(pilot, f"node pool-a {node}", NodeDetailScreen)
-        assert_safe(app, "node detail", seen)
-
+        await visit_pools(walk, node)
+        await visit_task(walk)
+        await visit_errors(walk, notes)
+        await visit_dialogs(walk, node)
+        await visit_command_line(walk)
+        await walk.open("accounts", AccountsScreen, "accounts")
+        assert VISIBLE in walk.seen[-1]
         app.action_help()
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot_settle(pilot)
-        assert_safe(app, "help", seen)
+        await walk.check("help")
 
-    everything = "\n".join(seen)
-    assert VISIBLE in everything, "the hostile text must stay visible, escaped"
+    assert VISIBLE in "\n".join(walk.seen), "the hostile text must stay visible, escaped"
+    assert len(terminal.frames) > 20 and terminal.stray(terminal.frames) == []
     raw = "".join(written)
     assert raw, "the headless driver wrote nothing"
     for sequence in FORBIDDEN_RAW:
@@ -234,9 +443,9 @@ async def test_hostile_text_is_shown_harmlessly_everywhere(
 
 
 async def test_error_notification_text_is_sanitized(
-    emulator: Any, clock: Any, seed_pool: Any, make_app: Any, tmp_path: Path
+    emulator: Any, clock: Any, make_app: Any, tmp_path: Path
 ) -> None:
-    await seed(emulator, clock, seed_pool, tmp_path / "payload")
+    await seed(emulator, clock, tmp_path / "payload")
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         notes = capture_notifications(app)

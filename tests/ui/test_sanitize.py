@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+import tracemalloc
 
 from hypothesis import given
 from hypothesis import strategies as st
 from textual.content import Content
 
-from batch_tui.ui.sanitize import MAX_LINE_CHARS, safe_markup, sanitize_bytes, sanitize_text
+from batch_tui.ui.commands import complete
+from batch_tui.ui.sanitize import (
+    MAX_LINE_CHARS,
+    SafeLineStream,
+    safe_markup,
+    sanitize_bytes,
+    sanitize_content,
+    sanitize_text,
+)
+from batch_tui.ui.screens.details import section, value_content
 
 FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 """Nothing that a terminal interprets, and no bidi overrides or unencodable surrogates."""
@@ -134,3 +144,97 @@ def test_safe_markup_escapes_every_tag_and_variable() -> None:
         content = Content.from_markup(f"{safe_markup(text)}[b]tail[/b]")
         assert content.plain.replace("\u200b", "") == text + "tail"
         assert [span.style for span in content.spans] == ["b"]
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+"""Every character that reorders text in a terminal ("Trojan Source")."""
+
+
+def test_every_bidi_control_is_shown_as_its_code_point() -> None:
+    for char in BIDI_CONTROLS:
+        assert sanitize_text(f"a{char}b") == f"a<U+{ord(char):04X}>b"
+        assert sanitize_bytes(f"a{char}b".encode()) == f"a<U+{ord(char):04X}>b"
+
+
+def test_sanitize_content_keeps_styles_around_the_neutralised_text() -> None:
+    # (Content itself drops BEL, so an OSC here ends with ST.)
+    content = Content.assemble(("ok ", "bold"), ("\x1b]52;c;eA==\x1b\\\u202ex", "red"), " end")
+    shown = sanitize_content(content)
+    assert shown.plain == "ok ␛]52;c;eA==␛\\<U+202E>x end"
+    assert [(s.start, s.end, s.style) for s in shown.spans] == [(0, 3, "bold"), (3, 25, "red")]
+
+
+def test_sanitize_content_returns_clean_content_unchanged_and_cuts_long_content() -> None:
+    clean = Content.styled("running", "green")
+    assert sanitize_content(clean) is clean
+    shown = sanitize_content(Content.styled("x" * 50, "red"), limit=10)
+    assert shown.plain == "x" * 10 + " … [40 more chars]"
+
+
+@given(HOSTILE_TEXT, HOSTILE_TEXT)
+def test_sanitize_content_leaves_nothing_a_terminal_runs(left: str, right: str) -> None:
+    content = Content.assemble((left, "bold"), right)
+    assert FORBIDDEN.search(sanitize_content(content).plain) is None
+
+
+def test_detail_labels_from_the_service_are_sanitized() -> None:
+    # Task environment variable names are labels.
+    block = section("Environment", [("\x1b]52;c;eA==\x07NAME", "value")])
+    assert all(FORBIDDEN.search(line) is None for line in block.plain.split("\n"))
+    assert "␛]52;c;eA==␇NAME" in block.plain
+
+
+def test_detail_content_values_are_sanitized_and_keep_their_style() -> None:
+    # Screens style service text (a state, a result) before handing it over as Content.
+    state = Content.styled("running\x1b]0;owned\x1b\\", "green") + Content(" since 14:03")
+    block = section("Task", [("State", state)])
+    assert all(FORBIDDEN.search(line) is None for line in block.plain.split("\n"))
+    assert "running␛]0;owned␛\\ since 14:03" in block.plain
+    assert "green" in [span.style for span in block.spans]
+    assert value_content(state).plain == "running␛]0;owned␛\\ since 14:03"
+
+
+@given(st.binary(), st.lists(st.integers(min_value=0, max_value=64), max_size=20))
+def test_line_stream_shows_what_the_viewer_shows(data: bytes, cuts: list[int]) -> None:
+    stream = SafeLineStream(limit=8)
+    lines: list[str] = []
+    start = 0
+    for size in [*cuts, len(data)]:
+        lines += stream.feed(data[start : start + size])
+        start += size
+    lines += stream.close()
+    expected = [sanitize_bytes(part.rstrip(b"\r\n"), limit=8) for part in data.splitlines(True)]
+    assert lines == expected
+
+
+def test_line_stream_splits_crlf_across_chunks_once() -> None:
+    stream = SafeLineStream()
+    assert stream.feed(b"a\r") == ["a"]
+    assert stream.feed(b"\nb\x1b]52;c;eA==\x07\n") == ["b␛]52;c;eA==␇"]
+    assert stream.close() == []
+
+
+def test_line_stream_memory_stays_bounded_on_a_huge_line() -> None:
+    chunk = b"z" * (1024 * 1024)
+    stream = SafeLineStream()
+    tracemalloc.start()
+    try:
+        for _ in range(64):  # one 64 MiB line, no newline
+            assert stream.feed(chunk) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 256 * 1024, peak
+    [line] = stream.close()
+    assert line.startswith("z" * MAX_LINE_CHARS) and "more bytes]" in line
+
+
+def test_completion_never_offers_an_id_it_cannot_show_as_typed() -> None:
+    hostile = "evil\x1b]52;c;eA==\x07"
+
+    def known(kind: str) -> list[str]:
+        return [hostile, "evil-pool"]
+
+    assert complete("nodes e", known) == "nodes evil-pool"
+    assert complete("nodes e", lambda kind: [hostile]) is None
+    assert complete("nodes e", lambda kind: ["e\u202ex"]) is None

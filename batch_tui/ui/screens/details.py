@@ -9,31 +9,37 @@ from textual.content import Content
 
 from batch_tui.batch.models import ImageReference, StartTask, StartTaskInfo, TaskFailureInfo
 from batch_tui.ui.formatting import FAILED, MISSING, format_age, format_time, state_style
-from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.sanitize import sanitize_content, sanitize_text
 
 Value = str | Content | None
-"""A field's value: text from the service (sanitized here), styled Content, or missing."""
+"""A field's value: text from the service, styled Content built from it, or missing.
+
+Both are sanitized here (Content keeps its styles), so callers may pass service text as is.
+"""
 
 LABEL_WIDTH = 20
 """Cells for a field's label: the longest label ("Allocation state") and a gap."""
 
 
 def value_content(value: Value) -> Content:
-    """Returns a value as Content; plain text is sanitized, None shows as "-"."""
+    """Returns a value as sanitized Content (styles kept); None shows as "-"."""
     if value is None or value == "":
         return Content.styled(MISSING, "dim")
     if isinstance(value, Content):
-        return value
+        return sanitize_content(value)
     return Content(sanitize_text(value))
 
 
 def section(title: str, fields: Sequence[tuple[str, Value]]) -> Content:
-    """Renders a titled block of "label  value" lines."""
+    """Renders a titled block of "label  value" lines.
+
+    Title, labels and values may all be service text (a pool id, an environment variable's
+    name, its value): each is sanitized.
+    """
     lines = [Content.styled(sanitize_text(title), "bold $accent")]
     for label, value in fields:
-        lines.append(
-            Content.styled(f"  {label:<{LABEL_WIDTH - 2}}", "$text-muted") + value_content(value)
-        )
+        shown = f"  {sanitize_text(label):<{LABEL_WIDTH - 2}}"
+        lines.append(Content.styled(shown, "$text-muted") + value_content(value))
     return Content("\n").join(lines)
 
 

@@ -33,6 +33,11 @@ class Confirmation:
     option: str | None
 
 
+def _where(context: str) -> str:
+    """The " in job x" after a dialog's targets, sanitized (it names service ids)."""
+    return f" in {sanitize_text(context, limit=200)}" if context else ""
+
+
 class ConfirmScreen(ModalScreen[Confirmation | None]):
     """Asks to confirm an action on named targets, with its option."""
 
@@ -59,8 +64,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         spec = self.spec
         with Vertical(id="dialog", classes="destructive" if spec.destructive else ""):
             yield Label(Content(f"{spec.label}?"), id="dialog-title")
-            where = f" in {self.context}" if self.context else ""
             names = sanitize_text(describe_targets(spec.kind, self.targets), limit=400)
+            where = _where(self.context)
             yield Static(Content(f"{spec.label} {names}{where}"), id="dialog-targets")
             if spec.options:
                 yield Label(Content(f"{spec.option_name}:"), id="dialog-option-name")
@@ -175,7 +180,7 @@ class AddUserScreen(ModalScreen[NewUser | None]):
 
     def compose(self) -> ComposeResult:
         names = sanitize_text(describe_targets("node", self.targets), limit=400)
-        where = f" in {self.context}" if self.context else ""
+        where = _where(self.context)
         with Vertical(id="dialog"):
             yield Label(Content("Add user?"), id="dialog-title")
             yield Static(Content(f"Add a user to {names}{where}"), id="dialog-targets")

@@ -2,19 +2,20 @@
 
 `FileViewerScreen(ref, *, follow=False)` opens the file at its tail through range reads (a
 5 GB file costs the same as a small one). Keys: `f` follow, `w` wrap, `/` search with `n`/`N`,
-`g`/`G` top/end (the `LogView`'s), `s` save to a local file, `v` hand the file to `$PAGER`,
-`r` refresh now, `p` pause auto refresh, `esc` back. Following polls every
+`g`/`G` top/end (the `LogView`'s), `s` save to a local file, `v` hand the shown text to
+`$PAGER`, `r` refresh now, `p` pause auto refresh, `esc` back. Following polls every
 `settings.refresh.files` seconds. Saving and paging stream the file in bounded range reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
@@ -26,6 +27,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.ui.byte_sources import (
+    COPY_CHUNK_BYTES,
     FileRef,
     RemoteFileSource,
     copy_to_file,
@@ -33,7 +35,7 @@ from batch_tui.ui.byte_sources import (
     expand_path,
 )
 from batch_tui.ui.formatting import format_bytes, format_time
-from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.sanitize import SafeLineStream, sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.widgets.log_view import LogView
 
@@ -242,13 +244,19 @@ class FileViewerScreen(BatchScreen):
         self.run_worker(self.open_in_pager(), group="file-pager", exclusive=True)
 
     async def open_in_pager(self) -> None:
-        """Streams the file to a temporary file, suspends the app and runs the pager on it."""
+        """Streams the file's shown text to a temporary file, suspends the app and runs the
+        pager on it.
+
+        The pager gets the lines as the viewer shows them, escapes neutralised: it writes to
+        the real terminal, and `PAGER=cat` or `less -r` would run an OSC 52 or a title
+        change in the file. Saving (`s`) keeps the raw bytes: that is the user's file.
+        """
         assert self.source is not None
         folder = Path(tempfile.mkdtemp(prefix="batch-tui-"))
         path = folder / default_save_name(self.ref)
         try:
             self.notify("Downloading for the pager …")
-            await copy_to_file(self.source, path)
+            await _write_shown_text(self.source, path)
             self._run_pager(path)
         except (BatchError, OSError) as error:
             self.notify(f"Pager: {sanitize_text(str(error))}", severity="error", markup=False)
@@ -267,3 +275,27 @@ class FileViewerScreen(BatchScreen):
             return
         if result.returncode != 0:
             self.notify(f"The pager exited with {result.returncode}", severity="warning")
+
+
+async def _write_shown_text(source: RemoteFileSource, path: Path) -> None:
+    """Streams a file to `path` as the viewer's safe lines, one bounded range read at a time.
+
+    Memory stays a chunk and one line's head (see `SafeLineStream`), whatever the file's size.
+    """
+    total = await source.size()
+    lines = SafeLineStream()
+    with path.open("w", encoding="utf-8") as handle:
+        done = 0
+        while done < total:
+            data = await source.read(done, min(done + COPY_CHUNK_BYTES, total) - 1)
+            if not data:
+                break  # the file shrank: page what was there
+            # Sanitizing 4 MiB of short lines takes long enough to stall the UI.
+            await asyncio.to_thread(_write_lines, handle, lines, data)
+            done += len(data)
+        handle.writelines(line + "\n" for line in lines.close())
+
+
+def _write_lines(handle: TextIO, lines: SafeLineStream, data: bytes) -> None:
+    """Sanitizes a chunk and writes the lines it completed."""
+    handle.writelines(line + "\n" for line in lines.feed(data))

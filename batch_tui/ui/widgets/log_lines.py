@@ -15,6 +15,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batch_tui.ui.formatting import format_bytes
+from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.widgets.log_buffer import LineWindow
 from batch_tui.ui.widgets.log_search import Match
 
@@ -229,7 +230,8 @@ class LogLines(ScrollView):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if self._binary:
-            text = self.notice if y == 0 else ""
+            # The notice can hold an error's text from the service.
+            text = sanitize_text(self.notice) if y == 0 else ""
             return Strip([Segment(text, base)]).adjust_cell_length(width, base)
         index, sub_row = self._line_of_row(round(self.scroll_y) + y)
         if index >= len(self._window.lines):
