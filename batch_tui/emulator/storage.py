@@ -63,7 +63,7 @@ def named_container(containers: Path, name: str) -> Path:
     Raises:
         StorageError: When `name` is not a container name.
     """
-    if not _CONTAINER_NAME.match(name):
+    if not _CONTAINER_NAME.fullmatch(name):  # `$` alone would let "name\n" through
         raise StorageError(f"{name!r} is not a valid container name")
     return containers / name
 

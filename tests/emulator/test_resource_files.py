@@ -294,3 +294,12 @@ async def test_a_run_killed_while_it_downloads_never_starts(
         tmp_path / "nodes" / "node" / "workitems" / "j" / "job-1" / "t" / "wd" / "ran.txt"
     ).exists()
     assert os.listdir(tmp_path / "nodes" / "node" / "workitems" / "j" / "job-1" / "t" / "wd") == []
+
+
+@pytest.mark.parametrize("name", ["inputs\n", "..", "", "in puts"])
+def test_a_container_name_with_a_newline_or_dots_maps_nowhere(tmp_path: Path, name: str) -> None:
+    from batch_tui.emulator.storage import StorageError, named_container
+
+    assert named_container(tmp_path, "inputs") == tmp_path / "inputs"
+    with pytest.raises(StorageError):
+        named_container(tmp_path, name)

@@ -123,7 +123,7 @@ def _range(header: str | None, size: int) -> tuple[int, int | None]:
     """Parses `ocp-range: bytes=a-b` (also `a-` and the suffix form `-n`) into (start, end)."""
     if header is None:
         return 0, None
-    m = _RANGE.match(header.strip())
+    m = _RANGE.fullmatch(header.strip())
     if not m or m.groups() == ("", ""):
         raise ServiceError(
             400,
