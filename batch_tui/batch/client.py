@@ -17,11 +17,13 @@ they never raise it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
+from batch_tui.batch import odata
 from batch_tui.batch._actions import ActionOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._transport import (
@@ -249,6 +251,15 @@ class BatchClient(FileOperations, ActionOperations):
         """Return all of a pool's compute nodes."""
         return await collect(self.iter_nodes(pool_id, select=select, filter=filter))
 
+    async def list_nodes_changed(
+        self, pool_id: str, since: datetime, *, select: Select = None
+    ) -> list[Node]:
+        """Return the pool's nodes whose state changed at or after ``since`` (the service's
+        clock): a delta refresh of a big node list. Counters that change without a state
+        change (running tasks) and removed nodes only show in a full listing."""
+        changed = odata.ge("stateTransitionTime", since)
+        return await self.list_nodes(pool_id, select=select, filter=changed)
+
     async def get_node(self, pool_id: str, node_id: str, *, select: Select = None) -> Node:
         """Return one compute node."""
         path = f"/pools/{segment(pool_id)}/nodes/{segment(node_id)}"
@@ -380,6 +391,15 @@ class BatchClient(FileOperations, ActionOperations):
         """Return all of a job's tasks."""
         pages = self.iter_tasks(job_id, select=select, filter=filter, expand=expand)
         return await collect(pages)
+
+    async def list_tasks_changed(
+        self, job_id: str, since: datetime, *, select: Select = None
+    ) -> list[Task]:
+        """Return the job's tasks whose state changed at or after ``since`` (the service's
+        clock): a delta refresh of a big task list. Deleted tasks only show as missing from
+        a full listing."""
+        changed = odata.ge("stateTransitionTime", since)
+        return await self.list_tasks(job_id, select=select, filter=changed)
 
     async def get_task(
         self,

@@ -12,12 +12,14 @@ import httpx
 from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
+from batch_tui.emulator.store import iso
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.screens.dialogs import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from batch_tui.ui.screens.nodes import NodesScreen
+from batch_tui.ui.screens.nodes import FULL_NODES_EVERY, NodesScreen
 from batch_tui.ui.session import AccountSession
+from batch_tui.ui.widgets.table_model import plain
 from tests.ui.conftest import (
     TARGET,
     node_states,
@@ -251,3 +253,61 @@ async def test_node_detail_opens_a_node_file(make_app, seed_pool):
         await pilot.press("enter")
         await pilot_settle(pilot)
         assert type(app.screen).__name__ == "FileViewerScreen"
+
+
+def node_lists(recorder, pool_id="pool-a"):
+    """The `$filter` of each node list request (None for a full listing)."""
+    path = f"/pools/{pool_id}/nodes"
+    return [r.query.get("$filter") for r in recorder.requests if r.path == path]
+
+
+async def test_a_big_pools_list_refreshes_only_the_nodes_that_changed(
+    make_app, seed_pool, emulator, clock, recorder, monkeypatch
+):
+    monkeypatch.setattr("batch_tui.ui.screens.nodes.PAGE_SIZE", 2)  # 3 nodes: a big pool
+    nodes = await seed_pool("pool-a", 3)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_nodes(app, pilot)
+        recorder.clear()
+        clock.advance(30)
+        record = emulator.store.nodes["pool-a"][nodes[1].lower()]
+        record.data.update(state="offline", stateTransitionTime=iso(clock.now()))
+        emulator.store.touch(record)
+        screen.refresh_data()  # the timer's refresh, not `r`
+        await pilot_settle(pilot)
+        [changed] = node_lists(recorder)
+        assert changed is not None and changed.startswith("stateTransitionTime ge DateTime'")
+        assert plain(screen.table.get_row(nodes[1]).cells[1]) == "offline"
+        assert screen.table.row_count == 3
+        for _ in range(FULL_NODES_EVERY):
+            screen.refresh_data()
+            await pilot_settle(pilot)
+        assert None in node_lists(recorder)  # a full listing now and then: counters, removals
+        recorder.clear()
+        await pilot.press("r")  # `r` lists everything
+        await pilot_settle(pilot)
+        assert node_lists(recorder) == [None]
+
+
+async def test_a_big_pools_heatmap_refreshes_only_the_nodes_that_changed(
+    make_app, seed_pool, emulator, clock, recorder, monkeypatch
+):
+    monkeypatch.setattr("batch_tui.ui.screens.heatmap.PAGE_SIZE", 2)
+    nodes = await seed_pool("pool-a", 3)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.show(HeatmapScreen("pool-a"))
+        await pilot_settle(pilot)
+        screen = app.screen
+        recorder.clear()
+        clock.advance(30)
+        record = emulator.store.nodes["pool-a"][nodes[2].lower()]
+        record.data.update(state="unusable", stateTransitionTime=iso(clock.now()))
+        emulator.store.touch(record)
+        screen.refresh_data()
+        await pilot_settle(pilot)
+        [changed] = node_lists(recorder)
+        assert changed.startswith("stateTransitionTime ge DateTime'")
+        cells = {cell.node_id: cell.state for cell in screen.heatmap.nodes}
+        assert cells == {nodes[0]: "idle", nodes[1]: "idle", nodes[2]: "unusable"}

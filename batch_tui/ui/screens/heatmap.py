@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
+from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.models import Node
+from batch_tui.ui.delta import DeltaPlan
 from batch_tui.ui.screens.node_actions import NodeActionScreen
+from batch_tui.ui.screens.nodes import FULL_NODES_EVERY
 from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
 
-HEATMAP_FIELDS = ("id", "state", "schedulingState")
-"""All the heatmap needs per node ($select): a few dozen bytes per node."""
+HEATMAP_FIELDS = ("id", "state", "schedulingState", "stateTransitionTime")
+"""All the heatmap needs per node ($select): a few dozen bytes per node. The time of the
+last state change is where a delta refresh starts."""
 
 
 class HeatmapScreen(NodeActionScreen):
@@ -28,6 +33,7 @@ class HeatmapScreen(NodeActionScreen):
         super().__init__()
         self.pool_id = pool_id
         self._node_data: dict[str, Node] = {}
+        self._delta = DeltaPlan(full_every=FULL_NODES_EVERY)
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -52,10 +58,31 @@ class HeatmapScreen(NodeActionScreen):
         return self._node_data.get(node_id)
 
     async def load_data(self) -> None:
+        """Lists the nodes, or in a big pool mostly only those whose state changed."""
+        big = len(self._node_data) > PAGE_SIZE
+        if self._delta.wants_full(forced=self.forced, big=big):
+            await self._load_all()
+        else:
+            await self._load_changed()
+        self._show_nodes()
+
+    async def _load_all(self) -> None:
+        began = time.monotonic()
         nodes: dict[str, Node] = {}
         async for page in self.client.iter_nodes(self.pool_id, select=HEATMAP_FIELDS):
             nodes.update((node.id, node) for node in page)
         self._node_data = nodes
+        stamps = (node.state_transition_time for node in nodes.values())
+        self._delta.listed(stamps, time.monotonic() - began)
+
+    async def _load_changed(self) -> None:
+        since = self._delta.changed_since()
+        changed = await self.client.list_nodes_changed(self.pool_id, since, select=HEATMAP_FIELDS)
+        self._node_data.update((node.id, node) for node in changed)
+        self._delta.changed(node.state_transition_time for node in changed)
+
+    def _show_nodes(self) -> None:
+        nodes = self._node_data
         # Sorted by id so that a node keeps its cell from one refresh to the next.
         ordered = sorted(nodes.values(), key=lambda node: node.id)
         self.heatmap.set_nodes([NodeCell(node.id, node.state) for node in ordered])

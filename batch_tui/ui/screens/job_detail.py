@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
 from typing import ClassVar, Final
 
 from textual.app import ComposeResult
@@ -27,7 +26,6 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Static
 
-from batch_tui.batch import odata
 from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.errors import BatchError, NotFound
 from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
@@ -35,6 +33,7 @@ from batch_tui.batch.models.task import Task
 from batch_tui.batch.streams import busy_states
 from batch_tui.ui.actions import ACTIONS, Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
+from batch_tui.ui.delta import DeltaPlan
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.jobs import (
     JOB_ACTION_IDS,
@@ -61,9 +60,6 @@ moving without re-sorting 100,000 rows for every 1,000-row page."""
 
 FULL_RELOAD_EVERY: Final = 20
 """Refreshes between full reloads (deleted tasks only show up in a full list)."""
-
-DELTA_MARGIN: Final = timedelta(seconds=5)
-"""Extra overlap of a delta refresh, for changes stamped just before the last one we saw."""
 
 _STATE_KEYS: Final = tuple(STATE_FILTERS)
 
@@ -110,9 +106,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.streaming = False
         """A full listing is streaming in."""
         self._full_info = False
-        self._since: datetime | None = None
-        self._ticks = 0
-        self._stream_seconds = 0.0
+        self._delta = DeltaPlan(full_every=FULL_RELOAD_EVERY)
         self._generation = 0
         self._listed_by_state = False
 
@@ -141,13 +135,12 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.job, self.counts = self.track(job_c), self.track(counts_c)
         self.batch_app.remember_ids("job", (self.job_id,))
         self.show_job()
-        self._ticks += 1
         if self.streaming:
             return
-        if self._since is None or self.forced or self._ticks % FULL_RELOAD_EVERY == 0:
+        if self._delta.wants_full(forced=self.forced):
             self.start_stream()
         else:
-            await self._load_delta(self._since)
+            await self._load_delta()
 
     def show_job(self) -> None:
         """Redraws the job panel and the state bar."""
@@ -181,7 +174,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         started = time.monotonic()
         listed = False
         try:
-            await self._stream_pages()
+            await self._stream_pages(started)
             listed = True
         except Exception as error:  # noqa: BLE001 - a BatchError, or a bug: shown, never raised
             self.show_error(error)
@@ -190,18 +183,17 @@ class JobDetailScreen(QuietFooter, ListScreen):
                 # NoMatches: the screen was closed while its tasks streamed in (a deleted job
                 # goes back); there is nothing left to draw on.
                 with contextlib.suppress(NoMatches):
-                    self._stream_done(time.monotonic() - started, listed)
+                    self._stream_done(listed)
 
-    def _stream_done(self, seconds: float, listed: bool) -> None:
+    def _stream_done(self, listed: bool) -> None:
         self.streaming = False
-        self._stream_seconds = seconds
         self._show_states()
         self.update_status()
-        if listed and self._since is not None and self._listed_by_state:
+        if listed and self._listed_by_state:
             # Listed by state: catch the tasks that changed state while it ran, now.
             self.refresh_data()
 
-    async def _stream_pages(self) -> None:
+    async def _stream_pages(self, started: float) -> None:
         """Lists the tasks again and merges them in as they arrive: the first page at once,
         later ones a few times a second. Rows already on screen stay where they are (the
         cursor does not jump); rows of tasks that are gone leave at the end.
@@ -231,7 +223,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         gone = [task_id for task_id in self.task_by_id if task_id not in seen]
         if gone:
             self.forget_tasks(gone)
-        self._since = _latest(seen.values())
+        stamps = (task.state_transition_time for task in seen.values())
+        self._delta.listed(stamps, time.monotonic() - started)
 
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""
@@ -241,13 +234,10 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._show_states()
         self.update_status()
 
-    async def _load_delta(self, since: datetime) -> None:
+    async def _load_delta(self) -> None:
         """Fetches the tasks whose state changed since the last listing and merges them."""
-        margin = DELTA_MARGIN + timedelta(seconds=self._stream_seconds)
-        changed_filter = odata.ge("stateTransitionTime", since - margin)
-        changed = await self.client.list_tasks(
-            self.job_id, select=TASK_FIELDS, filter=changed_filter
-        )
+        since = self._delta.changed_since()
+        changed = await self.client.list_tasks_changed(self.job_id, since, select=TASK_FIELDS)
         matches = STATE_FILTERS[self.state_key].matches
         keep = [task for task in changed if matches(task)]
         gone = [task.id for task in changed if not matches(task) and task.id in self.task_by_id]
@@ -259,12 +249,12 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.table.update_rows([task_row(task, now) for task in keep])
         if gone:
             self.table.remove_keys(gone)
-        self._since = max(since, _latest(changed) or since)
+        self._delta.changed(task.state_transition_time for task in changed)
 
     def on_screen_resume(self) -> None:
         # Back from a task's detail, where it may have changed: a delta is one small request.
         # (Textual also runs BatchScreen's handler, which resumes the timer.)
-        if self._since is not None and not self.streaming and self.is_mounted:
+        if self._delta.since is not None and not self.streaming and self.is_mounted:
             self.refresh_data()
 
     def forget_tasks(self, task_ids: Iterable[str]) -> None:
@@ -280,7 +270,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
             return
         self.state_key = key
         self.task_by_id = {}
-        self._since = None
+        self._delta.forget()
         self.table.set_rows([])
         self.start_stream()
 
@@ -400,8 +390,3 @@ def _newer(task: Task, than: Task | None) -> bool:
     return task.state_transition_time is not None and (
         task.state_transition_time >= than.state_transition_time
     )
-
-
-def _latest(tasks: Iterable[Task]) -> datetime | None:
-    """The latest `stateTransitionTime` among tasks (the service's clock, not ours)."""
-    return max((t.state_transition_time for t in tasks if t.state_transition_time), default=None)

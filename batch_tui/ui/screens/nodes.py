@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -10,7 +11,9 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
+from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.models import Node
+from batch_tui.ui.delta import DeltaPlan
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
@@ -33,6 +36,11 @@ NODE_LIST_FIELDS = (
 """The node fields the list shows ($select): a tenth of a full node's bytes."""
 
 FAILED_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
+
+FULL_NODES_EVERY = 6
+"""In a pool of more than a page of nodes, refreshes between full listings (a minute at the
+default 10 s): in between, only nodes whose state changed are fetched. A full listing also
+brings what a state change does not show: running-task counters, ages, removed nodes."""
 
 
 def node_failed(node: Node) -> bool:
@@ -100,6 +108,7 @@ class NodesScreen(NodeActionScreen, ListScreen):
         super().__init__()
         self.pool_id = pool_id
         self._node_data: dict[str, Node] = {}
+        self._delta = DeltaPlan(full_every=FULL_NODES_EVERY)
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -112,8 +121,17 @@ class NodesScreen(NodeActionScreen, ListScreen):
         return self._node_data.get(node_id)
 
     async def load_data(self) -> None:
+        """Lists the nodes, or in a big pool mostly only those whose state changed."""
+        big = len(self._node_data) > PAGE_SIZE
+        if self._delta.wants_full(forced=self.forced, big=big):
+            await self._load_all()
+        else:
+            await self._load_changed()
+        self.refresh_availability()
+
+    async def _load_all(self) -> None:
         """Streams the nodes page by page: the first 1,000 show while the rest arrive."""
-        now = self.now()
+        began, now = time.monotonic(), self.now()
         seen: dict[str, Node] = {}
         table = self.table
         async for page in self.client.iter_nodes(self.pool_id, select=NODE_LIST_FIELDS):
@@ -125,7 +143,17 @@ class NodesScreen(NodeActionScreen, ListScreen):
         self._node_data = seen
         if gone:
             table.remove_keys(gone)
-        self.refresh_availability()
+        stamps = (node.state_transition_time for node in seen.values())
+        self._delta.listed(stamps, time.monotonic() - began)
+
+    async def _load_changed(self) -> None:
+        """Merges the nodes whose state changed since the last listing."""
+        since = self._delta.changed_since()
+        changed = await self.client.list_nodes_changed(self.pool_id, since, select=NODE_LIST_FIELDS)
+        now = self.now()
+        self._node_data.update((node.id, node) for node in changed)
+        self.table.update_rows([node_row(node, now) for node in changed])
+        self._delta.changed(node.state_transition_time for node in changed)
 
     def open_row(self, key: str) -> None:
         from batch_tui.ui.screens.node_detail import NodeDetailScreen
