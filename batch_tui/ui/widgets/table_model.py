@@ -192,6 +192,8 @@ class TableModel:
         self._keep: Selection | None = None
         self._by_key = False
         """The unsorted order is by key (`order_by_key`) rather than the order rows came in."""
+        self._key_order: list[str] | None = None
+        """Every key in order, while `_by_key` and until keys come or go."""
 
     def set_rows(self, rows: Iterable[RowData]) -> None:
         """Replaces every row, keeping the filter and the sort."""
@@ -204,6 +206,7 @@ class TableModel:
         self.natural_widths = [0] * count
         self._widen(self._plain.values())
         self.version += 1
+        self._key_order = None
         self._rebuild()
 
     def update_rows(self, changed: Sequence[RowData]) -> None:
@@ -217,6 +220,8 @@ class TableModel:
         if not touched and not new_keys:
             return  # a refresh that found nothing new
         self.version += 1
+        if new_keys:
+            self._key_order = None
         column = self.sort_column
         resort = column is not None and (bool(new_keys) or column in touched)
         for index in list(self._orders):
@@ -244,6 +249,8 @@ class TableModel:
             if index == self.sort_column
         }
         self.version += 1
+        if self._key_order is not None:
+            self._key_order = [key for key in self._key_order if key not in removed]
         self.view = [key for key in self.view if key not in removed]
 
     def order_by_key(self, by_key: bool = True) -> None:
@@ -375,6 +382,15 @@ class TableModel:
             insort(order, key, key=lambda other: self._sort_string(other, column))
         self._orders[column] = order
 
+    def _in_key_order(self, matched: list[str] | None) -> list[str]:
+        """The matched keys (None: all) in key order, from the order of all keys, which is
+        sorted once (~10 ms for 100,000 keys that came in sorted runs) until keys change."""
+        if matched is not None and len(matched) * FEW_MATCHES <= len(self.rows):
+            return sorted(matched)
+        if self._key_order is None:
+            self._key_order = sorted(self.rows)
+        return list(self._key_order) if matched is None else _keep_in(self._key_order, set(matched))
+
     def _rebuild(self) -> None:
         """Recomputes the shown order from the kept column order and the filter."""
         column = self.sort_column
@@ -383,10 +399,11 @@ class TableModel:
             # In the order of `rows`: reading the texts in memory order is 3x faster
             # than in a sorted order on 100,000 rows.
             matched = self._keep(list(self.rows), list(self._lower.values()))
+        if column is None and self._by_key:
+            self.view = self._in_key_order(matched)
+            return
         if column is None:
             self.view = list(self.rows) if matched is None else matched
-            if self._by_key:
-                self.view.sort()  # runs of sorted keys: Timsort merges them in ~20 ms
             return
         if matched is not None and len(matched) * FEW_MATCHES <= len(self.rows):
             strings = self._strings(matched, column)  # few: sort them, keep ties in place
