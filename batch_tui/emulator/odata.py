@@ -291,6 +291,12 @@ def _comparison(path: tuple[str, ...], prop: FilterProp, op: str, lit: _Literal)
         )
     compare = _COMPARE[op]
     expected = lit.value
+    if prop.type == "string" and len(path) == 1 and op in EQ_NE:
+        # `state eq 'running'`: the test a listing by state runs on every item it scans.
+        name = path[0]
+        if op == "eq":
+            return lambda item: item.get(name) == expected
+        return lambda item: item.get(name) != expected
 
     def check(item: Mapping[str, Any]) -> bool:
         value = _coerce(_lookup(item, path), prop.type)
@@ -321,6 +327,19 @@ def compile_filter(text: str | None, spec: Mapping[str, FilterProp]) -> Predicat
         return _Parser(_tokenize(text), spec).parse()
     except FilterSyntaxError as exc:
         raise invalid_query("$filter", text, str(exc)) from exc
+
+
+def filter_properties(text: str | None) -> frozenset[str]:
+    """The top-level property names a `$filter` reads (`executionInfo` for
+    `executionInfo/exitCode`); call it once `compile_filter` accepted the text."""
+    if text is None or not text.strip():
+        return frozenset()
+    words = {"and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le", "true", "false", "null"}
+    return frozenset(
+        tok.text.split("/")[0]
+        for tok in _tokenize(text)
+        if tok.kind == "name" and tok.text.lower() not in words and tok.text != "startswith"
+    )
 
 
 def invalid_query(name: str, value: str, reason: str) -> ServiceError:

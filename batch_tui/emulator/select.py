@@ -108,6 +108,14 @@ def compile_select(text: str | None, allowed: Collection[str]) -> Projector | No
     return lambda item: _project(item, paths)
 
 
+def selected_properties(text: str | None) -> frozenset[str]:
+    """The top-level property names a `$select` names (`executionInfo` for
+    `executionInfo/exitCode`); empty when there is no `$select`."""
+    if text is None or not text.strip():
+        return frozenset()
+    return frozenset(name.strip().split("/")[0] for name in text.split(","))
+
+
 def parse_expand(text: str | None) -> bool:
     """Returns whether `$expand` asks for `stats` (the only expansion the service supports).
 

@@ -8,9 +8,9 @@ import pytest
 
 from batch_tui.emulator.errors import ServiceError
 from batch_tui.emulator.filters import FILE_FILTER, NODE_FILTER, POOL_FILTER, TASK_FILTER
-from batch_tui.emulator.odata import compile_filter
+from batch_tui.emulator.odata import compile_filter, filter_properties
 from batch_tui.emulator.paging import PageRequest, next_link, parse_paging, take_page
-from batch_tui.emulator.select import TASK_PROPS, compile_select, parse_expand
+from batch_tui.emulator.select import TASK_PROPS, compile_select, parse_expand, selected_properties
 from batch_tui.emulator.validation import (
     format_duration,
     parse_duration,
@@ -197,3 +197,16 @@ def test_validate_reports_the_service_codes() -> None:
         assert (info.value.status, info.value.code) == (400, code)
         if values:
             assert values.items() <= info.value.values.items()
+
+
+def test_filters_and_selects_name_the_properties_they_read() -> None:
+    text = "(state ne 'active') and startswith(id, 'and') or executionInfo/exitCode eq 0"
+    assert filter_properties(text) == {"state", "id", "executionInfo"}
+    assert filter_properties("lastModified ge DateTime'2024-01-01T00:00:00Z'") == {"lastModified"}
+    assert filter_properties(None) == frozenset()
+    assert selected_properties("id, state,executionInfo/exitCode") == {
+        "id",
+        "state",
+        "executionInfo",
+    }
+    assert selected_properties("") == frozenset()

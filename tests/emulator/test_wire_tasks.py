@@ -106,6 +106,23 @@ async def test_list_tasks_pages_filters_and_selects(
                  "OutOfRangeQueryParameterValue")  # fmt: skip
 
 
+async def test_list_filters_and_selects_properties_only_rendering_adds(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    await create_job(http)
+    add_tasks(emulator, "job1", [{"id": f"t{i}", "commandLine": "x"} for i in range(3)])
+    full = (await http.get("/jobs/job1/tasks")).json()["value"]
+    stamp = full[0]["lastModified"]
+    query = {"$filter": f"lastModified ge DateTime'{stamp}' and state eq 'active'",
+             "$select": "id,url,eTag,lastModified"}  # fmt: skip
+    listed = (await http.get("/jobs/job1/tasks", params=query)).json()["value"]
+    assert listed == [{key: task[key] for key in ("id", "url", "eTag", "lastModified")}
+                      for task in full]  # fmt: skip
+    assert listed[0]["url"] == f"{BASE_URL}/jobs/job1/tasks/t0"
+    later = {"$filter": "lastModified gt DateTime'9999-01-01T00:00:00Z'"}
+    assert (await http.get("/jobs/job1/tasks", params=later)).json()["value"] == []
+
+
 async def test_update_terminate_reactivate_delete(
     http: httpx.AsyncClient, emulator: Emulator, settle: Settle
 ) -> None:

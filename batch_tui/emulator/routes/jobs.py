@@ -226,6 +226,7 @@ async def _list(call: Call) -> Response:
         JOB_LIST,
         key=lambda j: j.id.lower(),
         render=lambda j, expand: _render(call.emu, j, expand),
+        stored=lambda j: j.data,
     )
 
 
@@ -241,6 +242,7 @@ async def _list_from_schedule(call: Call) -> Response:
         JOB_LIST,
         key=lambda j: j.id.lower(),
         render=lambda j, expand: _render(call.emu, j, expand),
+        stored=lambda j: j.data,
     )
 
 

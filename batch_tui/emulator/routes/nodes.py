@@ -64,7 +64,12 @@ async def _list(call: Call) -> Response:
     pool = get_pool(call.emu, call.params["pool_id"])
     nodes = list(call.emu.store.pool_nodes(pool.id.lower()).values())
     return list_response(
-        call, nodes, NODE_LIST, key=lambda n: n.id.lower(), render=lambda n, _: _render(call, n)
+        call,
+        nodes,
+        NODE_LIST,
+        key=lambda n: n.id.lower(),
+        render=lambda n, _: _render(call, n),
+        stored=lambda n: n.data,
     )
 
 

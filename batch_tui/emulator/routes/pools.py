@@ -171,6 +171,7 @@ async def _list(call: Call) -> Response:
         POOL_LIST,
         key=lambda p: p.id.lower(),
         render=lambda p, expand: _render(call.emu, p, expand),
+        stored=lambda p: p.data,
     )
 
 

@@ -239,6 +239,7 @@ async def _list(call: Call) -> Response:
         SCHEDULE_LIST,
         key=lambda s: s.id.lower(),
         render=lambda s, expand: _render(call.emu, s, expand),
+        stored=lambda s: s.data,
     )
 
 

@@ -261,6 +261,7 @@ async def _list(call: Call) -> Response:
         TASK_LIST,
         key=lambda t: t.id.lower(),
         render=lambda t, expand: _render(call.emu, job.id, t, expand),
+        stored=lambda t: t.data,
     )
 
 
