@@ -46,7 +46,13 @@ DEFAULT_USER_AGENT = f"batch-tui/{__version__} python-httpx/{httpx.__version__}"
 
 
 def segment(value: str) -> str:
-    """Percent-encode one path segment (an id): ``/``, ``:``, spaces and all."""
+    """Percent-encode one path segment (an id): ``/``, ``:``, spaces and all.
+
+    A segment of only dots is encoded too: URL normalisation would otherwise take ``..`` as
+    "the parent", and ``GET /jobs/..`` would ask for another resource.
+    """
+    if value.strip(".") == "":
+        return value.replace(".", "%2E")
     return quote(value, safe="")
 
 

@@ -1,7 +1,8 @@
 """Provides the httpx auth flows for Batch: SharedKey signing and Entra ID bearer tokens.
 
 `SharedKeyAuth` signs each request exactly as the service verifies it (the string to sign
-of ``azure-batch``'s ``BatchSharedKeyAuthPolicy``; see BATCH-API.md 9.1).
+of ``azure-batch``'s ``BatchSharedKeyAuthPolicy``, see BATCH-API.md 9.1, except in two
+corner cases where that SDK departs from the documentation: see `string_to_sign`).
 `TokenCredentialAuth` puts an Entra ID token from an azure-identity credential on each
 request, caches it until shortly before it expires, and retries once with a fresh token
 when the service answers 401. `make_credential` builds the credential for ``--auth``.
@@ -59,13 +60,23 @@ def string_to_sign(request: httpx.Request, account: str) -> str:
 
     The path is signed as sent (not percent-decoded); query values are decoded, names
     sorted, empty values skipped and only the first of repeated values used.
+
+    Two rules follow the service's documentation ("Authenticate requests to Azure Batch")
+    where ``azure-batch``'s ``BatchSharedKeyAuthPolicy`` does otherwise: the Date slot is
+    empty whenever ``ocp-date`` is set (the SDK signs a Date header's value, which the
+    service then does not), and the canonicalized headers are those whose lower-cased name
+    *begins* with ``ocp-`` (the SDK tests for ``"ocp-"`` anywhere in the name as stored, so
+    it misses ``Ocp-Range`` and signs ``x-ocp-trace``). Neither arises with the headers this
+    client sends; tests/batch/test_signer_properties.py pins both.
     """
     headers = {k.lower(): v for k, v in request.headers.items() if v}
+    if "ocp-date" in headers:
+        headers.pop("date", None)
     if request.method not in ("GET", "HEAD"):
         headers.setdefault("content-length", "0")
     lines = [request.method, *(headers.get(name, "") for name in _SIGNED_HEADERS)]
     text = "\n".join(lines) + "\n"
-    ocp = sorted((k, v) for k, v in headers.items() if "ocp-" in k)
+    ocp = sorted((k, v) for k, v in headers.items() if k.startswith("ocp-"))
     text += "".join(f"{k}:{v}\n" for k, v in ocp)
     path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
     text += f"/{account}{path}"

@@ -76,7 +76,8 @@ def literal(value: Value) -> str:
     """Format a Python value as an OData literal.
 
     Raises:
-        ValueError: For a naive datetime or a non-finite float.
+        ValueError: For a naive datetime, one outside the years 1-9999 in UTC, or a
+            non-finite float.
         TypeError: For any other type.
     """
     if isinstance(value, bool):  # before int: bool is an int
@@ -95,9 +96,14 @@ def literal(value: Value) -> str:
 
 
 def _utc_iso(value: datetime) -> str:
-    if value.tzinfo is None:
+    # utcoffset(), not tzinfo: a tzinfo that returns no offset leaves the value naive, and
+    # astimezone would then silently read it as local time.
+    if value.utcoffset() is None:
         raise ValueError("filter datetimes must be timezone-aware (a naive one is ambiguous)")
-    utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: the documented error, not a crash
+        raise ValueError(f"{value.isoformat()} has no UTC form in the years 1-9999") from None
     # isoformat, not strftime: strftime does not zero-pad years before 1000 on glibc.
     return utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds") + "Z"
 

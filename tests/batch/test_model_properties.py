@@ -1,284 +1,315 @@
-"""Property tests: generated list pages of tasks, nodes and pools decode and keep every item.
+"""Property tests: generated task, node and pool JSON decodes to exactly what was sent.
 
 `test_model_decoding.py` pins single quirks (one odd item, durations, 7-digit timestamps);
-these tests mix them all at random in whole pages, in the shapes of the spec's
-`CloudTaskListResult`, `ComputeNodeListResult` and `CloudPoolListResult`.
+these tests mix them all at random in whole pages in the shapes of the spec's
+`CloudTaskListResult`, `ComputeNodeListResult` and `CloudPoolListResult`, with unknown fields
+in every nested object, and assert every decoded value (`test_prop_wire.assert_decoded`).
+The other models the UI reads are in `test_prop_models.py`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_tui.batch import models as m
-from batch_tui.batch.models import UNLIMITED, decode_page
-
-TASK_STATES = ["active", "preparing", "running", "completed"]
-NODE_STATES = ["idle", "running", "starting", "starttaskfailed", "unusable", "leavingpool"]
-POOL_STATES = ["active", "deleting"]
-MAX_DURATION = "P10675199DT2H48M5.4775807S"
-"""`TimeSpan.MaxValue` as the service writes it for "no limit"."""
-
-_IDS = st.text(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=20
+from batch_tui.batch.models import decode
+from tests.batch.test_prop_wire import (
+    BOOLS,
+    CONTAINER_INFO,
+    DURATIONS,
+    ENVIRONMENT,
+    FAILURE_INFO,
+    FLOATS,
+    INT32,
+    INT64,
+    LINKS,
+    METADATA,
+    NAME_VALUE_PAIRS,
+    NODE_INFO,
+    RESULTS,
+    RUN_STATES,
+    SLOW,
+    TASK_CONSTRAINTS,
+    TASK_EXECUTION_INFO,
+    TASK_STATES,
+    TEXT,
+    Pair,
+    check_items,
+    lists,
+    obj,
+    same,
+    spoiled,
+    states,
+    timestamps,
+    unknown_state,
 )
-_JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=6,
+
+NODE_STATES = ("idle", "running", "starting", "starttaskfailed", "unusable", "leavingpool")
+POOL_STATES = ("active", "deleting")
+ALLOCATION_STATES = ("steady", "resizing", "stopping")
+
+TASK_STATS = obj(
+    m.TaskStatistics,
+    {"url": TEXT, "startTime": timestamps(), "lastUpdateTime": timestamps()},
+    {
+        "userCPUTime": DURATIONS,
+        "kernelCPUTime": DURATIONS,
+        "wallClockTime": DURATIONS,
+        "readIOps": INT64,
+        "writeIOps": INT64,
+        "readIOGiB": FLOATS,
+        "writeIOGiB": FLOATS,
+        "waitTime": DURATIONS,
+    },
 )
-"""Any JSON value: what an unknown field of a future API version may hold."""
-
-
-def states(known: list[str]) -> st.SearchStrategy[str]:
-    """A known state or one a later API version may add."""
-    return st.sampled_from(known) | st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
-
-
-@st.composite
-def timestamps(draw: st.DrawFn) -> str:
-    """An ISO 8601 UTC time with 0 to 7 fractional digits, as .NET writes it."""
-    year, month, day = (
-        draw(st.integers(1970, 9999)),
-        draw(st.integers(1, 12)),
-        draw(st.integers(1, 28)),
-    )
-    clock = f"{draw(st.integers(0, 23)):02d}:{draw(st.integers(0, 59)):02d}:{draw(st.integers(0, 59)):02d}"
-    fraction = draw(st.text("0123456789", max_size=7))
-    return f"{year:04d}-{month:02d}-{day:02d}T{clock}" + (f".{fraction}" if fraction else "") + "Z"
-
-
-durations = st.sampled_from([MAX_DURATION, "PT0S", "P1D", "PT1H30M", "PT5.5S", "P7DT00H00M00S"])
-
-
-def counts() -> st.SearchStrategy[int | str]:
-    """A count, sometimes sent as a string (as the service does for some int64 fields)."""
-    return st.integers(0, 2**31) | st.integers(0, 2**31).map(str)
-
-
-@st.composite
-def entity(draw: st.DrawFn, required: dict[str, Any], optional: dict[str, Any]) -> dict[str, Any]:
-    """An object with the required fields, a random subset of the optional ones and extras."""
-    body = {name: draw(strategy) for name, strategy in required.items()}
-    for name, strategy in optional.items():
-        if draw(st.booleans()):
-            body[name] = draw(strategy)
-    extras = draw(st.dictionaries(st.text(min_size=1, max_size=10), _JSON, max_size=3))
-    for name, value in extras.items():
-        body.setdefault(f"future{name}", value)  # a name no model field has
-    return body
-
-
-def execution_info() -> st.SearchStrategy[dict[str, Any]]:
-    return entity(
-        {"retryCount": counts(), "requeueCount": counts()},
-        {
-            "startTime": timestamps(),
-            "endTime": timestamps(),
-            "exitCode": st.integers(-(2**31), 2**31 - 1),
-            "result": st.sampled_from(["success", "failure", "cancelled"]),
-            "failureInfo": entity(
-                {"category": st.sampled_from(["usererror", "servererror", "newcategory"])}, {}
-            ),
-        },
-    )
-
-
-@st.composite
-def tasks(draw: st.DrawFn) -> dict[str, Any]:
-    required = {"id": _IDS, "state": states(TASK_STATES)}
-    optional = {
-        "displayName": st.text(max_size=20),
-        "url": st.just("https://a.westus.batch.azure.com/jobs/j/tasks/t"),
-        "eTag": st.just("0x8DC0FFEE"),
+TASKS = obj(
+    m.Task,
+    {"id": TEXT, "state": states(*TASK_STATES)},
+    {
+        "displayName": TEXT,
+        "url": TEXT,
+        "eTag": TEXT,
+        "lastModified": timestamps(),
         "creationTime": timestamps(),
         "stateTransitionTime": timestamps(),
-        "previousState": states(TASK_STATES),
-        "commandLine": st.text(max_size=30),
-        "requiredSlots": counts(),
-        "constraints": st.fixed_dictionaries(
+        "previousState": states(*TASK_STATES),
+        "previousStateTransitionTime": timestamps(),
+        "commandLine": TEXT,
+        "requiredSlots": INT32,
+        "constraints": TASK_CONSTRAINTS,
+        "executionInfo": TASK_EXECUTION_INFO,
+        "nodeInfo": NODE_INFO,
+        "environmentSettings": ENVIRONMENT,
+        "affinityInfo": obj(m.AffinityInfo, {"affinityId": TEXT}),
+        "multiInstanceSettings": obj(
+            m.MultiInstanceSettings, {"coordinationCommandLine": TEXT}, {"numberOfInstances": INT32}
+        ),
+        "dependsOn": obj(
+            m.TaskDependencies,
+            {},
             {
-                "maxWallClockTime": durations,
-                "retentionTime": durations,
-                "maxTaskRetryCount": counts(),
-            }
+                "taskIds": lists(TEXT),
+                "taskIdRanges": lists(obj(m.TaskIdRange, {"start": INT32, "end": INT32})),
+            },
         ),
-        "executionInfo": execution_info(),
-        "nodeInfo": entity({}, {"poolId": _IDS, "nodeId": _IDS}),
-        "environmentSettings": st.lists(
-            st.fixed_dictionaries({"name": _IDS, "value": st.text(max_size=10)}), max_size=3
-        ),
-        "stats": st.fixed_dictionaries(
-            {
-                "url": st.just(""),
-                "startTime": timestamps(),
-                "lastUpdateTime": timestamps(),
-                "userCPUTime": durations,
-                "kernelCPUTime": durations,
-                "wallClockTime": durations,
-                "readIOps": counts(),
-                "writeIOps": counts(),
-                "readIOGiB": st.floats(0, 1e6),
-                "writeIOGiB": st.floats(0, 1e6),
-                "waitTime": durations,
-            }
-        ),
-    }
-    return draw(entity(required, optional))
+        "stats": TASK_STATS,
+    },
+)
 
-
-@st.composite
-def nodes(draw: st.DrawFn) -> dict[str, Any]:
-    required = {"id": _IDS, "state": states(NODE_STATES)}
-    optional = {
-        "schedulingState": st.sampled_from(["enabled", "disabled", "somethingnew"]),
+START_TASK_INFO = obj(
+    m.StartTaskInfo,
+    {"state": states(*RUN_STATES), "retryCount": INT32},
+    {
+        "startTime": timestamps(),
+        "endTime": timestamps(),
+        "exitCode": INT32,
+        "containerInfo": CONTAINER_INFO,
+        "failureInfo": FAILURE_INFO,
+        "lastRetryTime": timestamps(),
+        "result": states(*RESULTS),
+    },
+)
+INBOUND_ENDPOINTS = lists(
+    obj(
+        m.InboundEndpoint,
+        {
+            "name": TEXT,
+            "protocol": states("tcp", "udp"),
+            "frontendPort": INT32,
+            "backendPort": INT32,
+        },
+        {"publicIPAddress": TEXT, "publicFQDN": TEXT},
+    )
+)
+IMAGE_REFERENCE = obj(
+    m.ImageReference,
+    {},
+    {"publisher": TEXT, "offer": TEXT, "sku": TEXT, "version": TEXT, "exactVersion": TEXT},
+)
+NODES = obj(
+    m.Node,
+    {"id": TEXT, "state": states(*NODE_STATES)},
+    {
+        "url": TEXT,
+        "schedulingState": states("enabled", "disabled"),
         "stateTransitionTime": timestamps(),
         "lastBootTime": timestamps(),
         "allocationTime": timestamps(),
-        "ipAddress": st.just("10.0.0.4"),
-        "vmSize": st.just("standard_d2s_v3"),
-        "totalTasksRun": counts(),
-        "runningTasksCount": counts(),
-        "runningTaskSlotsCount": counts(),
-        "totalTasksSucceeded": counts(),
-        "isDedicated": st.booleans(),
-        "recentTasks": st.lists(
-            entity({"taskState": states(TASK_STATES)}, {"taskId": _IDS, "jobId": _IDS}), max_size=3
+        "ipAddress": TEXT,
+        "affinityId": TEXT,
+        "vmSize": TEXT,
+        "totalTasksRun": INT32,
+        "runningTasksCount": INT32,
+        "runningTaskSlotsCount": INT32,
+        "totalTasksSucceeded": INT32,
+        "isDedicated": BOOLS,
+        "recentTasks": lists(
+            obj(
+                m.RecentTask,
+                {"taskState": states(*TASK_STATES)},
+                {
+                    "taskUrl": TEXT,
+                    "jobId": TEXT,
+                    "taskId": TEXT,
+                    "subtaskId": INT32,
+                    "executionInfo": TASK_EXECUTION_INFO,
+                },
+            )
         ),
-        "startTaskInfo": entity(
-            {"state": states(["running", "completed"])}, {"retryCount": counts()}
+        "startTaskInfo": START_TASK_INFO,
+        "errors": lists(
+            obj(m.NodeError, {}, {"code": TEXT, "message": TEXT, "errorDetails": NAME_VALUE_PAIRS}),
+            max_size=2,
         ),
-        "errors": st.lists(entity({}, {"code": _IDS, "message": st.text(max_size=20)}), max_size=2),
-        "nodeAgentInfo": st.fixed_dictionaries(
-            {"version": st.just("1.11.0"), "lastUpdateTime": timestamps()}
+        "endpointConfiguration": obj(
+            m.NodeEndpointConfiguration, {}, {"inboundEndpoints": INBOUND_ENDPOINTS}
         ),
-    }
-    return draw(entity(required, optional))
-
-
-@st.composite
-def pools(draw: st.DrawFn) -> dict[str, Any]:
-    required = {"id": _IDS, "state": states(POOL_STATES)}
-    optional = {
-        "displayName": st.text(max_size=20),
-        "allocationState": states(["steady", "resizing", "stopping"]),
-        "allocationStateTransitionTime": timestamps(),
-        "creationTime": timestamps(),
-        "vmSize": st.just("standard_d2s_v3"),
-        "resizeTimeout": durations,
-        "currentDedicatedNodes": counts(),
-        "currentLowPriorityNodes": counts(),
-        "targetDedicatedNodes": counts(),
-        "targetLowPriorityNodes": counts(),
-        "enableAutoScale": st.booleans(),
-        "autoScaleFormula": st.text(max_size=30),
-        "autoScaleEvaluationInterval": durations,
-        "taskSlotsPerNode": counts(),
-        "metadata": st.lists(
-            st.fixed_dictionaries({"name": _IDS, "value": st.text(max_size=10)}), max_size=3
+        "nodeAgentInfo": obj(m.NodeAgentInfo, {"version": TEXT, "lastUpdateTime": timestamps()}),
+        "virtualMachineInfo": obj(
+            m.VirtualMachineInfo,
+            {},
+            {"imageReference": IMAGE_REFERENCE, "scaleSetVmResourceId": TEXT},
         ),
-        "resizeErrors": st.lists(
-            entity({}, {"code": _IDS, "message": st.text(max_size=20)}), max_size=2
-        ),
-    }
-    return draw(entity(required, optional))
-
-
-def page_body(items: list[dict[str, Any]], next_link: str | None) -> bytes:
-    body: dict[str, Any] = {"odata.metadata": "https://x/$metadata#tasks", "value": items}
-    if next_link is not None:
-        body["odata.nextLink"] = next_link
-    return json.dumps(body, allow_nan=False).encode()
-
-
-def check_page(items: list[dict[str, Any]], kind: type[Any], next_link: str | None) -> list[Any]:
-    page = decode_page(page_body(items, next_link), kind)
-    assert [(item.id, item.state) for item in page.value] == [(i["id"], i["state"]) for i in items]
-    assert page.next_link == next_link
-    return page.value
-
-
-_LINKS = st.none() | st.just("https://a.westus.batch.azure.com/jobs/j/tasks?$skiptoken=x")
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(tasks(), max_size=5), _LINKS)
-def test_generated_task_pages_decode_with_every_item(
-    items: list[dict[str, Any]], link: str | None
-) -> None:
-    decoded = check_page(items, m.Task, link)
-    for raw, task in zip(items, decoded, strict=True):
-        if "requiredSlots" in raw:
-            assert task.required_slots == int(raw["requiredSlots"])
-        if "constraints" in raw and raw["constraints"]["maxWallClockTime"] == MAX_DURATION:
-            assert task.constraints is not None
-            assert task.constraints.max_wall_clock_time == UNLIMITED
-        if "environmentSettings" in raw:
-            assert [e.name for e in task.environment_settings] == [
-                e["name"] for e in raw["environmentSettings"]
-            ]
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(nodes(), max_size=5), _LINKS)
-def test_generated_node_pages_decode_with_every_item(
-    items: list[dict[str, Any]], link: str | None
-) -> None:
-    decoded = check_page(items, m.Node, link)
-    for raw, node in zip(items, decoded, strict=True):
-        if "runningTasksCount" in raw:
-            assert node.running_tasks_count == int(raw["runningTasksCount"])
-        assert [t.task_state for t in node.recent_tasks] == [
-            t["taskState"] for t in raw.get("recentTasks", [])
-        ]
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(pools(), max_size=5), _LINKS)
-def test_generated_pool_pages_decode_with_every_item(
-    items: list[dict[str, Any]], link: str | None
-) -> None:
-    decoded = check_page(items, m.Pool, link)
-    for raw, pool in zip(items, decoded, strict=True):
-        if "targetDedicatedNodes" in raw:
-            assert pool.target_dedicated_nodes == int(raw["targetDedicatedNodes"])
-        if raw.get("resizeTimeout") == "P1D":
-            assert pool.resize_timeout == timedelta(days=1)
-
-
-@st.composite
-def spoiled(draw: st.DrawFn, items: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
-    """An item with one known optional field replaced by a value of the wrong JSON type."""
-    item = draw(items)
-    fields = sorted(
-        name for name in item if name not in ("id", "state") and not name.startswith("future")
-    )
-    if fields:
-        item[draw(st.sampled_from(fields))] = draw(
-            st.sampled_from([{"no": 1}, [7], "not-a-value", -1.5, True])
-        )
-    return item
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    st.lists(spoiled(tasks()), max_size=3),
-    st.lists(spoiled(nodes()), max_size=3),
-    st.lists(spoiled(pools()), max_size=3),
+    },
 )
-def test_items_with_wrongly_typed_fields_keep_their_id_and_state(
-    task_items: list[dict[str, Any]],
-    node_items: list[dict[str, Any]],
-    pool_items: list[dict[str, Any]],
+
+ERRORS_WITH_VALUES = {"code": TEXT}, {"message": TEXT, "values": NAME_VALUE_PAIRS}
+RESOURCE_STATS = obj(
+    m.ResourceStatistics,
+    {"startTime": timestamps(), "lastUpdateTime": timestamps()},
+    {
+        "avgCPUPercentage": FLOATS,
+        "avgMemoryGiB": FLOATS,
+        "peakMemoryGiB": FLOATS,
+        "avgDiskGiB": FLOATS,
+        "peakDiskGiB": FLOATS,
+        "diskReadIOps": INT64,
+        "diskWriteIOps": INT64,
+        "diskReadGiB": FLOATS,
+        "diskWriteGiB": FLOATS,
+        "networkReadGiB": FLOATS,
+        "networkWriteGiB": FLOATS,
+    },
+)
+POOL_STATS = obj(
+    m.PoolStatistics,
+    {"url": TEXT, "startTime": timestamps(), "lastUpdateTime": timestamps()},
+    {
+        "usageStats": obj(
+            m.UsageStatistics,
+            {"startTime": timestamps(), "lastUpdateTime": timestamps()},
+            {"dedicatedCoreTime": DURATIONS},
+        ),
+        "resourceStats": RESOURCE_STATS,
+    },
+)
+POOLS = obj(
+    m.Pool,
+    {"id": TEXT, "state": states(*POOL_STATES)},
+    {
+        "displayName": TEXT,
+        "url": TEXT,
+        "eTag": TEXT,
+        "lastModified": timestamps(),
+        "creationTime": timestamps(),
+        "stateTransitionTime": timestamps(),
+        "allocationState": states(*ALLOCATION_STATES),
+        "allocationStateTransitionTime": timestamps(),
+        "vmSize": TEXT,
+        "resizeTimeout": DURATIONS,
+        "resizeErrors": lists(obj(m.ResizeError, *ERRORS_WITH_VALUES), max_size=2),
+        "currentDedicatedNodes": INT32,
+        "currentLowPriorityNodes": INT32,
+        "targetDedicatedNodes": INT32,
+        "targetLowPriorityNodes": INT32,
+        "enableAutoScale": BOOLS,
+        "autoScaleFormula": TEXT,
+        "autoScaleEvaluationInterval": DURATIONS,
+        "autoScaleRun": obj(
+            m.AutoScaleRun,
+            {"timestamp": timestamps()},
+            {"results": TEXT, "error": obj(m.AutoScaleRunError, *ERRORS_WITH_VALUES)},
+        ),
+        "enableInterNodeCommunication": BOOLS,
+        "taskSlotsPerNode": INT32,
+        "metadata": METADATA,
+        "stats": POOL_STATS,
+        "targetNodeCommunicationMode": states("default", "classic", "simplified"),
+        "currentNodeCommunicationMode": states("default", "classic", "simplified"),
+        "resourceTags": same(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2)),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
+@given(st.lists(TASKS, max_size=3), LINKS)
+def test_generated_task_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
+    check_items(items, m.Task, link)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
+@given(st.lists(NODES, max_size=3), LINKS)
+def test_generated_node_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
+    check_items(items, m.Node, link)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
+@given(st.lists(POOLS, max_size=3), LINKS)
+def test_generated_pool_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
+    check_items(items, m.Pool, link)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=SLOW)
+@given(
+    st.lists(TASKS, max_size=2),
+    spoiled(TASKS),
+    st.lists(TASKS, max_size=2),
+    st.sampled_from([(m.Task, TASKS), (m.Node, NODES), (m.Pool, POOLS)]).flatmap(
+        lambda kind: st.tuples(st.just(kind[0]), st.lists(spoiled(kind[1]), max_size=2))
+    ),
+)
+def test_one_odd_item_never_fails_a_page(
+    before: list[Pair], odd: Pair, after: list[Pair], others: tuple[type[Any], list[Pair]]
 ) -> None:
-    check_page(task_items, m.Task, None)
-    check_page(node_items, m.Node, None)
-    check_page(pool_items, m.Pool, None)
+    """An item with a field of the wrong JSON type keeps every other field, and so do its
+    neighbours on the page."""
+    check_items([*before, odd, *after], m.Task)
+    check_items(others[1], others[0])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=SLOW)
+@given(
+    unknown_state(*NODE_STATES, "enabled", "disabled", "running", "completed"),
+    unknown_state(*POOL_STATES, *ALLOCATION_STATES),
+    unknown_state(*TASK_STATES, *RESULTS, "usererror", "servererror"),
+)
+def test_unknown_enum_values_decode_verbatim(
+    node_state: str, pool_state: str, task_state: str
+) -> None:
+    """Every state and enum-like field the UI reads keeps a value the spec does not list."""
+    node = decode(
+        json.dumps(
+            {
+                "id": "n",
+                "state": node_state,
+                "schedulingState": node_state,
+                "startTaskInfo": {"state": node_state, "result": node_state},
+            }
+        ).encode(),
+        m.Node,
+    )
+    assert (node.state, node.scheduling_state) == (node_state, node_state)
+    assert node.start_task_info == m.StartTaskInfo(state=node_state, result=node_state)
+    pool = decode(json.dumps({"state": pool_state, "allocationState": pool_state}).encode(), m.Pool)
+    assert (pool.state, pool.allocation_state) == (pool_state, pool_state)
+    info = {"result": task_state, "failureInfo": {"category": task_state}}
+    body = {"state": task_state, "previousState": task_state, "executionInfo": info}
+    task = decode(json.dumps(body).encode(), m.Task)
+    assert (task.state, task.previous_state) == (task_state, task_state)
+    assert task.execution_info == m.TaskExecutionInfo(
+        result=task_state, failure_info=m.TaskFailureInfo(category=task_state)
+    )

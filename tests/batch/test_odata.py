@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_tui.batch.odata import (
@@ -156,13 +156,50 @@ def test_any_string_round_trips_through_the_parser(value: str) -> None:
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9/]{0,12}", fullmatch=True).filter(
     lambda n: n not in ("and", "or", "startswith", "true", "false")
 )
+offsets = st.builds(
+    timezone, st.timedeltas(timedelta(hours=-23, minutes=-59), timedelta(hours=23, minutes=59))
+)
+datetimes = st.datetimes(
+    datetime(2, 1, 1), datetime(9998, 12, 31), timezones=st.just(timezone.utc) | offsets
+)
+"""Aware datetimes in any fixed offset, to the microsecond (a day away from the ends of the
+calendar, so that their UTC form exists)."""
 values = st.one_of(
     st.text(max_size=20),
     st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
-    st.datetimes(timezones=st.just(timezone.utc)),
+    datetimes,
 )
 ops = st.sampled_from([eq, ne, gt, ge, lt, le])
+
+
+def typed(tree: Any) -> Any:
+    """``tree`` with each value paired with its type: ``1``, ``1.0`` and ``True`` are equal in
+    Python, but a builder that wrote one for another would change the filter's meaning."""
+    if isinstance(tree, list):
+        return [typed(item) for item in tree]
+    if isinstance(tree, tuple) and tree[0] == "cmp":
+        return (*tree[:3], type(tree[3]).__name__, tree[3])
+    if isinstance(tree, tuple) and tree[0] in ("and", "or"):
+        return (tree[0], typed(tree[1]))
+    return tree
+
+
+@st.composite
+def leaves(draw: st.DrawFn) -> tuple[Filter, Any]:
+    """A comparison, a ``startswith`` or an ``any_of`` (itself an ``or`` of comparisons)."""
+    name = draw(names)
+    kind = draw(st.sampled_from(["cmp", "startswith", "any_of"]))
+    if kind == "startswith":
+        prefix = draw(st.text(max_size=12))
+        return startswith(name, prefix), ("startswith", name, prefix)
+    if kind == "any_of":
+        choices = draw(st.lists(st.text(max_size=8), min_size=1, max_size=3))
+        compared = [("cmp", name, "eq", choice) for choice in choices]
+        return any_of(name, choices), compared[0] if len(compared) == 1 else ("or", compared)
+    op, value = draw(ops), draw(values)
+    return op(name, value), ("cmp", name, op.__name__, value)
 
 
 @st.composite
@@ -172,11 +209,62 @@ def filters(draw: st.DrawFn, depth: int = 0) -> tuple[Filter, Any]:
         parts = draw(st.lists(filters(depth + 1), min_size=2, max_size=3))
         tree = (combine.__name__.rstrip("_"), [p[1] for p in parts])
         return combine(*(p[0] for p in parts)), tree
-    name, op, value = draw(names), draw(ops), draw(values)
-    return op(name, value), ("cmp", name, op.__name__, value)
+    return draw(leaves())
 
 
+@settings(max_examples=150, deadline=None)
 @given(filters())
 def test_nested_filters_parse_back_to_what_was_built(built: tuple[Filter, Any]) -> None:
     expression, tree = built
-    assert parse(str(expression)) == tree
+    assert typed(parse(str(expression))) == typed(tree)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_floats_round_trip_exactly(value: float) -> None:
+    assert typed(parse(str(ge("avgCPUPercentage", value)))) == typed(
+        ("cmp", "avgCPUPercentage", "ge", value)
+    )
+
+
+UTC_LITERAL = re.compile(r"DateTime'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z'")
+
+
+@settings(max_examples=100, deadline=None)
+@given(datetimes)
+def test_datetimes_in_any_offset_are_sent_as_the_same_instant_in_utc(when: datetime) -> None:
+    text = literal(when)
+    assert UTC_LITERAL.fullmatch(text), text
+    assert parse(f"x eq {text}") == ("cmp", "x", "eq", when)  # aware: compares the instant
+    micros = when.astimezone(timezone.utc).microsecond  # sub-second offsets shift it
+    assert (f".{micros:06d}Z" in text) == (micros != 0)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime.min.replace(tzinfo=timezone(timedelta(hours=1))),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-1))),
+    ],
+)
+def test_datetimes_with_no_utc_form_are_refused_as_values(when: datetime) -> None:
+    with pytest.raises(ValueError, match="UTC"):
+        literal(when)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that does not know its offset: per the datetime docs, the value is naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_a_datetime_whose_tzinfo_gives_no_offset_is_naive() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        literal(datetime(2024, 1, 1, tzinfo=_NoOffset()))

@@ -22,7 +22,9 @@ and a bound on the work a hostile body can cause."""
 
 _ERROR_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _PATH_STEP = re.compile(r"\.(?P<key>[^.\[]+)|\[(?P<index>\d+)\]")
-_DOTNET_MAX_DATETIME = "9999-12-31T23:59:59.9999999"
+_DOTNET_MAX_DATETIME = "9999-12-31T23:59:59.999999"
+"""Six nines, not .NET's seven: any 7th digit from 5 up (``.9999995``) also rounds the
+microsecond clock past the year 9999, and must be clamped rather than dropped."""
 _CLAMPED_MAX_DATETIME = "9999-12-31T23:59:59.999999Z"
 
 
@@ -122,7 +124,11 @@ def _repair(obj: Any, type_: type[T]) -> T:
 def _fix_value_at(obj: Any, message: str) -> bool:
     """Fix or remove the value a validation error points at; False if there is none."""
     match = _ERROR_PATH.search(message)
-    steps = _PATH_STEP.findall(match["path"]) if match else []
+    # msgspec names a bad value inside a dict field as `$.resourceTags[...]`, without its key:
+    # drop the whole dict. (Parsing "[...]" as steps would look for a key "]" and give up,
+    # which dropped the whole item from its page.)
+    path = match["path"].split("[...]", 1)[0] if match else ""
+    steps = _PATH_STEP.findall(path)
     if not steps:
         return False
     container = obj
