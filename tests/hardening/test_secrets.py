@@ -13,16 +13,28 @@ import pytest
 
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import BatchError
+from batch_tui.batch.odata import eq
+from batch_tui.cli import DemoLauncher, build_app, build_parser
 from batch_tui.config import Settings
 from batch_tui.paths import write_private
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
+from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
+from batch_tui.ui.screens.nodes import NodesScreen
+from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from tests.ui.conftest import BASE_URL, KEY, TARGET, capture_notifications, pilot_settle
-from tests.ui.jobs_fixtures import wait_for
+from tests.ui.conftest import (
+    BASE_URL,
+    KEY,
+    TARGET,
+    capture_notifications,
+    pilot_settle,
+    quiet_settings,
+)
+from tests.ui.jobs_fixtures import open_screen, wait_async, wait_for
 
 TOKEN = "eyJhbGciOi.FAKE-ENTRA-TOKEN-7f3c9a.signature"
 """A bearer token no real service issued; it must appear nowhere."""
@@ -140,3 +152,74 @@ def test_config_files_are_private(tmp_path: Path) -> None:
     write_private(path, b"replaced")  # rewriting keeps it private
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not leaks(repr(Settings()))
+
+
+async def test_the_demo_as_the_command_line_starts_it_shows_and_writes_its_key_nowhere(
+    tmp_path, private_cache_dir, caplog, monkeypatch
+):
+    """`batch-tui --demo`, as `cli.run_app` builds it: the emulator in its thread, real task
+    processes, every screen of a job, a saved file, the SSH command dialog."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    demo = DemoLauncher(tmp_path / "demo")
+    demo.launch()
+    shots: list[str] = []
+    try:
+        key = demo.target().key
+        assert key
+        app = build_app(build_parser().parse_args(["--demo"]), quiet_settings(), demo)
+        async with app.run_test(size=(140, 40)) as pilot:
+            notes = capture_notifications(app)
+            done: list[tuple[str, str]] = []
+            await wait_async(lambda: find_completed(app, done), rounds=6000)
+            job_id, task_id = done[0]
+            tour = [*DEMO_TOUR, (f"tasks {job_id}", JobDetailScreen),
+                    (f"task {job_id} {task_id}", TaskDetailScreen)]  # fmt: skip
+            (tmp_path / "saved").mkdir()
+            for command, screen_type in tour:
+                screen = await open_screen(pilot, command, screen_type)
+                shots.append(app.export_screenshot())
+                if isinstance(screen, TaskDetailScreen):
+                    await pilot.press("o")
+                    await wait_for(pilot, lambda: isinstance(app.screen, FileViewerScreen))
+                    viewer = app.screen
+                    await wait_for(pilot, lambda v=viewer: v.viewer.is_open, rounds=1000)
+                    await viewer.save_file(tmp_path / "saved" / "stdout.txt")
+                    shots.append(app.export_screenshot())
+            reprs = [repr(app.session), repr(app.session.client), repr(app.open_target)]
+    finally:
+        demo.stop()
+    assert (tmp_path / "saved" / "stdout.txt").stat().st_size > 0
+    assert caplog.records and len(shots) == len(DEMO_TOUR) + 3  # the scans saw something
+    texts = [*shots, " ".join(m for m, _ in notes), " ".join(reprs)]
+    texts.append("\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records))
+    for text in texts:
+        assert key not in text
+    for folder in (tmp_path, private_cache_dir):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert key.encode() not in path.read_bytes(), path
+
+
+DEMO_TOUR = [
+    ("overview", OverviewScreen),
+    ("pools", PoolsScreen),
+    ("jobs", JobsScreen),
+    ("nodes etl-pool", NodesScreen),
+]
+"""The demo's screens, as `:` commands; then a job with a completed task, and that task."""
+
+
+async def find_completed(app: Any, found: list[tuple[str, str]]) -> bool:
+    """Looks (through the open account's client) for a completed task of the demo's quick
+    jobs; notes it in `found`."""
+    for job_id in ("backfill-2024", "etl-daily"):
+        try:
+            tasks = await app.session.client.list_tasks(job_id, filter=eq("state", "completed"))
+        except BatchError:
+            return False  # the demo emulator is still starting
+        if tasks:
+            found.append((job_id, tasks[0].id))
+            return True
+    return False
