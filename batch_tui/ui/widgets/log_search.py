@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from batch_tui.ui.widgets.log_buffer import CHUNK_SIZE, LineWindow
-from batch_tui.ui.widgets.table_model import compile_pattern
+from batch_tui.ui.widgets.table_filter import compile_pattern
 
 SEARCH_LIMIT: Final = 64 * CHUNK_SIZE
 """Most bytes one search reads beyond the window (16 MiB) before it gives up.

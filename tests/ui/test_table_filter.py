@@ -1,0 +1,38 @@
+"""Tests the `/` filter: the joined-text search finds exactly the rows a per-row scan does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from batch_tui.ui.widgets.table_filter import FEW_ROWS, Haystack, RowFilter
+
+WORDS = st.sampled_from(["completed", "active", "tvm-1_a", "task-0001", "failed", "é", "0"])
+TEXTS = st.lists(st.lists(WORDS, min_size=1, max_size=4).map("\t".join), min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=TEXTS, needle=st.sampled_from(["comp", "task-0001", "a", "\tf", "é", "zz", "0"]),
+       invert=st.booleans())  # fmt: skip
+def test_the_haystack_finds_the_rows_a_scan_finds(
+    texts: list[str], needle: str, invert: bool
+) -> None:
+    keys = [f"k{index}" for index in range(len(texts))]
+    row_filter = RowFilter(("!" if invert else "") + needle)
+    scanned = row_filter.select(keys, texts, None)
+    assert row_filter.select(keys, texts, Haystack(keys, texts)) == scanned
+    assert scanned == [k for k, t in zip(keys, texts, strict=True) if row_filter.keeps(t)]
+
+
+def test_the_haystack_gives_up_when_many_rows_match() -> None:
+    texts = [f"task-{i}\tcompleted" for i in range(10_000)]
+    haystack = Haystack([str(i) for i in range(10_000)], texts)
+    assert haystack.rows_with("task-42\t", 10) == [42]
+    assert haystack.rows_with("completed", 10_000 // FEW_ROWS) is None
+    assert haystack.rows_with("nowhere", 10) == []
+
+
+def test_a_regex_filter_scans() -> None:
+    row_filter = RowFilter("^task-[12]$")
+    assert row_filter.needle is None
+    assert row_filter.select(["a", "b", "c"], ["task-1", "task-3", "task-2"], None) == ["a", "c"]
