@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
 
-from batch_tui.batch import odata
 from batch_tui.batch.client import BatchClient
-from batch_tui.batch.models.task import Task
+from batch_tui.ui.delta import DeltaPlan
 from bench.listing import TASK_FIELDS
 from bench.served import ServedEmulator
 from bench.tables import Table, verdict
@@ -22,8 +20,8 @@ from bench.tables import Table, verdict
 DELTA_BUDGET = 0.05
 """DESIGN.md: a refresh where 1% changed costs under 5% of the bytes of a full list."""
 
-MARGIN = timedelta(seconds=5)
-"""The view's safety margin (`job_detail.DELTA_MARGIN`), plus the full list's own duration."""
+FULL_RELOAD_EVERY = 20
+"""`job_detail.FULL_RELOAD_EVERY` (not imported: that would load Textual here)."""
 
 CONCURRENCY = 32
 """Terminate calls in flight at once, so changing 1% takes seconds, not minutes."""
@@ -39,10 +37,6 @@ async def _change(client: BatchClient, job_id: str, task_ids: list[str]) -> None
     await asyncio.gather(*(terminate(task_id) for task_id in task_ids))
 
 
-def _latest(tasks: list[Task]) -> datetime:
-    return max(t.state_transition_time for t in tasks if t.state_transition_time is not None)
-
-
 async def _measure(served: ServedEmulator, job_id: str, table: Table) -> None:
     account, key = served.settings.account, served.settings.key
     async with BatchClient.with_shared_key(served.url, account, key) as client:
@@ -53,11 +47,10 @@ async def _measure(served: ServedEmulator, job_id: str, table: Table) -> None:
         full = served.counter.read() - before
         changed = [t.id for t in tasks if t.state == "active"][: max(1, len(tasks) // 100)]
         await _change(client, job_id, changed)
-        since = _latest(tasks) - MARGIN - timedelta(seconds=listed)
+        plan = DeltaPlan(full_every=FULL_RELOAD_EVERY)  # as the task view plans its refreshes
+        plan.listed((t.state_transition_time for t in tasks), listed)
         before = served.counter.read()
-        delta = await client.list_tasks(
-            job_id, select=TASK_FIELDS, filter=odata.ge("stateTransitionTime", since)
-        )
+        delta = await client.list_tasks_changed(job_id, plan.changed_since(), select=TASK_FIELDS)
         cost = served.counter.read() - before
     ratio = cost.body_bytes / full.body_bytes
     caught = len({t.id for t in delta} & set(changed))
