@@ -22,3 +22,12 @@ def private_cache_dir(
     monkeypatch.setattr(paths, "cache_dir", lambda: cache)
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     yield cache
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--soak-seconds",
+        type=float,
+        default=None,
+        help="how long tests/hardening/test_soak.py drives the app (default 60; CI runs that)",
+    )

@@ -164,8 +164,10 @@ class BatchApp(App[None]):
         self.push_screen(AccountsScreen())
         if self.open_target is not None:
             self.open_account(self.open_target)
-        # Once started (the first screen has its data by then), what lives for the whole run
-        # (Textual, the modules, the first screens) leaves the collector's full passes.
+        # What lives for the whole run leaves the collector's full passes: Textual and the
+        # modules now (a full pass over them before the first screen is drawn would stall it
+        # ~70 ms), the first screens once they have their data.
+        heap.settle()
         self.set_timer(SETTLE_AFTER, heap.settle)
         self.screen_change_signal.subscribe(self, self._screen_changed)
 

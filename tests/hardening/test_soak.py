@@ -3,8 +3,8 @@ resets, truncated bodies and latency spikes. No crash, no traceback, no unhandle
 error, no loop step over 100 ms, recovery once the faults stop, and no action applied more
 often than it was confirmed (even when the response of an applied action was cut).
 
-Bounded by `BATCH_TUI_SOAK_SECONDS` (default `DEFAULT_SECONDS`); CI runs the default, a longer
-soak is `BATCH_TUI_SOAK_SECONDS=1800 pytest tests/hardening/test_soak.py -s`.
+Bounded in time: CI runs `DEFAULT_SECONDS`; a longer soak is
+`pytest tests/hardening/test_soak.py -s --soak-seconds 1800` (or `BATCH_TUI_SOAK_SECONDS=1800`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from tests.ui.conftest import Recorded, capture_notifications, node_states, scre
 from tests.ui.jobs_fixtures import wait_for
 
 DEFAULT_SECONDS = 60.0
-SOAK_SECONDS = float(os.environ.get("BATCH_TUI_SOAK_SECONDS", DEFAULT_SECONDS))
 FAULTS = (
     "seed=1;429:rate=0.2:retry-after=1;503:rate=0.1;reset:rate=0.05;truncate:rate=0.05;"
     "latency:ms=50:jitter=50"
@@ -173,13 +172,19 @@ async def wait_loaded(pilot: Any, screen: Screen[Any]) -> None:
         )
 
 
-async def visit(app: Any, pilot: Any, stop: Stop) -> Screen[Any]:
-    """Shows a stop's screen and waits until it has loaded."""
+async def visit(app: Any, pilot: Any, stop: Stop, ledger: Ledger) -> Screen[Any]:
+    """Shows a stop's screen and waits until it has loaded.
+
+    An action confirmed on an earlier screen may finish only now and open its follow-up
+    dialog (the SSH command after "add user") over this one: it is answered like any other.
+    """
     screen = stop.build()
     app.show(screen)
     if isinstance(screen, OverviewScreen):
         screen = app.screen
-    await wait_for(pilot, lambda: app.screen is screen and screen.is_mounted, rounds=1000)
+    await wait_for(pilot, lambda: screen.is_mounted, rounds=1000)
+    await answer_popups(app, pilot, screen, ledger)
+    assert app.screen is screen, (stop.name, app.screen_stack)
     await wait_loaded(pilot, screen)
     return screen
 
@@ -198,9 +203,18 @@ def seed_round_job(emulator: Any, job_id: str) -> None:
     add_tasks(emulator, job_id, [{"id": f"t{i}", "commandLine": c} for i, c in enumerate(commands)])
 
 
+def soak_seconds(config: pytest.Config) -> float:
+    """How long to soak: `--soak-seconds`, else `BATCH_TUI_SOAK_SECONDS`, else the default."""
+    chosen = config.getoption("--soak-seconds")
+    if chosen is not None:
+        return float(chosen)
+    return float(os.environ.get("BATCH_TUI_SOAK_SECONDS", DEFAULT_SECONDS))
+
+
 async def test_soak_with_faults(
-    make_app, seed_pool, settle, emulator, clock, recorder, injector, worker_errors, monkeypatch
-):
+    make_app, seed_pool, settle, emulator, clock, recorder, injector, worker_errors, monkeypatch,
+    pytestconfig,
+):  # fmt: skip
     monkeypatch.setenv("PAGER", "true")
     await seed_pool(POOL, NODES)
     seed_round_job(emulator, "job-0")
@@ -217,7 +231,7 @@ async def test_soak_with_faults(
         injector.set_plan(FAULTS)
         recorder.clear()
         watchdog.start()
-        deadline = time.monotonic() + SOAK_SECONDS
+        deadline = time.monotonic() + soak_seconds(pytestconfig)
         while time.monotonic() < deadline or rounds == 0:
             job = f"job-{rounds}"
             if rounds:
@@ -225,7 +239,7 @@ async def test_soak_with_faults(
             nodes = sorted(node_states(emulator, POOL))
             node = nodes[rounds % len(nodes)] if nodes else "gone"
             for stop in tour(node, job):
-                screen = await visit(app, pilot, stop)
+                screen = await visit(app, pilot, stop, ledger)
                 keys = [*stop.keys, "r", "question_mark", "colon", *stop.actions]
                 if len(nodes) <= 2 and stop.name == "node":
                     keys.remove("ctrl+d")  # keep nodes to act on: remove shrinks the pool
@@ -245,7 +259,7 @@ async def test_soak_with_faults(
         injector.clear()
         # Recovery: with the faults gone, one refresh clears the stale mark and the error.
         for stop in tour(sorted(node_states(emulator, POOL))[0], "job-0")[:7]:
-            screen = await visit(app, pilot, stop)
+            screen = await visit(app, pilot, stop, ledger)
             await pilot.press("r")
             await wait_for(pilot, lambda s=screen: not s._refreshing, rounds=1000)
             await pilot.pause()
