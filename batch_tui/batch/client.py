@@ -251,6 +251,28 @@ class BatchClient(FileOperations, ActionOperations):
         """Return all of a pool's compute nodes."""
         return await collect(self.iter_nodes(pool_id, select=select, filter=filter))
 
+    def iter_nodes_by_state(
+        self,
+        pool_id: str,
+        *,
+        select: Select = None,
+        states: Sequence[str] = (),
+        concurrency: int = PARALLEL_STREAMS,
+    ) -> AsyncIterator[list[Node]]:
+        """Yield a pool's nodes page by page, each of ``states`` listed by a stream of its
+        own and every other state by one more, up to ``concurrency`` at once (as
+        `iter_tasks_by_state`; `busy_node_states` picks the states from the pool's node
+        counts; with none, this is `iter_nodes`)."""
+        streams = [
+            self.iter_nodes(pool_id, select=select, filter=part) for part in state_parts(states)
+        ]
+        return streams[0] if len(streams) == 1 else merge_pages(streams, concurrency)
+
+    async def get_pool_node_counts(self, pool_id: str) -> PoolNodeCounts | None:
+        """Return one pool's node counts by state, or None if the service has none for it."""
+        counts = await self.list_node_counts(filter=odata.eq("poolId", pool_id))
+        return next((c for c in counts if c.pool_id.lower() == pool_id.lower()), None)
+
     async def list_nodes_changed(
         self, pool_id: str, since: datetime, *, select: Select = None
     ) -> list[Node]:

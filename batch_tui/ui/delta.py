@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 MARGIN: Final = timedelta(seconds=5)
 """Overlap of a delta with what was already seen."""
@@ -66,6 +66,22 @@ class DeltaPlan:
     def forget(self) -> None:
         """Starts over: the next refresh lists everything (a different filter, say)."""
         self.since = None
+
+
+class Stamped(Protocol):
+    """A listed item: a task or a node."""
+
+    @property
+    def state_transition_time(self) -> datetime | None: ...
+
+
+def newer(item: Stamped, than: Stamped | None) -> bool:
+    """Whether an item is newer than the copy already seen: a listing in parts can meet an
+    item twice, in its old state and its new one."""
+    if than is None or than.state_transition_time is None:
+        return True
+    stamp = item.state_transition_time
+    return stamp is not None and stamp >= than.state_transition_time
 
 
 def _latest(stamps: Iterable[datetime | None]) -> datetime | None:

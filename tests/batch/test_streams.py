@@ -15,9 +15,10 @@ import pytest
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import TransportError
 from batch_tui.batch.models.job import TaskCounts
+from batch_tui.batch.models.node import NodeCounts, PoolNodeCounts
 from batch_tui.batch.odata import eq
 from batch_tui.batch.retry import RetryPolicy
-from batch_tui.batch.streams import busy_states, merge_pages, state_parts
+from batch_tui.batch.streams import busy_node_states, busy_states, merge_pages, state_parts
 from batch_tui.emulator import build_emulator, create_app
 from batch_tui.emulator.clock import ManualClock
 from batch_tui.emulator.routes.jobs import add_job
@@ -163,3 +164,14 @@ def test_busy_states_split_only_jobs_with_two_states_over_a_page() -> None:
     assert busy_states(counts(active=5_000, completed=5_000), 1000) == ("active", "completed")
     assert state_parts((), None) == [None]
     assert [str(p) for p in state_parts((), eq("id", "x"))] == ["id eq 'x'"]
+
+
+def test_busy_node_states_add_dedicated_and_spot_nodes() -> None:
+    counts = PoolNodeCounts(
+        pool_id="p",
+        dedicated=NodeCounts(idle=800, running=3_000, start_task_failed=10),
+        low_priority=NodeCounts(idle=700, preempted=40),
+    )
+    assert busy_node_states(counts, 1000) == ("idle", "running")
+    assert busy_node_states(PoolNodeCounts(dedicated=NodeCounts(idle=9_000)), 1000) == ()
+    assert busy_node_states(None, 1000) == ()

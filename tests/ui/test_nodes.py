@@ -311,3 +311,31 @@ async def test_a_big_pools_heatmap_refreshes_only_the_nodes_that_changed(
         assert changed.startswith("stateTransitionTime ge DateTime'")
         cells = {cell.node_id: cell.state for cell in screen.heatmap.nodes}
         assert cells == {nodes[0]: "idle", nodes[1]: "idle", nodes[2]: "unusable"}
+
+
+async def test_a_big_pool_with_nodes_in_two_states_is_listed_a_stream_per_state(
+    make_app, seed_pool, emulator, clock, recorder, monkeypatch
+):
+    monkeypatch.setattr("batch_tui.ui.screens.nodes.PAGE_SIZE", 2)  # 6 nodes: a big pool
+    nodes = await seed_pool("pool-a", 6)
+    for node_id in nodes[3:]:
+        record = emulator.store.nodes["pool-a"][node_id.lower()]
+        record.data.update(state="offline", stateTransitionTime=iso(clock.now()))
+        emulator.store.touch(record)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_nodes(app, pilot)  # the first listing: one stream
+        recorder.clear()
+        await pilot.press("r")
+        await pilot_settle(pilot)
+        listing = node_lists(recorder)
+        assert set(listing[:-1]) == {
+            "state eq 'idle'",
+            "state eq 'offline'",
+            "(state ne 'idle') and (state ne 'offline')",
+        }
+        assert listing[-1].startswith("stateTransitionTime ge DateTime'")  # what moved meanwhile
+        assert [r.query.get("$filter") for r in recorder.requests if r.path == "/nodecounts"] == [
+            "poolId eq 'pool-a'"
+        ]
+        assert list(screen.table.visible_keys) == nodes  # in id order, all of them

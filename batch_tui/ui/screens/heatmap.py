@@ -11,9 +11,9 @@ from textual.binding import Binding, BindingType
 
 from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.models import Node
-from batch_tui.ui.delta import DeltaPlan
+from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.screens.node_actions import NodeActionScreen
-from batch_tui.ui.screens.nodes import FULL_NODES_EVERY
+from batch_tui.ui.screens.nodes import FULL_NODES_EVERY, busy_states_of
 from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
 
 HEATMAP_FIELDS = ("id", "state", "schedulingState", "stateTransitionTime")
@@ -68,12 +68,16 @@ class HeatmapScreen(NodeActionScreen):
 
     async def _load_all(self) -> None:
         began = time.monotonic()
+        states = await busy_states_of(self.client, self.pool_id, len(self._node_data))
+        pages = self.client.iter_nodes_by_state(self.pool_id, select=HEATMAP_FIELDS, states=states)
         nodes: dict[str, Node] = {}
-        async for page in self.client.iter_nodes(self.pool_id, select=HEATMAP_FIELDS):
-            nodes.update((node.id, node) for node in page)
+        async for page in pages:
+            nodes.update((node.id, node) for node in page if newer(node, nodes.get(node.id)))
         self._node_data = nodes
         stamps = (node.state_transition_time for node in nodes.values())
         self._delta.listed(stamps, time.monotonic() - began)
+        if states:
+            await self._load_changed()  # nodes whose state changed while the parts streamed
 
     async def _load_changed(self) -> None:
         since = self._delta.changed_since()

@@ -33,7 +33,7 @@ from batch_tui.batch.models.task import Task
 from batch_tui.batch.streams import busy_states
 from batch_tui.ui.actions import ACTIONS, Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
-from batch_tui.ui.delta import DeltaPlan
+from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.jobs import (
     JOB_ACTION_IDS,
@@ -214,7 +214,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         last_flush = 0.0
         async for page in pages:
             for task in page:
-                if _newer(task, seen.get(task.id)):
+                if newer(task, seen.get(task.id)):
                     seen[task.id] = pending[task.id] = task
             if time.monotonic() - last_flush >= FLUSH_SECONDS:
                 self._merge(pending)
@@ -381,12 +381,3 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.forget_tasks(outcome.target for outcome in outcomes if outcome.error is None)
         self.table.clear_marks()
         self.action_refresh_now()
-
-
-def _newer(task: Task, than: Task | None) -> bool:
-    """Whether a listed task is newer than the copy already seen (listed in another state)."""
-    if than is None or than.state_transition_time is None:
-        return True
-    return task.state_transition_time is not None and (
-        task.state_transition_time >= than.state_transition_time
-    )

@@ -11,9 +11,10 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from batch_tui.batch.client import PAGE_SIZE
+from batch_tui.batch.client import PAGE_SIZE, BatchClient
 from batch_tui.batch.models import Node
-from batch_tui.ui.delta import DeltaPlan
+from batch_tui.batch.streams import busy_node_states
+from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
@@ -41,6 +42,14 @@ FULL_NODES_EVERY = 6
 """In a pool of more than a page of nodes, refreshes between full listings (a minute at the
 default 10 s): in between, only nodes whose state changed are fetched. A full listing also
 brings what a state change does not show: running-task counters, ages, removed nodes."""
+
+
+async def busy_states_of(client: BatchClient, pool_id: str, known: int) -> tuple[str, ...]:
+    """The node states a pool of `known` nodes (as last listed) is best listed by, one
+    stream each: none for a pool of a page or so, whose one stream is fewest requests."""
+    if known <= PAGE_SIZE:
+        return ()
+    return busy_node_states(await client.get_pool_node_counts(pool_id), PAGE_SIZE)
 
 
 def node_failed(node: Node) -> bool:
@@ -129,22 +138,31 @@ class NodesScreen(NodeActionScreen, ListScreen):
             await self._load_changed()
         self.refresh_availability()
 
+    def on_mount(self) -> None:
+        # A big pool is listed a stream per state at once: in id order, as one listing reads.
+        self.table.order_by_key()
+
     async def _load_all(self) -> None:
         """Streams the nodes page by page: the first 1,000 show while the rest arrive."""
         began, now = time.monotonic(), self.now()
+        states = await busy_states_of(self.client, self.pool_id, len(self._node_data))
+        pages = self.client.iter_nodes_by_state(
+            self.pool_id, select=NODE_LIST_FIELDS, states=states
+        )
         seen: dict[str, Node] = {}
-        table = self.table
-        async for page in self.client.iter_nodes(self.pool_id, select=NODE_LIST_FIELDS):
-            for node in page:
-                seen[node.id] = node
-            table.update_rows([node_row(node, now) for node in page])
+        async for page in pages:
+            fresh = [node for node in page if newer(node, seen.get(node.id))]
+            seen.update((node.id, node) for node in fresh)
+            self.table.update_rows([node_row(node, now) for node in fresh])
             self.update_status()
         gone = [key for key in self._node_data if key not in seen]
         self._node_data = seen
         if gone:
-            table.remove_keys(gone)
+            self.table.remove_keys(gone)
         stamps = (node.state_transition_time for node in seen.values())
         self._delta.listed(stamps, time.monotonic() - began)
+        if states:
+            await self._load_changed()  # nodes whose state changed while the parts streamed
 
     async def _load_changed(self) -> None:
         """Merges the nodes whose state changed since the last listing."""
