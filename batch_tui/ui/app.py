@@ -172,11 +172,15 @@ class BatchApp(App[None]):
         self.screen_change_signal.subscribe(self, self._screen_changed)
 
     def _screen_changed(self, screen: Screen[object]) -> None:
-        # A screen that closed is garbage now: collect it once the change is drawn and the
-        # user pauses, while it is a few thousand objects (see `heap`).
-        if self._garbage_timer is not None:
-            self._garbage_timer.stop()
-        self._garbage_timer = self.set_timer(COLLECT_AFTER, heap.collect_garbage)
+        # A screen that closed is garbage now: collect it once the change is drawn, while it
+        # is a few thousand objects (see `heap`). Not pushed back by later changes: someone
+        # walking through screens must not pile up their garbage for one long pass.
+        if self._garbage_timer is None:
+            self._garbage_timer = self.set_timer(COLLECT_AFTER, self._collect_garbage)
+
+    def _collect_garbage(self) -> None:
+        self._garbage_timer = None
+        heap.collect_garbage()
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""

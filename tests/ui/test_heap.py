@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from batch_tui.ui import heap
+from batch_tui.ui.app import COLLECT_AFTER
 from batch_tui.ui.widgets.table_model import Column, RowData
 from batch_tui.ui.widgets.virtual_table import WARM_ROWS, VirtualTable
 from tests.ui.jobs_fixtures import wait_for
@@ -144,3 +145,21 @@ async def test_a_closed_screen_is_collected_soon_after(make_app, full_collection
         # closed screen, and the app runs one shortly after the screen changed.
         await wait_for(pilot, lambda: bool(full_collections), rounds=200)
         assert full_collections[0] > 500
+
+
+async def test_walking_through_screens_does_not_put_the_collection_off(
+    make_app, full_collections
+) -> None:
+    app = make_app(open_account=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        heap.settle()
+        full_collections.clear()
+        # A screen change every tenth of a second, for twice the collection's delay: a
+        # delay that restarted at each change would never run.
+        for _ in range(round(2 * COLLECT_AFTER / 0.1)):
+            await app.push_screen(Closable())
+            await pilot.pause(0.05)
+            app.pop_screen()
+            await pilot.pause(0.05)
+        assert full_collections
