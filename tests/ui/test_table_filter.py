@@ -36,3 +36,17 @@ def test_a_regex_filter_scans() -> None:
     row_filter = RowFilter("^task-[12]$")
     assert row_filter.needle is None
     assert row_filter.select(["a", "b", "c"], ["task-1", "task-3", "task-2"], None) == ["a", "c"]
+
+
+def test_warming_a_big_table_prepares_the_filters_haystack() -> None:
+    from batch_tui.ui.widgets.table_model import HAYSTACK_ROWS, RowData, TableModel
+
+    model = TableModel(2)
+    model.set_rows(RowData(f"t{i}", (f"t{i}", "completed")) for i in range(HAYSTACK_ROWS))
+    for _ in model.warm([0, 1]):
+        pass
+    assert model._haystack is not None
+    prepared = model._haystack[1]
+    model.set_filter("t42")
+    assert model.view == [f"t{i}" for i in range(HAYSTACK_ROWS) if "t42" in f"t{i}"]
+    assert model._haystack[1] is prepared  # the key press used it, built nothing

@@ -222,7 +222,7 @@ class TableModel:
         self._rebuild()
 
     def warm(self, columns: Iterable[int]) -> Iterator[None]:
-        """Prepares the filter texts and the orders of `columns`, one small step per item.
+        """Prepares the orders of `columns` and the filter's texts, one small step per item.
 
         The caller runs one step per idle moment of the event loop; the steps end early
         when the rows change (a later `warm` starts over).
@@ -235,6 +235,12 @@ class TableModel:
                     yield
                     if self.version != version:
                         return
+        # What the first `/` filter would build on the key press: the texts in the unsorted
+        # order, and their joined form for a substring filter.
+        unsorted_keys, texts = self._unsorted()
+        yield
+        if self.version == version and len(unsorted_keys) >= HAYSTACK_ROWS:
+            self._haystack_of(unsorted_keys, texts)
 
     def _widen(self, plains: Iterable[tuple[str, ...]]) -> None:
         widths = self.natural_widths
@@ -331,9 +337,13 @@ class TableModel:
 
     def _joined(self, keys: list[str], texts: list[str]) -> Haystack | None:
         """The rows' texts joined for a substring filter, built once per version of the rows
-        (a few ms for 100,000), or None for a few rows or another kind of filter."""
+        (a few ms for 100,000; `warm` builds it ahead), or None for a few rows or another
+        kind of filter."""
         if self._keep is None or self._keep.needle is None or len(keys) < HAYSTACK_ROWS:
             return None
+        return self._haystack_of(keys, texts)
+
+    def _haystack_of(self, keys: list[str], texts: list[str]) -> Haystack:
         stamp = (self.version, self._by_key)
         if self._haystack is None or self._haystack[0] != stamp:
             self._haystack = (stamp, Haystack(keys, texts))
