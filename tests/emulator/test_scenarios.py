@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from batch_tui.emulator import build_emulator
+from batch_tui.emulator import Emulator, build_emulator
 from batch_tui.emulator.scenarios import scenario
 from batch_tui.emulator.settings import EmulatorSettings
 from tests.emulator.conftest import fast_timings
@@ -50,7 +51,7 @@ async def test_demo_shows_failures_offline_nodes_and_progress(tmp_path: Path) ->
                 and len(store.job_tasks("ingest-stream")) >= 1  # the director keeps adding work
             )
 
-        for _ in range(600):  # a condition wait: real processes run the demo's tasks
+        for _ in range(1200):  # a condition wait (up to a minute): real processes run the tasks
             if ready():
                 break
             await asyncio.sleep(0.05)
@@ -64,4 +65,16 @@ async def test_demo_shows_failures_offline_nodes_and_progress(tmp_path: Path) ->
         stderr = b"".join(emu.engine.node_files(gpu_node).read("startup/stderr.txt", 0, None))
         assert b"nvidia-smi: command not found" in stderr
     finally:
-        await emu.stop()
+        await stop_or_tell(emu)
+
+
+async def stop_or_tell(emu: Emulator, seconds: float = 60.0) -> None:
+    """Stops the emulator; if that hangs, fails with where every asyncio task waits (a CI
+    run once timed out in this test with the loop idle, waiting on some task)."""
+    try:
+        await asyncio.wait_for(emu.stop(), seconds)
+    except TimeoutError:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(file=stacks)
+        pytest.fail(f"the emulator did not stop in {seconds:.0f} s; tasks:\n{stacks.getvalue()}")
