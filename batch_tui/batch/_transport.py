@@ -28,9 +28,17 @@ from batch_tui.batch.errors import (
     transport_error,
 )
 from batch_tui.batch.models import decode, decode_page
+from batch_tui.batch.odata import Filter
 from batch_tui.batch.retry import IDEMPOTENT_METHODS, RetryPolicy
 
 T = TypeVar("T")
+
+Select = Sequence[str] | None
+"""``$select``: the property names a view shows, or None for whole entities."""
+FilterArg = Filter | str | None
+"""``$filter``: a `Filter` from ``odata.py`` (or a raw string), or None."""
+Expand = str | Sequence[str] | None
+"""``$expand``: e.g. ``"stats"``."""
 
 API_VERSION = "2024-07-01.20.0"
 """The Batch data-plane REST version this client speaks (the azure-batch 15.0 default)."""

@@ -16,20 +16,22 @@ they never raise it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from batch_tui.batch import odata
 from batch_tui.batch._actions import ActionOperations
 from batch_tui.batch._files import FileOperations
+from batch_tui.batch._partial_lists import PartialListOperations
 from batch_tui.batch._transport import (
     API_VERSION,
     DEFAULT_TIMEOUT,
     DEFAULT_USER_AGENT,
+    Expand,
+    FilterArg,
+    Select,
     Transport,
     collect,
     list_query,
@@ -50,36 +52,21 @@ from batch_tui.batch.models import (
     Task,
     TaskCountsResult,
 )
-from batch_tui.batch.odata import Filter
 from batch_tui.batch.retry import RetryPolicy
-from batch_tui.batch.streams import merge_pages, state_parts
 
 __all__ = ["API_VERSION", "BatchClient", "collect"]
 
 T = TypeVar("T")
 
-Select = Sequence[str] | None
-"""``$select``: the property names a view shows, or None for whole entities."""
-FilterArg = Filter | str | None
-"""``$filter``: a `Filter` from ``odata.py`` (or a raw string), or None."""
-Expand = str | Sequence[str] | None
-"""``$expand``: e.g. ``"stats"``."""
 
 PAGE_SIZE = 1000
 """The API's maximum ``maxresults``: fewest round trips for 100,000-task jobs."""
-
-PARALLEL_STREAMS = 4
-"""Streams that list one big collection at once (`iter_tasks_by_state`): enough to overlap
-the round trips, few enough to stay clear of the service's throttling."""
-
-TASK_STATES = ("active", "preparing", "running", "completed")
-"""The task states, each listed by a stream of its own in `iter_tasks_by_state`."""
 
 NODE_COUNTS_PAGE_SIZE = 10
 """``/nodecounts`` allows at most 10 pools per page."""
 
 
-class BatchClient(FileOperations, ActionOperations):
+class BatchClient(FileOperations, ActionOperations, PartialListOperations):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 
     Use it as an async context manager, or call `aclose` (which also closes the credential).
@@ -251,37 +238,6 @@ class BatchClient(FileOperations, ActionOperations):
         """Return all of a pool's compute nodes."""
         return await collect(self.iter_nodes(pool_id, select=select, filter=filter))
 
-    def iter_nodes_by_state(
-        self,
-        pool_id: str,
-        *,
-        select: Select = None,
-        states: Sequence[str] = (),
-        concurrency: int = PARALLEL_STREAMS,
-    ) -> AsyncIterator[list[Node]]:
-        """Yield a pool's nodes page by page, each of ``states`` listed by a stream of its
-        own and every other state by one more, up to ``concurrency`` at once (as
-        `iter_tasks_by_state`; `busy_node_states` picks the states from the pool's node
-        counts; with none, this is `iter_nodes`)."""
-        streams = [
-            self.iter_nodes(pool_id, select=select, filter=part) for part in state_parts(states)
-        ]
-        return streams[0] if len(streams) == 1 else merge_pages(streams, concurrency)
-
-    async def get_pool_node_counts(self, pool_id: str) -> PoolNodeCounts | None:
-        """Return one pool's node counts by state, or None if the service has none for it."""
-        counts = await self.list_node_counts(filter=odata.eq("poolId", pool_id))
-        return next((c for c in counts if c.pool_id.lower() == pool_id.lower()), None)
-
-    async def list_nodes_changed(
-        self, pool_id: str, since: datetime, *, select: Select = None
-    ) -> list[Node]:
-        """Return the pool's nodes whose state changed at or after ``since`` (the service's
-        clock): a delta refresh of a big node list. Counters that change without a state
-        change (running tasks) and removed nodes only show in a full listing."""
-        changed = odata.ge("stateTransitionTime", since)
-        return await self.list_nodes(pool_id, select=select, filter=changed)
-
     async def get_node(self, pool_id: str, node_id: str, *, select: Select = None) -> Node:
         """Return one compute node."""
         path = f"/pools/{segment(pool_id)}/nodes/{segment(node_id)}"
@@ -377,31 +333,6 @@ class BatchClient(FileOperations, ActionOperations):
         q = list_query(select=select, filter_=filter, expand=expand, maxresults=maxresults)
         return self._pages(f"/jobs/{segment(job_id)}/tasks", Task, q)
 
-    def iter_tasks_by_state(
-        self,
-        job_id: str,
-        *,
-        select: Select = None,
-        filter: FilterArg = None,
-        states: Sequence[str] = TASK_STATES,
-        concurrency: int = PARALLEL_STREAMS,
-    ) -> AsyncIterator[list[Task]]:
-        """Yield a job's tasks page by page, each of ``states`` listed by a stream of its
-        own and every other state by one more.
-
-        Up to ``concurrency`` streams page at once, so a 100,000-task job takes a fraction
-        of the round trips in a row that `iter_tasks` needs (`busy_states` picks the states
-        worth it from the job's task counts; with none, this is `iter_tasks`). Pages of
-        different states interleave. A task that changes state while the listing runs can
-        be listed twice (keep the one with the later ``stateTransitionTime``) or not at all
-        (list what changed since the listing began, as a delta refresh does).
-        """
-        streams = [
-            self.iter_tasks(job_id, select=select, filter=part)
-            for part in state_parts(states, filter)
-        ]
-        return streams[0] if len(streams) == 1 else merge_pages(streams, concurrency)
-
     async def list_tasks(
         self,
         job_id: str,
@@ -413,15 +344,6 @@ class BatchClient(FileOperations, ActionOperations):
         """Return all of a job's tasks."""
         pages = self.iter_tasks(job_id, select=select, filter=filter, expand=expand)
         return await collect(pages)
-
-    async def list_tasks_changed(
-        self, job_id: str, since: datetime, *, select: Select = None
-    ) -> list[Task]:
-        """Return the job's tasks whose state changed at or after ``since`` (the service's
-        clock): a delta refresh of a big task list. Deleted tasks only show as missing from
-        a full listing."""
-        changed = odata.ge("stateTransitionTime", since)
-        return await self.list_tasks(job_id, select=select, filter=changed)
 
     async def get_task(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Final, TypeVar
 
 from batch_tui.batch import odata
@@ -133,6 +133,25 @@ def busy_node_states(counts: PoolNodeCounts | None, page_size: int) -> tuple[str
 def _count(counts: NodeCounts, field: str) -> int:
     value = getattr(counts, field)
     return value if isinstance(value, int) else 0
+
+
+def listed_by_state(
+    part: Callable[[odata.Filter | None], AsyncIterator[list[T]]],
+    states: Sequence[str],
+    base: odata.Filter | str | None,
+    concurrency: int,
+) -> AsyncIterator[list[T]]:
+    """Lists in parts by state (`state_parts`), `concurrency` parts at once; with no states,
+    the one listing `part(base)`.
+
+    Args:
+        part: Opens the page stream of the items a filter selects.
+        states: The states listed by a stream of their own.
+        base: The filter every part stays within, or None.
+        concurrency: The most streams paging at once.
+    """
+    streams = [part(where) for where in state_parts(states, base)]
+    return streams[0] if len(streams) == 1 else merge_pages(streams, concurrency)
 
 
 def state_parts(
