@@ -141,7 +141,8 @@ class _Version(msgspec.Struct):
 
 @dataclass(frozen=True)
 class SnapshotPlan:
-    """Which reads are saved: the overview's (`batch_tui.ui.screens.overview.SNAPSHOT_PLAN`).
+    """Which reads are saved: those of the screen that shows the account first (the UI passes
+    its own plan; the API layer does not know the screens).
 
     Attributes:
         pool_select: The ``$select`` of the pool list read.
