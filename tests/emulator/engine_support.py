@@ -6,7 +6,6 @@ Records are created through the WIRE helper's plain functions (`add_pool`, `add_
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from batch_tui.emulator.routes.pools import add_pool
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.emulator.settings import EmulatorSettings, Timings
 from batch_tui.emulator.store import NodeRecord, Record, TaskRecord
+from tests import polling
 
 IMAGE = {
     "imageReference": {
@@ -95,13 +95,16 @@ async def until(
     Real processes (the `local` executor) finish in real time, so each round also yields
     to the event loop for a moment.
     """
-    for _ in range(limit):
+
+    async def ticked() -> bool:
         await emu.engine.tick()
         if condition():
-            return
+            return True
         clock(emu).advance(step)
-        await asyncio.sleep(0.005)
-    raise AssertionError("the engine did not reach the expected state")
+        return False
+
+    seconds = limit * 0.05  # as many looks as before, with room for a slow machine
+    await polling.until(ticked, seconds=seconds, every=0.005, what="the engine did not get there")
 
 
 def pool(emu: Emulator, pool_id: str = "p1", nodes: int = 2, **extra: Any) -> Record:

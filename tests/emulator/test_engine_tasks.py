@@ -3,7 +3,6 @@ the `local` executor end to end, the engine loop, and simulated determinism at s
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from batch_tui.emulator.clock import Clock
 from batch_tui.emulator.errors import ServiceError
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.emulator.settings import EmulatorSettings, Timings
+from tests import polling
 from tests.emulator.engine_support import (
     advance,
     job,
@@ -216,12 +216,16 @@ async def test_engine_loop_runs_on_its_own_and_stop_kills_processes(tmp_path: Pa
     pool(emu, nodes=1)
     job(emu)
     (record,) = tasks(emu, "j1", task_body("t1", "sleep 60"))
-    for _ in range(500):
-        if record.data["state"] == "running" and emu.engine.ctx.tasks.placement(record):
-            placement = emu.engine.ctx.tasks.placement(record)
-            if placement is not None and placement.handle is not None:
-                break
-        await asyncio.sleep(0.01)
+
+    def started() -> bool:
+        placement = emu.engine.ctx.tasks.placement(record)
+        return (
+            record.data["state"] == "running"
+            and placement is not None
+            and (placement.handle is not None)
+        )
+
+    await polling.until(started)
     handle = emu.engine.ctx.tasks.placement(record).handle
     started = time.perf_counter()
     await stop(emu)

@@ -15,6 +15,7 @@ from batch_tui.emulator.executors import Outcome, RunSpec
 from batch_tui.emulator.executors.local import LocalExecutor
 from batch_tui.emulator.executors.simulated import FAIL_PER_MILLE, SimulatedExecutor, plan_run
 from batch_tui.emulator.runtime import Timers
+from tests.polling import until
 
 NODE = "tvmps_0000_d"
 
@@ -102,18 +103,11 @@ async def test_local_kill_takes_the_whole_process_group(local: LocalExecutor) ->
     ended: list[Outcome] = []
     handle = await local.launch(spec(command), ended.append)
     pid_file = local.node_root(NODE) / marker
-    for _ in range(500):
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: pid_file.exists() and bool(pid_file.read_text().strip()))
     child = int(pid_file.read_text())
     handle.kill()
     await local.shutdown()
-    for _ in range(500):
-        if not _alive(child):
-            break
-        await asyncio.sleep(0.01)
-    assert not _alive(child), "the background child survived the kill"
+    await until(lambda: not _alive(child), what="the background child survived the kill")
     assert ended == [], "a killed run reports no outcome"
 
 

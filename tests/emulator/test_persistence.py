@@ -31,6 +31,7 @@ from tests.emulator.conftest import (
     SharedKeyAuth,
     fast_timings,
 )
+from tests.polling import until
 
 Snapshot = dict[tuple[str, ...], bytes]
 
@@ -253,10 +254,8 @@ async def test_a_snapshot_taken_while_things_change_is_consistent(
         emu.persistence.threaded = True  # as when served: the snapshot is written in a thread
         monkeypatch.setattr(statedisk.SnapshotWriter, "write", held_write)
         checkpoint = asyncio.create_task(emu.persistence.checkpoint())
-        for _ in range(1000):  # until it has listed the state and started journal 2
-            if statefiles.journal_path(state, 2).exists():
-                break
-            await asyncio.sleep(0.01)
+        # Until it has listed the state and started journal 2 (in its thread).
+        await until(lambda: statefiles.journal_path(state, 2).exists())
         for i in range(0, 50, 5):
             await ok(await http.delete(f"/jobs/job1/tasks/t{i}"), 200)
             await ok(await http.post("/jobs/job1/tasks", json={"id": f"n{i}", "commandLine": "x"}))
@@ -283,10 +282,7 @@ async def test_the_journal_is_compacted_when_it_outgrows_the_snapshot(tmp_path: 
         for i in range(3):
             await ok(await http.post("/pools", json={**POOL_BODY, "id": f"p{i}"}))
         state = tmp_path / "state"
-        for _ in range(500):
-            if [gen for gen, _ in statefiles.journals(state)] != [1]:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: [gen for gen, _ in statefiles.journals(state)] != [1])
         assert statefiles.journals(state)[0][0] > 1
         assert set(on_disk(tmp_path).pools) == {"p0", "p1", "p2"}
     await emu.stop()
@@ -313,23 +309,17 @@ async def test_without_a_data_dir_nothing_is_kept(tmp_path: Path) -> None:
 
 
 async def test_node_directories_survive_with_the_local_executor(tmp_path: Path) -> None:
-    async def until(emu: Emulator, condition: Callable[[], bool]) -> None:
-        for _ in range(1000):  # real processes: a bounded wait for them, on the real clock
-            if condition():
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the emulator did not reach the expected state")
 
     emu = make(tmp_path, Clock(), executor="local")
     async with serving(emu) as http:
         await ok(await http.post("/pools", json={**POOL_BODY, "targetDedicatedNodes": 1}))
         await ok(await http.post("/jobs", json={"id": "job1", "poolInfo": {"poolId": "pool1"}}))
         await ok(await http.post("/jobs/job1/tasks", json={"id": "t1", "commandLine": "echo hi"}))
-        await until(emu, lambda: states(emu, "job1") == {"t1": "completed"})
+        await until(lambda: states(emu, "job1") == {"t1": "completed"})  # real processes
     await emu.stop()
     again = make(tmp_path, Clock(), executor="local")
     async with serving(again) as http:
         out = await http.get("/jobs/job1/tasks/t1/files/stdout.txt")
         assert out.status_code == 200 and out.content == b"hi\n"
-        await until(again, nodes_idle(again))
+        await until(nodes_idle(again))
     await again.stop()

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from tests.emulator.conftest import ACCOUNT, API_VERSION, KEY, POOL_BODY, SharedKeyAuth
+from tests.polling import until
 
 CLIENTS = 6
 BATCH = 100
@@ -43,12 +44,15 @@ async def _serving(url: str) -> None:
     """Waits until the emulator accepts connections: the banner comes before the state is
     loaded and the socket listens."""
     async with client(url) as http:
-        while True:
+
+        async def answers() -> bool:
             try:
                 await http.get("/pools")
-                return
             except httpx.ConnectError:
-                await asyncio.sleep(0.05)  # a condition wait, bounded by the caller's timeout
+                return False
+            return True
+
+        await until(answers, seconds=STARTUP_SECONDS, every=0.05)
 
 
 @dataclass
@@ -122,10 +126,7 @@ async def test_every_acknowledged_task_survives_a_sigkill(tmp_path: Path) -> Non
             job = {"id": "job1", "poolInfo": {"poolId": "pool1"}}
             assert (await http.post("/jobs", json=job)).status_code == 201
         adders = [asyncio.create_task(add_until_gone(url, n, sent, acked)) for n in range(CLIENTS)]
-        for _ in range(12_000):  # a bounded wait for the condition
-            if len(acked) >= KILL_AFTER or any(a.done() for a in adders):
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: len(acked) >= KILL_AFTER or any(a.done() for a in adders), seconds=120)
         running.proc.kill()  # SIGKILL, mid-burst: every client has a request on its way
         await asyncio.wait_for(asyncio.gather(*adders), STARTUP_SECONDS)
     assert len(acked) >= KILL_AFTER, log.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from batch_tui.emulator import Emulator, build_emulator
 from batch_tui.emulator.scenarios import scenario
 from batch_tui.emulator.settings import EmulatorSettings
 from tests.emulator.conftest import fast_timings
+from tests.polling import until
 
 
 def test_unknown_scenario_is_a_clear_error() -> None:
@@ -51,10 +53,8 @@ async def test_demo_shows_failures_offline_nodes_and_progress(tmp_path: Path) ->
                 and len(store.job_tasks("ingest-stream")) >= 1  # the director keeps adding work
             )
 
-        for _ in range(1200):  # a condition wait (up to a minute): real processes run the tasks
-            if ready():
-                break
-            await asyncio.sleep(0.05)
+        with contextlib.suppress(AssertionError):  # the assert below says what is missing
+            await until(ready, seconds=60, every=0.05)  # real processes run the tasks
         assert ready(), (node_states("gpu-pool"), node_states("etl-pool"))
         assert sorted(store.pools) == ["etl-pool", "gpu-pool", "render-pool"]
         assert len(store.job_tasks("etl-daily")) == 242

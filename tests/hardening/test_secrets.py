@@ -172,7 +172,7 @@ async def test_the_demo_as_the_command_line_starts_it_shows_and_writes_its_key_n
         async with app.run_test(size=(140, 40)) as pilot:
             notes = capture_notifications(app)
             done: list[tuple[str, str]] = []
-            await wait_async(lambda: find_completed(app, done), rounds=6000)
+            await wait_async(lambda: find_completed(app, done), seconds=60)
             job_id, task_id = done[0]
             tour = [*DEMO_TOUR, (f"tasks {job_id}", JobDetailScreen),
                     (f"task {job_id} {task_id}", TaskDetailScreen)]  # fmt: skip

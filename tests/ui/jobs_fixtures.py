@@ -9,7 +9,6 @@ bytes of file content that came back.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from textual.pilot import Pilot
 from batch_tui.emulator import Emulator, build_emulator
 from batch_tui.emulator.clock import ManualClock
 from batch_tui.emulator.settings import EmulatorSettings
+from tests.polling import until
 from tests.ui.conftest import ACCOUNT, BASE_URL, KEY, fast_timings, pilot_settle, screen_text
 
 T = TypeVar("T")
@@ -52,20 +52,22 @@ async def local_emulator(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Em
 
 
 async def real_settle(
-    emulator: Emulator, clock: ManualClock, condition: Callable[[], bool], *, rounds: int = 1500
+    emulator: Emulator, clock: ManualClock, condition: Callable[[], bool], *, seconds: float = 30.0
 ) -> None:
     """Ticks the engine until `condition()` holds, letting real processes run meanwhile.
 
-    A bounded condition wait: each round advances the manual clock, ticks the engine, and
-    yields to the event loop for a moment so that process exits are reported.
+    A bounded condition wait (`tests.polling.until`): each look advances the manual clock,
+    ticks the engine, and lets the loop idle a moment so that process exits are reported.
     """
-    for _ in range(rounds):
+
+    async def ticked() -> bool:
         if condition():
-            return
+            return True
         clock.advance(0.05)
         await emulator.engine.tick()
-        await asyncio.sleep(0.005)
-    raise AssertionError("the emulator did not reach the expected state")
+        return condition()
+
+    await until(ticked, seconds=seconds, every=0.005, what="the emulator did not get there")
 
 
 def task_state(emulator: Emulator, job_id: str, task_id: str) -> str:
@@ -109,13 +111,9 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: 
     raise AssertionError("the condition did not hold in time")
 
 
-async def wait_async(condition: Callable[[], Awaitable[bool]], *, rounds: int = 400) -> None:
+async def wait_async(condition: Callable[[], Awaitable[bool]], *, seconds: float = 5.0) -> None:
     """Like `wait_for` for an async condition, without a pilot."""
-    for _ in range(rounds):
-        if await condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition did not hold in time")
+    await until(condition, seconds=seconds)
 
 
 async def open_screen(pilot: Pilot[Any], command: str, screen_type: type[T]) -> T:
