@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from batch_tui.batch import odata
 from batch_tui.batch.models.job import TaskCounts
@@ -95,27 +95,6 @@ def busy_states(counts: TaskCounts, page_size: int) -> tuple[str, ...]:
     return states if len(states) > 1 else ()
 
 
-NODE_COUNT_STATES: Final = {
-    "creating": "creating",
-    "idle": "idle",
-    "offline": "offline",
-    "preempted": "preempted",
-    "rebooting": "rebooting",
-    "reimaging": "reimaging",
-    "running": "running",
-    "starting": "starting",
-    "start_task_failed": "starttaskfailed",
-    "leaving_pool": "leavingpool",
-    "unknown": "unknown",
-    "unusable": "unusable",
-    "waiting_for_start_task": "waitingforstarttask",
-    "upgrading_os": "upgradingos",
-    "deallocated": "deallocated",
-    "deallocating": "deallocating",
-}
-"""`NodeCounts` fields and the node `state` each counts."""
-
-
 def busy_node_states(counts: PoolNodeCounts | None, page_size: int) -> tuple[str, ...]:
     """The node states worth a stream of their own in a pool: as `busy_states` for tasks,
     from the pool's node counts (dedicated and Spot/low-priority together)."""
@@ -123,16 +102,13 @@ def busy_node_states(counts: PoolNodeCounts | None, page_size: int) -> tuple[str
         return ()
     parts = [part for part in (counts.dedicated, counts.low_priority) if part is not None]
     states = tuple(
-        state
-        for field, state in NODE_COUNT_STATES.items()
-        if sum(_count(part, field) for part in parts) > page_size
+        # A count's field is its state without the underscores: start_task_failed counts
+        # "starttaskfailed" nodes.
+        field.replace("_", "")
+        for field in NodeCounts.__struct_fields__
+        if field != "total" and sum(getattr(part, field) for part in parts) > page_size
     )
     return states if len(states) > 1 else ()
-
-
-def _count(counts: NodeCounts, field: str) -> int:
-    value = getattr(counts, field)
-    return value if isinstance(value, int) else 0
 
 
 def listed_by_state(

@@ -58,7 +58,8 @@ SETTLE_AFTER = 2.0
 """Seconds from start to `heap.settle`: after the first screen with data (budget 1.5 s)."""
 
 COLLECT_AFTER = 0.3
-"""Seconds after the last screen change to collect the closed screens' garbage."""
+"""Seconds after a screen change (the first since the last collection) to collect the closed
+screens' garbage."""
 
 SNAPSHOT_EVERY = 60.0
 """Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,

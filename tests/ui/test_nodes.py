@@ -14,10 +14,11 @@ from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
 from batch_tui.emulator.store import iso
 from batch_tui.ui.app import BatchApp
+from batch_tui.ui.pool_nodes import FULL_NODES_EVERY
 from batch_tui.ui.screens.dialogs import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from batch_tui.ui.screens.nodes import FULL_NODES_EVERY, NodesScreen
+from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.session import AccountSession
 from batch_tui.ui.widgets.table_model import plain
 from tests.ui.conftest import (
@@ -264,7 +265,7 @@ def node_lists(recorder, pool_id="pool-a"):
 async def test_a_big_pools_list_refreshes_only_the_nodes_that_changed(
     make_app, seed_pool, emulator, clock, recorder, monkeypatch
 ):
-    monkeypatch.setattr("batch_tui.ui.screens.nodes.PAGE_SIZE", 2)  # 3 nodes: a big pool
+    monkeypatch.setattr("batch_tui.ui.pool_nodes.PAGE_SIZE", 2)  # 3 nodes: a big pool
     nodes = await seed_pool("pool-a", 3)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
@@ -293,7 +294,7 @@ async def test_a_big_pools_list_refreshes_only_the_nodes_that_changed(
 async def test_a_big_pools_heatmap_refreshes_only_the_nodes_that_changed(
     make_app, seed_pool, emulator, clock, recorder, monkeypatch
 ):
-    monkeypatch.setattr("batch_tui.ui.screens.heatmap.PAGE_SIZE", 2)
+    monkeypatch.setattr("batch_tui.ui.pool_nodes.PAGE_SIZE", 2)
     nodes = await seed_pool("pool-a", 3)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
@@ -316,7 +317,7 @@ async def test_a_big_pools_heatmap_refreshes_only_the_nodes_that_changed(
 async def test_a_big_pool_with_nodes_in_two_states_is_listed_a_stream_per_state(
     make_app, seed_pool, emulator, clock, recorder, monkeypatch
 ):
-    monkeypatch.setattr("batch_tui.ui.screens.nodes.PAGE_SIZE", 2)  # 6 nodes: a big pool
+    monkeypatch.setattr("batch_tui.ui.pool_nodes.PAGE_SIZE", 2)  # 6 nodes: a big pool
     nodes = await seed_pool("pool-a", 6)
     for node_id in nodes[3:]:
         record = emulator.store.nodes["pool-a"][node_id.lower()]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.models import Node
-from batch_tui.ui.delta import DeltaPlan, newer
+from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.screens.node_actions import NodeActionScreen
-from batch_tui.ui.screens.nodes import FULL_NODES_EVERY, busy_states_of
 from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
 
 HEATMAP_FIELDS = ("id", "state", "schedulingState", "stateTransitionTime")
@@ -32,8 +29,7 @@ class HeatmapScreen(NodeActionScreen):
     def __init__(self, pool_id: str) -> None:
         super().__init__()
         self.pool_id = pool_id
-        self._node_data: dict[str, Node] = {}
-        self._delta = DeltaPlan(full_every=FULL_NODES_EVERY)
+        self._pool = PoolNodes(pool_id, HEATMAP_FIELDS)
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -55,38 +51,15 @@ class HeatmapScreen(NodeActionScreen):
         return (cell.node_id,) if cell is not None else ()
 
     def known_node(self, node_id: str) -> Node | None:
-        return self._node_data.get(node_id)
+        return self._pool.nodes.get(node_id)
 
     async def load_data(self) -> None:
         """Lists the nodes, or in a big pool mostly only those whose state changed."""
-        big = len(self._node_data) > PAGE_SIZE
-        if self._delta.wants_full(forced=self.forced, big=big):
-            await self._load_all()
-        else:
-            await self._load_changed()
+        await self._pool.refresh(self.client, forced=self.forced)
         self._show_nodes()
 
-    async def _load_all(self) -> None:
-        began = time.monotonic()
-        states = await busy_states_of(self.client, self.pool_id, len(self._node_data))
-        pages = self.client.iter_nodes_by_state(self.pool_id, select=HEATMAP_FIELDS, states=states)
-        nodes: dict[str, Node] = {}
-        async for page in pages:
-            nodes.update((node.id, node) for node in page if newer(node, nodes.get(node.id)))
-        self._node_data = nodes
-        stamps = (node.state_transition_time for node in nodes.values())
-        self._delta.listed(stamps, time.monotonic() - began)
-        if states:
-            await self._load_changed()  # nodes whose state changed while the parts streamed
-
-    async def _load_changed(self) -> None:
-        since = self._delta.changed_since()
-        changed = await self.client.list_nodes_changed(self.pool_id, since, select=HEATMAP_FIELDS)
-        self._node_data.update((node.id, node) for node in changed)
-        self._delta.changed(node.state_transition_time for node in changed)
-
     def _show_nodes(self) -> None:
-        nodes = self._node_data
+        nodes = self._pool.nodes
         # Sorted by id so that a node keeps its cell from one refresh to the next.
         ordered = sorted(nodes.values(), key=lambda node: node.id)
         self.heatmap.set_nodes([NodeCell(node.id, node.state) for node in ordered])

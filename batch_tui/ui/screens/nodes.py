@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -11,11 +10,9 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from batch_tui.batch.client import PAGE_SIZE, BatchClient
 from batch_tui.batch.models import Node
-from batch_tui.batch.streams import busy_node_states
-from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.formatting import FAILED, format_age, state_style
+from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.widgets.table_model import Column, RowData
@@ -37,19 +34,6 @@ NODE_LIST_FIELDS = (
 """The node fields the list shows ($select): a tenth of a full node's bytes."""
 
 FAILED_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
-
-FULL_NODES_EVERY = 6
-"""In a pool of more than a page of nodes, refreshes between full listings (a minute at the
-default 10 s): in between, only nodes whose state changed are fetched. A full listing also
-brings what a state change does not show: running-task counters, ages, removed nodes."""
-
-
-async def busy_states_of(client: BatchClient, pool_id: str, known: int) -> tuple[str, ...]:
-    """The node states a pool of `known` nodes (as last listed) is best listed by, one
-    stream each: none for a pool of a page or so, whose one stream is fewest requests."""
-    if known <= PAGE_SIZE:
-        return ()
-    return busy_node_states(await client.get_pool_node_counts(pool_id), PAGE_SIZE)
 
 
 def node_failed(node: Node) -> bool:
@@ -116,8 +100,7 @@ class NodesScreen(NodeActionScreen, ListScreen):
     def __init__(self, pool_id: str) -> None:
         super().__init__()
         self.pool_id = pool_id
-        self._node_data: dict[str, Node] = {}
-        self._delta = DeltaPlan(full_every=FULL_NODES_EVERY)
+        self._pool = PoolNodes(pool_id, NODE_LIST_FIELDS)
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -127,51 +110,25 @@ class NodesScreen(NodeActionScreen, ListScreen):
         return self.targets()
 
     def known_node(self, node_id: str) -> Node | None:
-        return self._node_data.get(node_id)
+        return self._pool.nodes.get(node_id)
 
     async def load_data(self) -> None:
-        """Lists the nodes, or in a big pool mostly only those whose state changed."""
-        big = len(self._node_data) > PAGE_SIZE
-        if self._delta.wants_full(forced=self.forced, big=big):
-            await self._load_all()
-        else:
-            await self._load_changed()
+        """Lists the nodes, or in a big pool mostly only those whose state changed; rows
+        come in as they arrive."""
+        now = self.now()
+
+        def show(nodes: list[Node]) -> None:
+            self.table.update_rows([node_row(node, now) for node in nodes])
+            self.update_status()
+
+        gone = await self._pool.refresh(self.client, forced=self.forced, arrived=show)
+        if gone:
+            self.table.remove_keys(gone)
         self.refresh_availability()
 
     def on_mount(self) -> None:
         # A big pool is listed a stream per state at once: in id order, as one listing reads.
         self.table.order_by_key()
-
-    async def _load_all(self) -> None:
-        """Streams the nodes page by page: the first 1,000 show while the rest arrive."""
-        began, now = time.monotonic(), self.now()
-        states = await busy_states_of(self.client, self.pool_id, len(self._node_data))
-        pages = self.client.iter_nodes_by_state(
-            self.pool_id, select=NODE_LIST_FIELDS, states=states
-        )
-        seen: dict[str, Node] = {}
-        async for page in pages:
-            fresh = [node for node in page if newer(node, seen.get(node.id))]
-            seen.update((node.id, node) for node in fresh)
-            self.table.update_rows([node_row(node, now) for node in fresh])
-            self.update_status()
-        gone = [key for key in self._node_data if key not in seen]
-        self._node_data = seen
-        if gone:
-            self.table.remove_keys(gone)
-        stamps = (node.state_transition_time for node in seen.values())
-        self._delta.listed(stamps, time.monotonic() - began)
-        if states:
-            await self._load_changed()  # nodes whose state changed while the parts streamed
-
-    async def _load_changed(self) -> None:
-        """Merges the nodes whose state changed since the last listing."""
-        since = self._delta.changed_since()
-        changed = await self.client.list_nodes_changed(self.pool_id, since, select=NODE_LIST_FIELDS)
-        now = self.now()
-        self._node_data.update((node.id, node) for node in changed)
-        self.table.update_rows([node_row(node, now) for node in changed])
-        self._delta.changed(node.state_transition_time for node in changed)
 
     def open_row(self, key: str) -> None:
         from batch_tui.ui.screens.node_detail import NodeDetailScreen
