@@ -289,3 +289,20 @@ async def test_rows_set_before_mount_show_with_the_cursor_in_view() -> None:
         table = app.query_one(VirtualTable)
         assert table.cursor_key == "task-50"
         assert "task-50" in first_cells(table)
+
+
+async def test_rows_streaming_in_open_at_the_top_until_the_user_moves() -> None:
+    app = TableApp([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.order_by_key()
+        table.update_rows([task_row(i) for i in range(500, 600)])  # the first page to arrive
+        table.update_rows([task_row(i) for i in range(100, 200)])  # an earlier part, later
+        assert table.cursor_index == 0 and table.cursor_key == "task-100"
+        assert first_cells(table)[0] == "task-100"
+        await pilot.press("down")
+        table.update_rows([task_row(i) for i in range(200, 300)])
+        assert table.cursor_key == "task-101"  # placed by the user: it stays on its row
+        table.set_rows([])
+        table.update_rows([task_row(i) for i in range(700, 710)])
+        assert table.cursor_key == "task-700"  # emptied, refilled: at the top again

@@ -133,6 +133,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._model = TableModel(len(self.columns))
         self._marks: set[str] = set()
         self._cursor_key: str | None = None
+        self._placed = False
+        """The user put the cursor on a row (a key, a click, `move_cursor`): from then on it
+        stays on that row as rows come and go. Until then it stays on the first row, so a
+        list streaming in, whose first rows to arrive are not its first, opens at the top."""
         self._posted_key: str | None = None
         self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
         self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
@@ -250,26 +254,33 @@ class VirtualTable(ScrollView, can_focus=True):
             self.cursor_index = self._model.view.index(key)
         except ValueError:
             return False
+        self._placed = True
         return True
 
     # -- actions ----------------------------------------------------------------------
 
     def action_cursor_up(self) -> None:
+        self._placed = True
         self.cursor_index -= 1
 
     def action_cursor_down(self) -> None:
+        self._placed = True
         self.cursor_index += 1
 
     def action_page_up(self) -> None:
+        self._placed = True
         self.cursor_index -= self._page_height
 
     def action_page_down(self) -> None:
+        self._placed = True
         self.cursor_index += self._page_height
 
     def action_first(self) -> None:
+        self._placed = True
         self.cursor_index = 0
 
     def action_last(self) -> None:
+        self._placed = True
         self.cursor_index = self.row_count - 1
 
     def action_select(self) -> None:
@@ -328,7 +339,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
         key = self._cursor_key
         index = self.cursor_index
-        if key is not None and key in self._model.rows:
+        if not self._model.rows:
+            self._placed = False  # emptied (another state filter): the next rows open at the top
+        if self._placed and key is not None and key in self._model.rows:
             try:
                 index = self._model.view.index(key)
             except ValueError:
@@ -386,6 +399,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is not None and offset.y >= 1:
+            self._placed = True
             self.cursor_index = round(self.scroll_y) + offset.y - 1
 
     # -- rendering --------------------------------------------------------------------
