@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,10 +20,10 @@ from batch_tui.batch import models as m
 from batch_tui.batch.models import decode
 from tests.batch.test_prop_wire import (
     BOOLS,
-    CONTAINER_INFO,
+    CPU_AND_IO,
     DURATIONS,
+    ENTITY_STAMPS,
     ENVIRONMENT,
-    FAILURE_INFO,
     FLOATS,
     INT32,
     INT64,
@@ -31,8 +32,10 @@ from tests.batch.test_prop_wire import (
     NAME_VALUE_PAIRS,
     NODE_INFO,
     RESULTS,
+    RUN_OUTCOME,
     RUN_STATES,
     SLOW,
+    STATS_STAMPS,
     TASK_CONSTRAINTS,
     TASK_EXECUTION_INFO,
     TASK_STATES,
@@ -54,15 +57,9 @@ ALLOCATION_STATES = ("steady", "resizing", "stopping")
 
 TASK_STATS = obj(
     m.TaskStatistics,
-    {"url": TEXT, "startTime": timestamps(), "lastUpdateTime": timestamps()},
+    STATS_STAMPS,
     {
-        "userCPUTime": DURATIONS,
-        "kernelCPUTime": DURATIONS,
-        "wallClockTime": DURATIONS,
-        "readIOps": INT64,
-        "writeIOps": INT64,
-        "readIOGiB": FLOATS,
-        "writeIOGiB": FLOATS,
+        **CPU_AND_IO,
         "waitTime": DURATIONS,
     },
 )
@@ -71,11 +68,7 @@ TASKS = obj(
     {"id": TEXT, "state": states(*TASK_STATES)},
     {
         "displayName": TEXT,
-        "url": TEXT,
-        "eTag": TEXT,
-        "lastModified": timestamps(),
-        "creationTime": timestamps(),
-        "stateTransitionTime": timestamps(),
+        **ENTITY_STAMPS,
         "previousState": states(*TASK_STATES),
         "previousStateTransitionTime": timestamps(),
         "commandLine": TEXT,
@@ -103,15 +96,7 @@ TASKS = obj(
 START_TASK_INFO = obj(
     m.StartTaskInfo,
     {"state": states(*RUN_STATES), "retryCount": INT32},
-    {
-        "startTime": timestamps(),
-        "endTime": timestamps(),
-        "exitCode": INT32,
-        "containerInfo": CONTAINER_INFO,
-        "failureInfo": FAILURE_INFO,
-        "lastRetryTime": timestamps(),
-        "result": states(*RESULTS),
-    },
+    {**RUN_OUTCOME, "lastRetryTime": timestamps()},
 )
 INBOUND_ENDPOINTS = lists(
     obj(
@@ -212,11 +197,7 @@ POOLS = obj(
     {"id": TEXT, "state": states(*POOL_STATES)},
     {
         "displayName": TEXT,
-        "url": TEXT,
-        "eTag": TEXT,
-        "lastModified": timestamps(),
-        "creationTime": timestamps(),
-        "stateTransitionTime": timestamps(),
+        **ENTITY_STAMPS,
         "allocationState": states(*ALLOCATION_STATES),
         "allocationStateTransitionTime": timestamps(),
         "vmSize": TEXT,
@@ -245,22 +226,17 @@ POOLS = obj(
 )
 
 
+@pytest.mark.parametrize(
+    ("entities", "model", "most"), [(TASKS, m.Task, 3), (NODES, m.Node, 3), (POOLS, m.Pool, 3)]
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(TASKS, max_size=3), LINKS)
-def test_generated_task_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.Task, link)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(NODES, max_size=3), LINKS)
-def test_generated_node_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.Node, link)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(POOLS, max_size=3), LINKS)
-def test_generated_pool_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.Pool, link)
+@given(data=st.data())
+def test_generated_pages_decode_exactly(
+    entities: Any, model: type[Any], most: int, data: st.DataObject
+) -> None:
+    """Pages of tasks, nodes and pools decode to exactly what was sent."""
+    items = data.draw(st.lists(entities, max_size=most))
+    check_items(items, model, data.draw(LINKS))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=SLOW)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,20 +26,20 @@ from batch_tui.batch.models import decode, decode_page
 from tests.batch.test_prop_wire import (
     BOOLS,
     CATEGORIES,
-    CONTAINER_INFO,
+    CPU_AND_IO,
     DURATIONS,
+    ENTITY_STAMPS,
     ENVIRONMENT,
-    FAILURE_INFO,
-    FLOATS,
     INT32,
     INT64,
     LINKS,
     METADATA,
     NAME_VALUE_PAIRS,
     NODE_INFO,
-    RESULTS,
+    RUN_OUTCOME,
     RUN_STATES,
     SLOW,
+    STATS_STAMPS,
     TASK_CONSTRAINTS,
     TEXT,
     Pair,
@@ -57,15 +58,9 @@ SUBTASK_STATES = ("preparing", "running", "completed")
 
 JOB_STATS = obj(
     m.JobStatistics,
-    {"url": TEXT, "startTime": timestamps(), "lastUpdateTime": timestamps()},
+    STATS_STAMPS,
     {
-        "userCPUTime": DURATIONS,
-        "kernelCPUTime": DURATIONS,
-        "wallClockTime": DURATIONS,
-        "readIOps": INT64,
-        "writeIOps": INT64,
-        "readIOGiB": FLOATS,
-        "writeIOGiB": FLOATS,
+        **CPU_AND_IO,
         "numSucceededTasks": INT64,
         "numFailedTasks": INT64,
         "numTaskRetries": INT64,
@@ -112,11 +107,7 @@ JOBS = obj(
     {
         "displayName": TEXT,
         "usesTaskDependencies": BOOLS,
-        "url": TEXT,
-        "eTag": TEXT,
-        "lastModified": timestamps(),
-        "creationTime": timestamps(),
-        "stateTransitionTime": timestamps(),
+        **ENTITY_STAMPS,
         "previousState": states(*JOB_STATES),
         "previousStateTransitionTime": timestamps(),
         "priority": INT32,
@@ -220,29 +211,15 @@ SUBTASKS = obj(
     {"id": INT32},
     {
         "nodeInfo": NODE_INFO,
-        "startTime": timestamps(),
-        "endTime": timestamps(),
-        "exitCode": INT32,
-        "containerInfo": CONTAINER_INFO,
-        "failureInfo": FAILURE_INFO,
+        **RUN_OUTCOME,
         "state": states(*SUBTASK_STATES),
         "stateTransitionTime": timestamps(),
         "previousState": states(*SUBTASK_STATES),
         "previousStateTransitionTime": timestamps(),
-        "result": states(*RESULTS),
     },
 )
 
-_RUN = {
-    "startTime": timestamps(),
-    "endTime": timestamps(),
-    "taskRootDirectory": TEXT,
-    "taskRootDirectoryUrl": TEXT,
-    "exitCode": INT32,
-    "containerInfo": CONTAINER_INFO,
-    "failureInfo": FAILURE_INFO,
-    "result": states(*RESULTS),
-}
+_RUN = {**RUN_OUTCOME, "taskRootDirectory": TEXT, "taskRootDirectoryUrl": TEXT}
 PREP_RELEASE = obj(
     m.JobPrepReleaseStatus,
     {},
@@ -265,34 +242,30 @@ REMOTE_LOGIN = obj(
 )
 
 
+@pytest.mark.parametrize(
+    ("entities", "model", "most"),
+    [
+        (JOBS, m.Job, 3),
+        (POOL_NODE_COUNTS, m.PoolNodeCounts, 3),
+        (FILES, m.NodeFile, 4),
+        (PREP_RELEASE, m.JobPrepReleaseStatus, 3),
+    ],
+)
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(JOBS, max_size=3), LINKS)
-def test_generated_job_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.Job, link)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(POOL_NODE_COUNTS, max_size=3), LINKS)
-def test_generated_node_count_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.PoolNodeCounts, link)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(FILES, max_size=4), LINKS)
-def test_generated_file_lists_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.NodeFile, link)
+@given(data=st.data())
+def test_generated_pages_of_other_models_decode_exactly(
+    entities: Any, model: type[Any], most: int, data: st.DataObject
+) -> None:
+    """Pages of jobs, node counts, files and prep/release statuses decode to exactly what
+    was sent."""
+    items = data.draw(st.lists(entities, max_size=most))
+    check_items(items, model, data.draw(LINKS))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
 @given(st.lists(SUBTASKS, max_size=3))
 def test_generated_subtask_lists_decode_exactly(items: list[Pair]) -> None:
     check_items(items, m.Subtask)  # `subtasksinfo` is `{"value": [...]}` without a next link
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
-@given(st.lists(PREP_RELEASE, max_size=3), LINKS)
-def test_generated_prep_release_pages_decode_exactly(items: list[Pair], link: str | None) -> None:
-    check_items(items, m.JobPrepReleaseStatus, link)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)

@@ -306,19 +306,43 @@ TASK_CONSTRAINTS = obj(
     {},
     {"maxWallClockTime": DURATIONS, "retentionTime": DURATIONS, "maxTaskRetryCount": INT32},
 )
+ENTITY_STAMPS = {
+    "url": TEXT,
+    "eTag": TEXT,
+    "lastModified": timestamps(),
+    "creationTime": timestamps(),
+    "stateTransitionTime": timestamps(),
+}
+"""What every listed entity (pool, job, task) carries besides its own fields."""
+
+STATS_STAMPS = {"url": TEXT, "startTime": timestamps(), "lastUpdateTime": timestamps()}
+"""The required fields of a task's or a job's statistics."""
+
+CPU_AND_IO = {
+    "userCPUTime": DURATIONS,
+    "kernelCPUTime": DURATIONS,
+    "wallClockTime": DURATIONS,
+    "readIOps": INT64,
+    "writeIOps": INT64,
+    "readIOGiB": FLOATS,
+    "writeIOGiB": FLOATS,
+}
+"""What the statistics of a task or a job count."""
+
+RUN_OUTCOME = {
+    "startTime": timestamps(),
+    "endTime": timestamps(),
+    "exitCode": INT32,
+    "containerInfo": CONTAINER_INFO,
+    "failureInfo": FAILURE_INFO,
+    "result": states(*RESULTS),
+}
+"""How a run of a command went: a task's execution, a start task's, a subtask's."""
+
 TASK_EXECUTION_INFO = obj(
     m.TaskExecutionInfo,
     {"retryCount": INT32, "requeueCount": INT32},
-    {
-        "startTime": timestamps(),
-        "endTime": timestamps(),
-        "exitCode": INT32,
-        "containerInfo": CONTAINER_INFO,
-        "failureInfo": FAILURE_INFO,
-        "lastRetryTime": timestamps(),
-        "lastRequeueTime": timestamps(),
-        "result": states(*RESULTS),
-    },
+    {**RUN_OUTCOME, "lastRetryTime": timestamps(), "lastRequeueTime": timestamps()},
 )
 ENVIRONMENT = lists(obj(m.EnvironmentSetting, {"name": TEXT}, {"value": TEXT}))
 METADATA = lists(obj(m.MetadataItem, {"name": TEXT, "value": TEXT}))

@@ -7,30 +7,21 @@ each kind of id is checked at the wire with a trailing newline.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from batch_tui.emulator import Emulator, create_app
 from batch_tui.emulator.validation import parse_duration
-from tests.emulator.conftest import API_VERSION, SharedKeyAuth
-from tests.ui.conftest import ACCOUNT, BASE_URL, KEY, pool_body
+from tests.emulator.conftest import POOL_BODY
+
+
+def pool_body(pool_id: str) -> dict[str, Any]:
+    return {**POOL_BODY, "id": pool_id, "targetDedicatedNodes": 0}
+
 
 BAD_IDS = ("pool-a\n", "pool-a\r\n", "\npool-a", "pool-\na")
 """Ids the service refuses: a newline anywhere, including the end."""
-
-
-@pytest.fixture
-async def http(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
-    """A SharedKey-signed client of the in-process emulator (the spec's own signing)."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(emulator)),
-        base_url=BASE_URL,
-        auth=SharedKeyAuth(ACCOUNT, KEY, API_VERSION),
-    ) as client:
-        yield client
 
 
 def assert_invalid_id(response: httpx.Response, name: str = "id") -> None:
@@ -49,7 +40,7 @@ def job_body(job_id: str) -> dict[str, Any]:
 async def test_pool_job_and_schedule_ids_with_a_newline_are_refused(
     http: httpx.AsyncClient, bad_id: str
 ) -> None:
-    assert_invalid_id(await http.post("/pools", json=pool_body(bad_id, 0)))
+    assert_invalid_id(await http.post("/pools", json=pool_body(bad_id)))
     assert_invalid_id(await http.post("/jobs", json=job_body(bad_id)))
     schedule = {
         "id": bad_id,
@@ -63,7 +54,7 @@ async def test_pool_job_and_schedule_ids_with_a_newline_are_refused(
 
 @pytest.mark.parametrize("bad_id", BAD_IDS)
 async def test_task_ids_with_a_newline_are_refused(http: httpx.AsyncClient, bad_id: str) -> None:
-    assert (await http.post("/pools", json=pool_body("pool-a", 0))).status_code == 201
+    assert (await http.post("/pools", json=pool_body("pool-a"))).status_code == 201
     assert (await http.post("/jobs", json=job_body("job-1"))).status_code == 201
     task = {"id": bad_id, "commandLine": "echo hi"}
     assert_invalid_id(await http.post("/jobs/job-1/tasks", json=task))
