@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 from textual.widgets import Static
 
 from batch_tui.ui.screens.dialogs import ConfirmScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen
-from tests.ui.conftest import Recorder, pilot_settle, screen_text
+from batch_tui.ui.screens.prep_release import PrepReleaseScreen
+from tests.ui.conftest import (
+    BreakableTransport,
+    Recorder,
+    capture_notifications,
+    pilot_settle,
+    screen_text,
+)
 from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
 
 
@@ -159,6 +168,50 @@ async def test_job_detail_actions_act_on_the_job(
         await confirm(pilot, "y")
         assert mutations(recorder) == [("DELETE", "/jobs/job-1", None)]
         assert not isinstance(app.screen, JobDetailScreen)  # the job is gone: back
+
+
+class HeldDeletes(httpx.AsyncBaseTransport):
+    """Holds every DELETE until `release` is set; the rest passes."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.held = 0
+        self.release = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            self.held += 1
+            await self.release.wait()
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
+    emulator, seed_pool, seed_job, make_app, transport: BreakableTransport
+):
+    """The delete ends after the user opened prep/release over the job: prep/release stays;
+    the job's screen goes once the user is back on it."""
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["sleep 100000"])
+    deletes = HeldDeletes(transport.inner)
+    transport.inner = deletes
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        detail = await open_screen(pilot, "job job-1", JobDetailScreen)
+        await pilot.press("X")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")  # no settling: the delete's worker waits for the release
+        await wait_for(pilot, lambda: deletes.held == 1)
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, PrepReleaseScreen))
+        prep = app.screen
+        notes = capture_notifications(app)
+        deletes.release.set()
+        await wait_for(pilot, lambda: ("Delete: job job-1 done", "information") in notes)
+        await pilot_settle(pilot)
+        assert app.screen is prep
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: detail not in app.screen_stack)
+        assert not isinstance(app.screen, JobDetailScreen)
 
 
 async def test_job_detail_info_shows_constraints_and_job_tasks(emulator, seed_pool, make_app):

@@ -104,6 +104,7 @@ class BatchScreen(Screen[None]):
         self._forced = False
         self._stale_errors: list[tuple[BatchError, timedelta]] = []
         self._availability: tuple[object, ...] | None = None
+        self._gone = False
 
     # -- what subclasses provide ----------------------------------------------------------
 
@@ -235,6 +236,9 @@ class BatchScreen(Screen[None]):
         return float(getattr(self.batch_app.settings.refresh, self.REFRESH_KIND))
 
     def on_screen_resume(self) -> None:
+        if self._gone:
+            self.action_back()
+            return
         if self._timer is None:
             self._timer = self.set_interval(self.refresh_interval(), self.refresh_data, pause=True)
         if not self.paused:
@@ -337,6 +341,18 @@ class BatchScreen(Screen[None]):
         """Goes back to the previous screen (the account screen stays at the bottom)."""
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+    def leave(self) -> None:
+        """Goes back from this screen because what it shows is gone (a deleted job or task).
+
+        The action that deleted it ends in a worker, by which time the user may have opened
+        another screen over this one: that screen stays, and this one goes when it is back
+        on top (popping the top screen from here would close the wrong one).
+        """
+        if self.is_active:
+            self.action_back()
+        else:
+            self._gone = True
 
     # -- actions --------------------------------------------------------------------------
 

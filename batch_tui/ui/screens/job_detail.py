@@ -254,6 +254,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
     def on_screen_resume(self) -> None:
         # Back from a task's detail, where it may have changed: a delta is one small request.
         # (Textual also runs BatchScreen's handler, which resumes the timer.)
+        if self._gone:
+            return  # deleted meanwhile: BatchScreen's handler goes back
         if self._delta.since is not None and not self.streaming and self.is_mounted:
             self.refresh_data()
 
@@ -375,7 +377,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
 
     def on_action_finished(self, spec: Spec, outcomes: Sequence[Outcome]) -> None:
         if spec.id == "job.delete" and all(outcome.error is None for outcome in outcomes):
-            self.action_back()
+            self.leave()
             return
         if spec.id == "task.delete":
             self.forget_tasks(outcome.target for outcome in outcomes if outcome.error is None)

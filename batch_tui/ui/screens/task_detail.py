@@ -322,6 +322,6 @@ class TaskDetailScreen(QuietFooter):
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         if spec.id == "task.delete" and all(outcome.error is None for outcome in outcomes):
             self._forget_in_job_lists()
-            self.action_back()
+            self.leave()
             return
         self.action_refresh_now()
