@@ -14,6 +14,7 @@ from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
 from batch_tui.emulator.store import iso
 from batch_tui.ui.app import BatchApp
+from batch_tui.ui.formatting import format_age
 from batch_tui.ui.pool_nodes import FULL_NODES_EVERY
 from batch_tui.ui.screens.dialogs import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
@@ -267,6 +268,10 @@ async def test_a_big_pools_list_refreshes_only_the_nodes_that_changed(
 ):
     monkeypatch.setattr("batch_tui.ui.pool_nodes.PAGE_SIZE", 2)  # 3 nodes: a big pool
     nodes = await seed_pool("pool-a", 3)
+    clock.advance(60)  # a later change: deltas start after the other nodes' last one
+    later = emulator.store.nodes["pool-a"][nodes[2].lower()]
+    later.data.update(stateTransitionTime=iso(clock.now()))
+    emulator.store.touch(later)
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_nodes(app, pilot)
@@ -281,6 +286,12 @@ async def test_a_big_pools_list_refreshes_only_the_nodes_that_changed(
         assert changed is not None and changed.startswith("stateTransitionTime ge DateTime'")
         assert plain(screen.table.get_row(nodes[1]).cells[1]) == "offline"
         assert screen.table.row_count == 3
+        # An unchanged node on screen shows its age at this refresh, not at the listing's.
+        idle = screen.known_node(nodes[0])
+        assert idle is not None and idle.state_transition_time is not None
+        age = format_age(idle.state_transition_time, clock.now())
+        assert age.startswith("1m3"), age  # 90 s and more
+        assert plain(screen.table.get_row(nodes[0]).cells[9]) == age
         for _ in range(FULL_NODES_EVERY):
             screen.refresh_data()
             await pilot_settle(pilot)

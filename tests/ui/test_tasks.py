@@ -10,8 +10,10 @@ import pytest
 
 from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
+from batch_tui.ui.widgets.table_model import plain
 from tests.ui.conftest import BreakableTransport, Recorder, pilot_settle
 from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
 
@@ -190,6 +192,39 @@ async def test_periodic_refresh_fetches_only_changed_tasks(
         assert query["$filter"].startswith("stateTransitionTime ge DateTime'")
         assert list(screen.table.visible_keys) == ["t2", "t3"]
         assert set(screen.task_by_id) == {"t2", "t3"}
+
+
+async def test_a_delta_refresh_brings_the_times_on_screen_up_to_date(
+    emulator, seed_pool, seed_job, settle, make_app, recorder, clock
+):
+    """Running tasks that did not change are not in the delta; their run time and the time
+    since their state changed still count on."""
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["sleep 100000"])
+    tasks = emulator.store.tasks["job-1"]
+    await settle(lambda: tasks["t0"].data["state"] == "running")
+    clock.advance(60)  # a later change: the delta starts after t0's
+    add_tasks(emulator, "job-1", [{"id": "t1", "commandLine": "sleep 100000"}])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_job(app, pilot)
+        task = screen.task_by_id["t0"]
+        assert task.execution_info is not None and task.execution_info.start_time is not None
+        started, changed = task.execution_info.start_time, task.state_transition_time
+        assert changed is not None
+        clock.advance(3 * 3600 + 120)
+        recorder.clear()
+        screen.refresh_data()  # what the timer does: a delta, which finds nothing new
+        await pilot_settle(pilot)
+        assert task_lists(recorder)[-1]["$filter"].startswith("stateTransitionTime ge")
+        assert recorder.requests[-1].path == "/jobs/job-1/tasks"
+        assert "t0" in screen.table.keys_in_view
+        now = clock.now()
+        ran, since = format_duration(now - started), format_duration(now - changed)
+        assert ran.startswith("3h") and since.startswith("3h"), (ran, since)
+        cells = screen.table.get_row("t0").cells
+        assert (plain(cells[5]), plain(cells[6])) == (ran, since)
+        await shows(pilot, ran)
 
 
 async def test_go_to_task_moves_the_cursor_or_fetches_the_task(

@@ -250,6 +250,14 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if gone:
             self.table.remove_keys(gone)
         self._delta.changed(task.state_transition_time for task in changed)
+        fresh = {task.id for task in keep}
+        self.redraw_in_view(
+            lambda key: (
+                None
+                if key in fresh or (task := self.task_by_id.get(key)) is None
+                else task_row(task, now)
+            )
+        )
 
     def on_screen_resume(self) -> None:
         # Back from a task's detail, where it may have changed: a delta is one small request.

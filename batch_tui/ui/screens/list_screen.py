@@ -5,7 +5,7 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual import on
@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.batch_screen import BatchScreen
-from batch_tui.ui.widgets.table_model import Column
+from batch_tui.ui.widgets.table_model import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 FILTER_DEBOUNCE = 0.15
@@ -110,6 +110,18 @@ class ListScreen(BatchScreen):
     def filter_input(self) -> FilterInput:
         """The filter input (hidden unless filtering)."""
         return self.query_one("#list-filter", FilterInput)
+
+    def redraw_in_view(self, build: Callable[[str], RowData | None]) -> None:
+        """Builds the rows on screen again with `build(key)` (None: leave it).
+
+        Rows hold texts counted from the time they were built ("ran 5m", "12s" since the
+        state changed). A delta refresh rebuilds only the rows that changed, so the rest
+        would show the time of the last full listing: the ones the user sees are rebuilt at
+        each refresh, a screenful, whatever the list's size.
+        """
+        rows = [row for key in self.table.keys_in_view if (row := build(key)) is not None]
+        if rows:
+            self.table.update_rows(rows)
 
     def open_row(self, key: str) -> None:
         """Opens the row with this key (enter)."""

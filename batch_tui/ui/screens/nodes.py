@@ -124,6 +124,9 @@ class NodesScreen(NodeActionScreen, ListScreen):
         gone = await self._pool.refresh(self.client, forced=self.forced, arrived=show)
         if gone:
             self.table.remove_keys(gone)
+        now = self.now()
+        known = self._pool.nodes
+        self.redraw_in_view(lambda key: node_row(node, now) if (node := known.get(key)) else None)
         self.refresh_availability()
 
     def on_mount(self) -> None:

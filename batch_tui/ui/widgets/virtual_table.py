@@ -162,6 +162,12 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._model.view
 
     @property
+    def keys_in_view(self) -> Sequence[str]:
+        """Keys of the rows on screen now, top to bottom."""
+        top = round(self.scroll_y)
+        return self._model.view[top : top + self._page_height]
+
+    @property
     def cursor_key(self) -> str | None:
         """Key of the row under the cursor, or `None` when no row is shown."""
         return self._cursor_key
