@@ -22,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
+from batch_tui.ui.screens.accounts import AccountsScreen
 from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, Confirmation, ConfirmScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
@@ -189,6 +190,26 @@ async def visit(app: Any, pilot: Any, stop: Stop, ledger: Ledger) -> Screen[Any]
     return screen
 
 
+ACCOUNT_KEYS = ("down", "up", "s", "r", "question_mark", "colon", "slash", "escape")
+
+
+async def reopen_account(app: Any, pilot: Any, ledger: Ledger, pressed: Counter[str]) -> None:
+    """The account screen and its keys; then enter opens the account again: a new session
+    whose overview loads under the faults while the old one closes."""
+    app.show_accounts()
+    await wait_for(pilot, lambda: isinstance(app.screen, AccountsScreen), rounds=1000)
+    accounts = app.screen
+    await wait_loaded(pilot, accounts)
+    for key in ACCOUNT_KEYS:
+        await pilot.press(key)
+        pressed[f"accounts {key}"] += 1
+        await answer_popups(app, pilot, accounts, ledger)
+    await pilot.press("enter")
+    pressed["accounts enter"] += 1
+    await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen), rounds=1000)
+    await wait_loaded(pilot, app.screen)
+
+
 def assert_no_traceback(app: Any, notes: list[tuple[str, str]], where: str) -> None:
     text = screen_text(app)
     assert "Traceback" not in text, f"{where}: a traceback is on screen\n{text}"
@@ -254,6 +275,8 @@ async def test_soak_with_faults(
                 visits += 1
                 clock.advance(0.05)
                 await emulator.engine.tick()
+            await reopen_account(app, pilot, ledger, pressed)
+            assert_no_traceback(app, notes, "accounts")
             rounds += 1
         counts = injector.plan.counts()
         injector.clear()
