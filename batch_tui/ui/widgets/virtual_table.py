@@ -141,8 +141,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
         self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
         self._settled = False
-        self._styled_cells: StyledCells = {}
         """Whether this table's rows were frozen out of the garbage collector's sight."""
+        self._styled_cells: StyledCells = {}
 
     # -- public API -------------------------------------------------------------------
 
