@@ -1,8 +1,9 @@
 """Provides `BatchClient`: one async method per Batch REST operation the app uses.
 
-Reads of pools, nodes, jobs, tasks and the account live here; file operations in
-``_files.py``, mutating actions in ``_actions.py``, and the request machinery (headers,
-retries, errors, decoding) in ``_transport.py``.
+Reads of pools, nodes, jobs and tasks live here; job schedules and the account's
+applications and images in ``_account_reads.py``, file operations in ``_files.py``, mutating
+actions in ``_actions.py``, big-list reads in ``_partial_lists.py``, and the request machinery
+(headers, retries, errors, decoding) in ``_transport.py``.
 
 Lists come two ways: ``iter_*`` yields page by page (``maxresults`` 1000 by default) so a
 view can show the first rows while the rest stream in, and ``list_*`` collects them all.
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from batch_tui.batch._account_reads import AccountReadOperations
 from batch_tui.batch._actions import ActionOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._partial_lists import PartialListOperations
@@ -39,16 +41,13 @@ from batch_tui.batch._transport import (
 )
 from batch_tui.batch.auth import SCOPE, SharedKeyAuth, TokenCredentialAuth
 from batch_tui.batch.models import (
-    Application,
     Job,
     JobPrepReleaseStatus,
-    JobSchedule,
     Node,
     Pool,
     PoolNodeCounts,
     RemoteLoginSettings,
     Subtask,
-    SupportedImage,
     Task,
     TaskCountsResult,
 )
@@ -66,7 +65,7 @@ NODE_COUNTS_PAGE_SIZE = 10
 """``/nodecounts`` allows at most 10 pools per page."""
 
 
-class BatchClient(FileOperations, ActionOperations, PartialListOperations):
+class BatchClient(FileOperations, ActionOperations, PartialListOperations, AccountReadOperations):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 
     Use it as an async context manager, or call `aclose` (which also closes the credential).
@@ -365,69 +364,3 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations):
         """Return the subtasks of a multi-instance task (one unpaged response)."""
         path = f"/jobs/{segment(job_id)}/tasks/{segment(task_id)}/subtasksinfo"
         return await collect(self._pages(path, Subtask, list_query(select=select)))
-
-    # Job schedules
-
-    def iter_job_schedules(
-        self,
-        *,
-        select: Select = None,
-        filter: FilterArg = None,
-        expand: Expand = None,
-        maxresults: int = PAGE_SIZE,
-    ) -> AsyncIterator[list[JobSchedule]]:
-        """Yield the account's job schedules page by page."""
-        q = list_query(select=select, filter_=filter, expand=expand, maxresults=maxresults)
-        return self._pages("/jobschedules", JobSchedule, q)
-
-    async def list_job_schedules(
-        self,
-        *,
-        select: Select = None,
-        filter: FilterArg = None,
-        expand: Expand = None,
-    ) -> list[JobSchedule]:
-        """Return all the account's job schedules."""
-        pages = self.iter_job_schedules(select=select, filter=filter, expand=expand)
-        return await collect(pages)
-
-    async def get_job_schedule(
-        self,
-        job_schedule_id: str,
-        *,
-        select: Select = None,
-        expand: Expand = None,
-        if_none_match: str | None = None,
-    ) -> JobSchedule:
-        """Return one job schedule; raises `NotModified` if ``if_none_match`` still matches."""
-        q = list_query(select=select, expand=expand)
-        path = f"/jobschedules/{segment(job_schedule_id)}"
-        return await self._get(path, JobSchedule, q, if_none_match)
-
-    # Account
-
-    def iter_applications(self, *, maxresults: int = PAGE_SIZE) -> AsyncIterator[list[Application]]:
-        """Yield the account's application packages page by page."""
-        return self._pages("/applications", Application, list_query(maxresults=maxresults))
-
-    async def list_applications(self) -> list[Application]:
-        """Return all the account's application packages."""
-        return await collect(self.iter_applications())
-
-    def iter_supported_images(
-        self,
-        *,
-        filter: FilterArg = None,
-        maxresults: int = PAGE_SIZE,
-    ) -> AsyncIterator[list[SupportedImage]]:
-        """Yield the VM images pools of this account can use, page by page."""
-        q = list_query(filter_=filter, maxresults=maxresults)
-        return self._pages("/supportedimages", SupportedImage, q)
-
-    async def list_supported_images(
-        self,
-        *,
-        filter: FilterArg = None,
-    ) -> list[SupportedImage]:
-        """Return all the VM images pools of this account can use."""
-        return await collect(self.iter_supported_images(filter=filter))
