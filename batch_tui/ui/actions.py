@@ -1,16 +1,19 @@
 """Provides the specs of node, job and task actions: labels, options and allowed states (pure).
 
 Screens use these to grey out keys (`*_action_allowed` returns False -> `check_action` None),
-to build the confirmation dialog (`describe_targets`, `ActionSpec.options`) and to report
-results (`summarize`). Nothing here imports Textual or talks to the service.
+to build the confirmation dialog (`describe_targets`, `ActionSpec.options`), to send a
+confirmed action to its targets a few at a time (`each`) and to report results
+(`summarize`). Nothing here imports Textual or builds a request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models.constants import JobState, NodeState, SchedulingState, TaskState
 
 Kind = Literal["node", "job", "task"]
@@ -202,3 +205,36 @@ def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]
     reasons = "; ".join(f"{outcome.target}: {outcome.error}" for outcome in failed[:3])
     more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
     return f"{spec.label}: {done} of {len(outcomes)} {noun} done, failed: {reasons}{more}", False
+
+
+Perform = Callable[[Sequence[str], "str | None"], Awaitable[Sequence[Outcome]]]
+"""Runs a confirmed action on its targets with the chosen option; one `Outcome` per target."""
+
+MAX_PARALLEL_ACTIONS = 8
+"""Requests in flight at once for a bulk action: fast for 100 nodes, gentle on throttling."""
+
+
+def each(call: Callable[[str, str | None], Awaitable[object]]) -> Perform:
+    """Adapts a per-target coroutine to a `Perform`, a few targets at a time.
+
+    Args:
+        call: Sends the action for one target, e.g. `client.reboot_node(pool, node, option=o)`.
+
+    Returns:
+        A `Perform` that turns each target's `BatchError` into a failed `Outcome`.
+    """
+
+    async def perform(targets: Sequence[str], option: str | None) -> Sequence[Outcome]:
+        gate = asyncio.Semaphore(MAX_PARALLEL_ACTIONS)
+
+        async def one(target: str) -> Outcome:
+            async with gate:
+                try:
+                    await call(target, option)
+                except BatchError as error:
+                    return Outcome(target, str(error))
+            return Outcome(target)
+
+        return await asyncio.gather(*(one(target) for target in targets))
+
+    return perform

@@ -52,7 +52,8 @@ esc clears), `s`/`S` sort (the table's keys), space marks, enter calls `open_row
 
 from __future__ import annotations
 
-from batch_tui.ui.screens.batch_screen import MAX_PARALLEL_ACTIONS, BatchScreen, Perform, each
+from batch_tui.ui.actions import MAX_PARALLEL_ACTIONS, Perform, each
+from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.screens.list_screen import (
     FILTER_DEBOUNCE,
     FilterBar,

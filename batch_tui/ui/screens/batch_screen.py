@@ -5,9 +5,8 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -21,7 +20,7 @@ from textual.widgets import Static
 
 from batch_tui.batch.cache import Cached
 from batch_tui.batch.errors import BatchError, TransportError
-from batch_tui.ui.actions import ActionSpec, Outcome, summarize
+from batch_tui.ui.actions import ActionSpec, Outcome, Perform, summarize
 from batch_tui.ui.messages import ActionFinished
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
@@ -34,38 +33,6 @@ if TYPE_CHECKING:
     from batch_tui.ui.session import AccountSession
 
 T = TypeVar("T")
-
-Perform = Callable[[Sequence[str], "str | None"], Awaitable[Sequence[Outcome]]]
-"""Runs a confirmed action on its targets with the chosen option; one `Outcome` per target."""
-
-MAX_PARALLEL_ACTIONS = 8
-"""Requests in flight at once for a bulk action: fast for 100 nodes, gentle on throttling."""
-
-
-def each(call: Callable[[str, str | None], Awaitable[object]]) -> Perform:
-    """Adapts a per-target coroutine to a `Perform`, a few targets at a time.
-
-    Args:
-        call: Sends the action for one target, e.g. `client.reboot_node(pool, node, option=o)`.
-
-    Returns:
-        A `Perform` that turns each target's `BatchError` into a failed `Outcome`.
-    """
-
-    async def perform(targets: Sequence[str], option: str | None) -> Sequence[Outcome]:
-        gate = asyncio.Semaphore(MAX_PARALLEL_ACTIONS)
-
-        async def one(target: str) -> Outcome:
-            async with gate:
-                try:
-                    await call(target, option)
-                except BatchError as error:
-                    return Outcome(target, str(error))
-            return Outcome(target)
-
-        return await asyncio.gather(*(one(target) for target in targets))
-
-    return perform
 
 
 class BatchScreen(Screen[None]):
