@@ -3,11 +3,13 @@
 The scheduler gives such a task one slot on each of `numberOfInstances` distinct nodes. When the
 task starts running, every subtask runs the `coordinationCommandLine` on its node in
 `workitems/<job>/job-1/<task>/<n>` (a subtask without one completes at once) while the primary
-runs the task's command line; each subtask frees its slot when it ends. When the primary ends,
-subtasks still running are stopped and complete as ended (`TaskEnded`). Their state is kept in
-the task's `internal["subtasks"]` as the wire SubtaskInformation items the subtasks API lists.
-Every instance sees `AZ_BATCH_HOST_LIST`, `AZ_BATCH_NODE_LIST`, `AZ_BATCH_MASTER_NODE` and
-`AZ_BATCH_IS_CURRENT_NODE_MASTER`. The job preparation task runs on the primary's node only.
+runs the task's command line. Each instance first gets the `commonResourceFiles` in its task
+directory (one above `wd`), and the primary its `resourceFiles` in `wd`. Each subtask frees its
+slot when it ends. When the primary ends, subtasks still running are stopped and complete as
+ended (`TaskEnded`). Their state is kept in the task's `internal["subtasks"]` as the wire
+SubtaskInformation items the subtasks API lists. Every instance sees `AZ_BATCH_HOST_LIST`,
+`AZ_BATCH_NODE_LIST`, `AZ_BATCH_MASTER_NODE` and `AZ_BATCH_IS_CURRENT_NODE_MASTER`. The job
+preparation task runs on the primary's node only.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def instances(task: TaskRecord) -> int:
     """Returns how many nodes a task needs (1 unless it is a multi-instance task)."""
     settings = task.data.get("multiInstanceSettings") or {}
     return max(int(settings.get("numberOfInstances") or 1), 1)
+
+
+def common_files(task: TaskRecord) -> list[dict[str, Any]]:
+    """Returns a multi-instance task's `commonResourceFiles`: every instance gets them, the
+    primary included (its `resourceFiles` are the primary's alone)."""
+    settings = task.data.get("multiInstanceSettings") or {}
+    return list(settings.get("commonResourceFiles") or [])
 
 
 def instance_env(nodes: list[NodeRecord], me: NodeRecord) -> dict[str, str]:
@@ -140,6 +149,7 @@ class MultiInstance:
             job_id=job.id,
             task_id=f"{task.id}/{number}",
             env={**env, **instance_env(nodes, node)},
+            common_resource_files=common_files(task),
         )
         handle = await self.ctx.executor.launch(
             spec, lambda out: self.ctx.report(lambda: self._ended(task, p, number, gen, out))

@@ -21,6 +21,7 @@ from typing import Any
 
 from batch_tui.emulator.executors import KILLED_EXIT_CODE, Outcome, RunHandle, RunSpec
 from batch_tui.emulator.exitrules import exit_options, set_result
+from batch_tui.emulator.multiinstance import common_files
 from batch_tui.emulator.nodefs import task_dir
 from batch_tui.emulator.runtime import (
     TASK_ENDED,
@@ -189,6 +190,7 @@ class TaskRunner:
             },
             prep_dir=prep,
             resource_files=list(task.data.get("resourceFiles") or []),
+            common_resource_files=common_files(task),
             output_files=list(task.data.get("outputFiles") or []),
         )
         handle = await self.ctx.executor.launch(

@@ -303,3 +303,60 @@ def test_a_container_name_with_a_newline_or_dots_maps_nowhere(tmp_path: Path, na
     assert named_container(tmp_path, "inputs") == tmp_path / "inputs"
     with pytest.raises(StorageError):
         named_container(tmp_path, name)
+
+
+async def test_every_instance_gets_the_common_resource_files(
+    local: Emulator, tmp_path: Path
+) -> None:
+    """`commonResourceFiles` land in each instance's task directory (one above `wd`); the
+    task's own `resourceFiles` only in the primary's `wd`."""
+    common, own = tmp_path / "common.txt", tmp_path / "own.txt"
+    common.write_text("for everyone\n")
+    own.write_text("primary only\n")
+    await ready_pool(local, count=2)
+    job(local)
+    settings = {
+        "numberOfInstances": 2,
+        "coordinationCommandLine": "/bin/sh -c 'cat ../common.txt; ls'",
+        "commonResourceFiles": [{"httpUrl": f"file://{common}", "filePath": "common.txt"}],
+    }
+    command = "/bin/sh -c 'sleep 0.5; cat ../common.txt own.txt'"
+    own_files = [{"httpUrl": f"file://{own}", "filePath": "own.txt"}]
+    tasks(
+        local,
+        "j1",
+        task_body("mpi", command, multiInstanceSettings=settings, resourceFiles=own_files),
+    )
+    await until(local, lambda: task(local, "j1", "mpi").data["state"] == "completed")
+
+    record = task(local, "j1", "mpi")
+    assert record.data["executionInfo"]["result"] == "success"
+    primary = wd_of(local, "mpi")
+    assert (primary.parent / "stdout.txt").read_text() == "for everyone\nprimary only\n"
+    (subtask,) = local.engine.subtasks(record)
+    assert subtask["exitCode"] == 0
+    helper = local.store.find_node(subtask["nodeInfo"]["nodeId"])
+    assert helper is not None
+    out = b"".join(
+        local.engine.node_files(helper).read("workitems/j1/job-1/mpi/1/stdout.txt", 0, None)
+    )
+    assert out == b"for everyone\n"  # and an empty `wd`: no own.txt on the subtask's node
+
+
+async def test_a_common_resource_file_that_cannot_be_fetched_fails_the_task(
+    local: Emulator, tmp_path: Path
+) -> None:
+    await ready_pool(local, count=2)
+    job(local)
+    settings = {
+        "numberOfInstances": 2,
+        "coordinationCommandLine": "/bin/sh -c 'exit 0'",
+        "commonResourceFiles": [{"httpUrl": f"file://{tmp_path}/gone", "filePath": "x"}],
+    }
+    tasks(local, "j1", task_body("mpi", "/bin/sh -c 'echo never'", multiInstanceSettings=settings))
+    await until(local, lambda: task(local, "j1", "mpi").data["state"] == "completed")
+
+    info = task(local, "j1", "mpi").data["executionInfo"]
+    assert info["result"] == "failure" and "exitCode" not in info
+    assert info["failureInfo"]["code"] == "BlobNotFound"
+    assert not (wd_of(local, "mpi").parent / "stdout.txt").exists()  # the command never ran

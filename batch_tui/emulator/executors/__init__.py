@@ -41,6 +41,9 @@ class RunSpec:
     """The job preparation task's directory, for `AZ_BATCH_JOB_PREP_DIR`."""
     resource_files: list[dict[str, Any]] = field(default_factory=list)
     """The task's `resourceFiles`, downloaded into its working directory before it runs."""
+    common_resource_files: list[dict[str, Any]] = field(default_factory=list)
+    """A multi-instance task's `commonResourceFiles`, downloaded on every instance before
+    `resource_files`, into the task directory: one above the working directory (the spec)."""
     output_files: list[dict[str, Any]] = field(default_factory=list)
     """The task's `outputFiles`, uploaded after its process exits (see `outputfiles`)."""
 

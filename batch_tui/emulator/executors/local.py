@@ -159,7 +159,7 @@ class LocalExecutor(Executor):
             return _FailedRun()
         run = _LocalRun()
         self._runs.add(run)
-        if spec.resource_files:
+        if spec.resource_files or spec.common_resource_files:
             run.fetching = True
             run.watcher = asyncio.create_task(self._fetch_then_run(run, spec, argv, on_exit))
             return run
@@ -174,9 +174,9 @@ class LocalExecutor(Executor):
     async def _fetch_then_run(
         self, run: _LocalRun, spec: RunSpec, argv: list[str], on_exit: ExitCallback
     ) -> None:
-        wd = self._dir(spec.node_id, spec.task_dir) / "wd"
+        task = self._dir(spec.node_id, spec.task_dir)
         try:
-            failure = await asyncio.to_thread(fetch_all, spec.resource_files, wd, self.containers)
+            failure = await asyncio.to_thread(self._fetch, spec, task)
             run.fetching = False
             if run.killed:
                 return
@@ -188,6 +188,12 @@ class LocalExecutor(Executor):
         finally:
             self._runs.discard(run)
             run.watcher = None
+
+    def _fetch(self, spec: RunSpec, task: Path) -> dict[str, Any] | None:
+        """Puts a run's files in place (in a thread); returns the failureInfo of the first
+        that cannot be."""
+        common = fetch_all(spec.common_resource_files, task, self.containers)
+        return common or fetch_all(spec.resource_files, task / "wd", self.containers)
 
     async def _start(self, run: _LocalRun, spec: RunSpec, argv: list[str]) -> dict[str, Any] | None:
         """Starts the process; returns the failureInfo when it cannot start."""
