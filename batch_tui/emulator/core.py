@@ -78,6 +78,9 @@ class Emulator:
         await self.persistence.open()
         if self._restore_pending:
             self._restore_pending = False
+            # Only now, with the data directory locked: an emulator that cannot have it
+            # must not end the runs of the one that does.
+            self.engine.executor.restarted()
             self.engine.adopt()
             resume_autoscale(self.store, self.periodic.autoscaler)
 

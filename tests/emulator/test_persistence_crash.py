@@ -9,7 +9,9 @@ Restarted on the same data dir, it must have every task whose add was answered w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
+from batch_tui.emulator.executors.leftovers import leftover_pids
 from tests.emulator.conftest import ACCOUNT, API_VERSION, KEY, POOL_BODY, SharedKeyAuth
 from tests.polling import until
 
@@ -62,12 +66,14 @@ class Running:
 
 
 @asynccontextmanager
-async def emulator(data_dir: Path, log: Path) -> AsyncIterator[Running]:
+async def emulator(
+    data_dir: Path, log: Path, executor: str = "simulated"
+) -> AsyncIterator[Running]:
     """Runs the emulator on `data_dir` until the block ends (or it is killed)."""
     with log.open("ab") as errors:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "batch_tui", "emulator", "--data-dir", str(data_dir),
-            "--port", "0", "--key", KEY, "--account", ACCOUNT, "--executor", "simulated",
+            "--port", "0", "--key", KEY, "--account", ACCOUNT, "--executor", executor,
             stdout=asyncio.subprocess.PIPE, stderr=errors,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
@@ -77,7 +83,11 @@ async def emulator(data_dir: Path, log: Path) -> AsyncIterator[Running]:
         yield Running(proc, url)
     finally:
         if proc.returncode is None:
-            proc.kill()
+            proc.terminate()  # a clean stop: the emulator ends its runs
+            try:
+                await asyncio.wait_for(proc.wait(), STARTUP_SECONDS)
+            except asyncio.TimeoutError:
+                proc.kill()
         await asyncio.wait_for(proc.wait(), STARTUP_SECONDS)
 
 
@@ -137,3 +147,61 @@ async def test_every_acknowledged_task_survives_a_sigkill(tmp_path: Path) -> Non
     assert acked <= found, f"{len(acked - found)} acknowledged tasks were lost"
     assert found <= sent  # and nothing that was never sent
     assert "Traceback" not in log.read_text()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, killed but not yet reaped by anyone, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def task_state(http: httpx.AsyncClient, task_id: str) -> dict[str, object]:
+    response = await http.get(f"/jobs/job1/tasks/{task_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes in /proc")
+async def test_a_restart_ends_the_task_processes_a_sigkill_left_running(tmp_path: Path) -> None:
+    """SIGKILL leaves a local run's processes going; the emulator that takes back the data
+    dir ends them before it runs the requeued task again."""
+    data, log = tmp_path / "data", tmp_path / "emulator.log"
+    nodes = data / "nodes"
+    try:
+        async with emulator(data, log, executor="local") as running, client(running.url) as http:
+            assert (await http.post("/pools", json=POOL_BODY)).status_code == 201
+            job = {"id": "job1", "poolInfo": {"poolId": "pool1"}}
+            assert (await http.post("/jobs", json=job)).status_code == 201
+            task = {"id": "long", "commandLine": "/bin/sh -c 'sleep 600; echo never'"}
+            assert (await http.post("/jobs/job1/tasks", json=task)).status_code == 201
+
+            async def started() -> bool:
+                return (await task_state(http, "long"))["state"] == "running" and bool(
+                    leftover_pids(nodes)
+                )
+
+            await until(started, seconds=STARTUP_SECONDS, every=0.1)
+            await until(lambda: len(leftover_pids(nodes)) >= 2, seconds=10, every=0.05)  # sh, sleep
+            left = set(leftover_pids(nodes))
+            running.proc.kill()
+        assert all(alive(pid) for pid in left), "the kill took the task's processes with it"
+        async with emulator(data, log, executor="local") as running, client(running.url) as http:
+            await until(lambda: not any(alive(pid) for pid in left), seconds=STARTUP_SECONDS)
+
+            async def rerun() -> bool:
+                state = await task_state(http, "long")
+                return state["state"] == "running" and bool(set(leftover_pids(nodes)) - left)
+
+            await until(rerun, seconds=STARTUP_SECONDS, every=0.1)
+            again = set(leftover_pids(nodes)) - left
+        assert not any(alive(pid) for pid in again), "a clean stop ends the runs"
+        assert "Traceback" not in log.read_text()
+        assert "left running by an earlier emulator" in log.read_text()
+    finally:  # a failing run leaves no process behind
+        for pid in leftover_pids(nodes):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

@@ -105,6 +105,10 @@ class Executor(ABC):
     async def shutdown(self) -> None:
         """Kills every run still going and waits until they are gone."""
 
+    def restarted(self) -> None:  # noqa: B027 - most executors have nothing to do
+        """Called once when the emulator takes back saved state, before anything runs: ends
+        what an earlier emulator on the same data directory left running."""
+
 
 def make_executor(
     kind: str,

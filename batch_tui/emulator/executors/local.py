@@ -10,7 +10,8 @@ task kills everything it started.
 A run with resource files downloads them first (`resourcefiles`, in a thread, so the engine
 keeps moving) and starts its process only when they are in place; a run with output files
 uploads them after its process exits (`outputfiles`) and reports its outcome after that.
-Local containers live in `<data_dir>/containers/`.
+Local containers live in `<data_dir>/containers/`. An emulator that takes back a data directory
+first ends the processes an earlier one, killed with SIGKILL, left running (`leftovers`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from batch_tui.emulator.executors import (
     RunHandle,
     RunSpec,
 )
+from batch_tui.emulator.executors.leftovers import leftover_pids
 from batch_tui.emulator.nodefs import NODE_DIRS, STARTUP_DIR, DiskTree, FileTree, split_path
 from batch_tui.emulator.outputfiles import upload_all
 from batch_tui.emulator.resourcefiles import fetch_all
@@ -268,6 +270,17 @@ class LocalExecutor(Executor):
     def delete_dir(self, node_id: str, subdir: str) -> None:
         if split_path(subdir):
             shutil.rmtree(self._dir(node_id, subdir), ignore_errors=True)
+
+    def restarted(self) -> None:
+        # The earlier emulator was killed before it could end its runs (SIGKILL): their
+        # processes still write into the node directories the requeued tasks will use.
+        for pid in leftover_pids(self.root):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass  # ended meanwhile
+            else:
+                log.warning("ended process %d, left running by an earlier emulator", pid)
 
     async def shutdown(self) -> None:
         runs = list(self._runs)
