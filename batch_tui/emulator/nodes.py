@@ -19,6 +19,7 @@ while no new task is scheduled, and the action happens when the node is drained.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from batch_tui.emulator.errors import ServiceError, conflict
@@ -313,11 +314,23 @@ class NodeManager:
         node.users.clear()
         self.ctx.jobs.node_restarting(node, reimage=True)
         self.ctx.executor.node_reimaged(node.id)
-        self.sync(node)
         if recover_after is not None:
+            # Saved with the node: a restart in between re-arms the timer (`resume_recovery`).
+            back = self.ctx.clock.now() + timedelta(seconds=recover_after)
+            node.internal["recoverAt"] = back.timestamp()
+            self.ctx.touch(node)
             self._after(node, recover_after, self._recreate)
+        self.sync(node)
+
+    def resume_recovery(self, node: NodeRecord) -> None:
+        """Re-arms the return of a preempted node after a restart (its timer was in memory);
+        a node whose time has passed comes back now."""
+        at = node.internal.get("recoverAt")
+        if node.data.get("state") == "preempted" and at is not None:
+            self._after(node, max(0.0, at - self.ctx.clock.now().timestamp()), self._recreate)
 
     def _recreate(self, node: NodeRecord) -> None:
+        node.internal.pop("recoverAt", None)
         self._state(node, "creating")
         self.ctx.touch(node)
         self._after(node, self.ctx.settings.timings.node_creating, self._created)

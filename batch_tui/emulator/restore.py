@@ -7,7 +7,8 @@ placements, timers, runs) is rebuilt here, with what a restart means on the serv
   rebooting) goes through `starting` again and reruns its start task; a reimaging node finishes
   its reimage the same way (its files are wiped); a deallocating node ends `deallocated`; a node
   leaving its pool leaves; an action that waited for the node's tasks to finish happens now (it
-  has none); `deallocated`, `starttaskfailed`, `unusable` and other resting states stay. Job
+  has none); `deallocated`, `starttaskfailed`, `unusable` and other resting states stay; a
+  preempted node comes back when it was due to (at once if that time passed). Job
   preparation results are kept or forgotten as on a reboot.
 - Tasks that were `preparing` or `running` are requeued, as when their node restarts: back to
   `active` with `executionInfo.requeueCount` + 1 and `lastRequeueTime`, their run results
@@ -188,6 +189,9 @@ def _restart_node(ctx: Context, node: NodeRecord) -> None:
     elif state == "deallocating":
         node.data["state"] = "deallocated"
         node.data["stateTransitionTime"] = ctx.now()
+        ctx.nodes.sync(node)
+    elif state == "preempted":
+        ctx.nodes.resume_recovery(node)
         ctx.nodes.sync(node)
     else:
         ctx.nodes.sync(node)

@@ -20,6 +20,7 @@ from batch_tui.emulator import (
     statefiles,
 )
 from batch_tui.emulator.clock import Clock, ManualClock
+from batch_tui.emulator.preemption import preempt
 from batch_tui.emulator.settings import EmulatorSettings
 from batch_tui.emulator.store import Store
 from tests.emulator.conftest import (
@@ -190,6 +191,35 @@ async def test_tasks_running_at_a_restart_are_requeued_and_dependencies_hold(
         assert node.data["state"] == "starting" and node.data["runningTasksCount"] == 0
         await settle(again, lambda: states(again, "job1")["c"] == "completed")
         assert (await http.get("/jobs/job1/tasks/b")).json()["executionInfo"]["result"] == "success"
+    await again.stop()
+
+
+async def test_a_preempted_node_comes_back_on_time_across_a_restart(tmp_path: Path) -> None:
+    """The recovery timer lived in memory only: a restart re-arms it for the time that is left,
+    and a node kept preempted (`recover: false`) stays so."""
+    emu = make(tmp_path)
+    spot = {**POOL_BODY, "targetDedicatedNodes": 0, "targetLowPriorityNodes": 2}
+    async with serving(emu) as http:
+        await ok(await http.post("/pools", json=spot))
+        await settle(emu, nodes_idle(emu))
+        back = preempt(emu, "pool1", count=1, recover_after=600)
+        kept = preempt(emu, "pool1", count=1, recover=False)
+        await emu.commit()
+    await emu.stop()
+    again = make(tmp_path, later(5))  # 5 of the 10 minutes gone
+
+    def state(node_id: str) -> str:
+        return str(again.store.pool_nodes("pool1")[node_id.lower()].data["state"])
+
+    async with serving(again) as http:
+        await ok(await http.get("/pools/pool1"), 200)  # starts the engine: the state is taken back
+        assert (state(back[0]), state(kept[0])) == ("preempted", "preempted")
+        assert isinstance(again.clock, ManualClock)
+        again.clock.advance(250)  # still within the 10 minutes
+        await again.engine.tick()
+        assert state(back[0]) == "preempted"
+        await settle(again, lambda: state(back[0]) == "idle")  # within 100 s more: back
+        assert state(kept[0]) == "preempted"
     await again.stop()
 
 
