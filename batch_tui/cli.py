@@ -15,7 +15,8 @@ from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from batch_tui.emulator.background import BackgroundEmulator
-    from batch_tui.ui.app import BatchApp, Discover
+    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.session import AccountSession
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +169,7 @@ def build_app(args: argparse.Namespace, settings: Settings, demo: DemoLauncher) 
     opener = app.session_factory
     app.session_factory = lambda target: opener(demo.target() if target.is_demo else target)
     if open_target is None and args.auth not in (None, "shared-key"):
-        app.discover = entra_discovery(args.auth, args.tenant, app)
+        share_entra_sign_in(app, args.auth, args.tenant)
     return app
 
 
@@ -216,18 +217,34 @@ class DemoLauncher:
             self.emulator.stop()
 
 
-def entra_discovery(method: str, tenant: str | None, app: BatchApp) -> Discover:
-    """Lists the Batch accounts of the user's subscriptions for the account screen.
+def share_entra_sign_in(app: BatchApp, method: str, tenant: str | None) -> None:
+    """Lists the Batch accounts of the user's subscriptions on the account screen, and opens
+    them with the same sign-in.
 
-    Used when `--auth` names an Entra method but no account: one sign-in (a device code shows in
-    the app) serves both Resource Manager and the account the user then opens.
+    Used when `--auth` names an Entra method but no account. One credential serves Resource
+    Manager and every account the user then opens with that method: a device code shows once
+    (in the app), not again for each account.
     """
     from batch_tui.batch.arm import ARM_SCOPE
     from batch_tui.batch.auth import TokenCredentialAuth, make_credential
-    from batch_tui.ui.session import arm_discoverer
+    from batch_tui.ui.session import arm_discoverer, open_session
 
     credential = make_credential(method, tenant_id=tenant, prompt_callback=app.show_device_code)
-    return arm_discoverer(TokenCredentialAuth(credential, ARM_SCOPE), method=method)
+    arm = TokenCredentialAuth(credential, ARM_SCOPE)
+    app.discover = arm_discoverer(arm, method=method, tenant=tenant)
+    opener = app.session_factory
+
+    def open_signed_in(target: AccountTarget) -> AccountSession:
+        if target.key is None and target.auth == method and target.tenant_id == tenant:
+            return open_session(
+                target,
+                read_only=app.read_only,
+                prompt_callback=app.show_device_code,
+                credential=credential,
+            )
+        return opener(target)
+
+    app.session_factory = open_signed_in
 
 
 def demo_target(demo: BackgroundEmulator) -> AccountTarget:

@@ -16,11 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from batch_tui.accounts import AccountTarget
+from batch_tui.batch.auth import TokenCredentialAuth
 from batch_tui.cli import DEMO_TARGET, DemoLauncher, build_app, build_parser
 from batch_tui.config import Settings
 from batch_tui.emulator.background import BackgroundEmulator
 from batch_tui.emulator.settings import EmulatorSettings
-from batch_tui.ui.session import open_session, plain_http_transport
+from batch_tui.ui.session import AccountSession, open_session, plain_http_transport
 
 API = "api-version=2024-07-01.20.0"
 
@@ -115,3 +117,61 @@ def test_the_demo_launcher_without_a_launch_has_nothing_to_stop(tmp_path: Path) 
     demo = DemoLauncher(tmp_path)
     demo.stop()
     assert demo.emulator is None and demo.failure is None
+
+
+async def test_one_entra_sign_in_serves_the_account_list_and_the_accounts_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--auth device-code` without an account: the account screen lists the accounts found
+    through Resource Manager, and opening one uses that same sign-in (a second credential
+    would show a second device code). Closing an account leaves the shared sign-in open."""
+    made: list[tuple[str, str | None, ClosingCredential]] = []
+
+    def make_credential(method: str, *, tenant_id: str | None = None, **_: object) -> object:
+        credential = ClosingCredential()
+        made.append((method, tenant_id, credential))
+        return credential
+
+    monkeypatch.setattr("batch_tui.batch.auth.make_credential", make_credential)
+    monkeypatch.setattr("batch_tui.ui.session.make_credential", make_credential)
+    args = build_parser().parse_args(["--auth", "device-code", "--tenant", "contoso"])
+    app = build_app(args, Settings(), DemoLauncher(tmp_path))
+    assert app.open_target is None and app.discover is not None
+    [(method, tenant, signed_in)] = made
+    assert (method, tenant) == ("device-code", "contoso")
+
+    found = [
+        AccountTarget(name=name, url=f"https://{name}.westeurope.batch.azure.com", account=name,
+                      auth="device-code", tenant_id="contoso")
+        for name in ("render", "archive")
+    ]  # fmt: skip
+    sessions = [app.session_factory(target) for target in found]
+    assert all(credential_of(session) is signed_in for session in sessions)
+    for session in sessions:
+        await session.aclose()
+    assert not signed_in.closed
+    assert len(made) == 1
+
+    other = AccountTarget(name="x", url="https://x.batch.azure.com", account="x", auth="cli")
+    session = app.session_factory(other)  # another method: a sign-in of its own
+    assert len(made) == 2 and credential_of(session) is made[1][2]
+    await session.aclose()
+    assert made[1][2].closed
+
+
+class ClosingCredential:
+    """A credential that says whether it was closed."""
+
+    closed = False
+
+    def get_token(self, *scopes: str, **_: object) -> object:
+        raise AssertionError("no token is needed to open a session")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def credential_of(session: AccountSession) -> object:
+    auth = session.client._t.auth
+    assert isinstance(auth, TokenCredentialAuth)
+    return auth.credential

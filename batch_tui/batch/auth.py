@@ -160,6 +160,7 @@ class TokenCredentialAuth(httpx.Auth):
         *,
         refresh_margin: float = 300.0,
         clock: Callable[[], float] = time.time,
+        owns_credential: bool = True,
     ) -> None:
         """Args:
         credential: An object with ``get_token(scope)`` (sync or async) and optionally
@@ -167,8 +168,11 @@ class TokenCredentialAuth(httpx.Auth):
         scope: The token scope; `SCOPE` unless a sovereign cloud needs another.
         refresh_margin: Seconds before expiry at which a cached token is replaced.
         clock: Seconds since the epoch, like ``AccessToken.expires_on``; for tests.
+        owns_credential: `aclose` closes the credential; False for one shared with others
+            (one sign-in for Resource Manager and every account opened after it).
         """
         self.credential = credential
+        self._owns = owns_credential
         self.scope = scope
         self._margin = refresh_margin
         self._clock = clock
@@ -228,9 +232,9 @@ class TokenCredentialAuth(httpx.Auth):
         return token
 
     async def aclose(self) -> None:
-        """Close the credential (its HTTP session, its token cache handles)."""
+        """Close the credential (its HTTP session, its token cache handles) if it is ours."""
         close = getattr(self.credential, "close", None)
-        if close is None:
+        if close is None or not self._owns:
             return
         result = close()
         if inspect.isawaitable(result):

@@ -109,10 +109,18 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations, Accou
 
     @classmethod
     def with_credential(
-        cls, endpoint: str, credential: Any, *, scope: str = SCOPE, **kw: Any
+        cls,
+        endpoint: str,
+        credential: Any,
+        *,
+        scope: str = SCOPE,
+        owns_credential: bool = True,
+        **kw: Any,
     ) -> BatchClient:
-        """Build a client that authenticates with an azure-identity credential."""
-        return cls(endpoint, TokenCredentialAuth(credential, scope), **kw)
+        """Build a client that authenticates with an azure-identity credential; `aclose`
+        closes the credential unless ``owns_credential`` is False (a shared one)."""
+        auth = TokenCredentialAuth(credential, scope, owns_credential=owns_credential)
+        return cls(endpoint, auth, **kw)
 
     @property
     def endpoint(self) -> str:

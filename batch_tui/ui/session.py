@@ -175,6 +175,7 @@ def open_session(
     read_only: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     prompt_callback: PromptCallback | None = None,
+    credential: Any | None = None,
 ) -> AccountSession:
     """Builds the session for a target: SharedKey when it has a key, else Entra ID.
 
@@ -183,6 +184,8 @@ def open_session(
         read_only: Refuse every mutating call.
         transport: An httpx transport to use instead of the network (tests, the emulator).
         prompt_callback: Shows the device code for `device-code` sign-in.
+        credential: An Entra credential already signed in, to use instead of a new one (which
+            would sign in again: a second device code); the session does not close it.
 
     Returns:
         The session; the caller closes it with `aclose()`.
@@ -202,34 +205,45 @@ def open_session(
             target.url, target.account, target.key, transport=transport, read_only=read_only
         )
     else:
-        credential = make_credential(
-            target.auth, tenant_id=target.tenant_id, prompt_callback=prompt_callback
-        )
+        owned = credential is None
+        if credential is None:
+            credential = make_credential(
+                target.auth, tenant_id=target.tenant_id, prompt_callback=prompt_callback
+            )
         client = BatchClient.with_credential(
-            target.url, credential, transport=transport, read_only=read_only
+            target.url, credential, transport=transport, read_only=read_only, owns_credential=owned
         )
     return AccountSession(target, client, read_only=read_only)
 
 
-def discovered_target(found: DiscoveredAccount, method: str) -> AccountTarget:
-    """Turns an account found through Resource Manager into a target signed in with `method`."""
+def discovered_target(
+    found: DiscoveredAccount, method: str, tenant: str | None = None
+) -> AccountTarget:
+    """Turns an account found through Resource Manager into a target signed in with `method`
+    (in `tenant`, the one it was found in)."""
     return AccountTarget(
         name=found.name,
         url=normalise_url(found.endpoint),
         account=found.name,
         auth=method,
+        tenant_id=tenant,
         source=f"discovered: {found.subscription_name or found.subscription_id}",
     )
 
 
 def arm_discoverer(
-    auth: httpx.Auth, *, method: str, transport: httpx.AsyncBaseTransport | None = None
+    auth: httpx.Auth,
+    *,
+    method: str,
+    tenant: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Callable[[], Awaitable[Sequence[AccountTarget]]]:
     """Returns the `discover` callable of `BatchApp` for an Entra sign-in.
 
     Args:
         auth: An ARM-scoped token flow (`TokenCredentialAuth(credential, ARM_SCOPE)`).
         method: The `--auth` method the discovered accounts are opened with.
+        tenant: The tenant signed in to (`--tenant`), None for the default one.
         transport: A stand-in for Resource Manager (tests).
 
     Returns:
@@ -238,6 +252,7 @@ def arm_discoverer(
 
     async def discover() -> Sequence[AccountTarget]:
         found = await discover_accounts(auth, transport=transport)
-        return sorted((discovered_target(item, method) for item in found), key=lambda t: t.name)
+        targets = (discovered_target(item, method, tenant) for item in found)
+        return sorted(targets, key=lambda t: t.name)
 
     return discover
