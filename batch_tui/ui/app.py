@@ -50,6 +50,7 @@ from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, sc
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.session import AccountSession, guard_read_only, open_session
+from batch_tui.ui.signals import exit_on_signals
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
 Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
@@ -171,6 +172,8 @@ class BatchApp(App[None]):
         heap.settle()
         self.set_timer(SETTLE_AFTER, heap.settle)
         self.screen_change_signal.subscribe(self, self._screen_changed)
+        if not self.is_headless:  # a real terminal (tests and benchmarks keep the defaults)
+            exit_on_signals(self)
 
     def _screen_changed(self, screen: Screen[object]) -> None:
         # A screen that closed is garbage now: collect it once the change is drawn, while it
