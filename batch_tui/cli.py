@@ -160,9 +160,13 @@ def build_app(args: argparse.Namespace, settings: Settings, demo: DemoLauncher) 
     open_target = target_from_command_line(args.url, args.account, args.auth, args.tenant)
     if args.demo:
         open_target = demo.target()
+    targets = [*targets_from_settings(settings), DEMO_TARGET]
+    if open_target is not None and not any(same_account(open_target, t) for t in targets):
+        # Listed too: back on the account screen, the account it started with opens again.
+        targets.insert(0, open_target)
     app = BatchApp(
         settings,
-        targets=[*targets_from_settings(settings), DEMO_TARGET],
+        targets=targets,
         open_target=open_target,
         read_only=args.read_only or settings.ui.read_only,
     )
@@ -171,6 +175,13 @@ def build_app(args: argparse.Namespace, settings: Settings, demo: DemoLauncher) 
     if open_target is None and args.auth not in (None, "shared-key"):
         share_entra_sign_in(app, args.auth, args.tenant)
     return app
+
+
+def same_account(one: AccountTarget, other: AccountTarget) -> bool:
+    """Whether two targets open the same account the same way (the demo is one account)."""
+    if one.is_demo or other.is_demo:
+        return one.is_demo and other.is_demo
+    return (one.url, one.auth, one.tenant_id) == (other.url, other.auth, other.tenant_id)
 
 
 DEMO_TARGET = AccountTarget(

@@ -175,3 +175,20 @@ def credential_of(session: AccountSession) -> object:
     auth = session.client._t.auth
     assert isinstance(auth, TokenCredentialAuth)
     return auth.credential
+
+
+def test_the_account_given_on_the_command_line_is_listed_on_the_account_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back on the account screen, the account batch-tui started with can be opened again."""
+    monkeypatch.setenv("AZURE_BATCH_ACCESS_KEY", "a2V5")
+    args = build_parser().parse_args(["--url", "https://acct.westeurope.batch.azure.com"])
+    app = build_app(args, Settings(), DemoLauncher(tmp_path))
+    assert app.open_target is not None
+    assert app.targets[0] == app.open_target and app.targets[-1] == DEMO_TARGET
+    launcher = DemoLauncher(tmp_path)
+    try:
+        demo = build_app(build_parser().parse_args(["--demo"]), Settings(), launcher)
+        assert [t for t in demo.targets if t.is_demo] == [DEMO_TARGET]  # listed once
+    finally:
+        launcher.stop()
