@@ -194,6 +194,10 @@ async def test_help_lists_every_key_of_the_screen(make_app, seed_pool):
         assert {"Help", "Command", "Quit", "Back", "Pause"} <= described
         start = next(key for key in app.screen.keys if key.description == "Start")
         assert start.enabled is False, "an idle node cannot be started: greyed out"
+        # Each key names the id that remaps it in the config file's [keymap].
+        reboot = next(key for key in app.screen.keys if key.description == "Reboot")
+        assert reboot.binding_id == "node.reboot"
+        assert "node.reboot" in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, NodeDetailScreen)

@@ -26,6 +26,8 @@ class KeyHelp:
     enabled: bool
     where: str
     """"screen", "list" (the focused widget) or "app"."""
+    binding_id: str | None = None
+    """The id that remaps the key in the config file's `[keymap]` (`nodes.heatmap = "m"`)."""
 
 
 def _where(node: object, screen: Screen[object]) -> str:
@@ -44,6 +46,7 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
             tooltip=active.tooltip or active.binding.tooltip,
             enabled=active.enabled,
             where=_where(active.node, screen),
+            binding_id=active.binding.id,
         )
         for active in screen.active_bindings.values()
         # Our bindings all have ids; the rest are Textual's own (focus cycling, scrolling),
@@ -80,7 +83,13 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Content.styled(f"Keys: {self.screen_title}", "bold"))
             yield from self._sections(self.keys)
-            yield Static(Content("Greyed keys do not apply to the current item."), classes="muted")
+            yield Static(
+                Content(
+                    "Greyed keys do not apply to the current item. The dim name after a key"
+                    ' remaps it in the config file: [keymap] nodes.heatmap = "m".'
+                ),
+                classes="muted",
+            )
 
     def _sections(self, keys: Sequence[KeyHelp]) -> ComposeResult:
         titles = {"screen": "This screen", "list": "The list", "app": "Everywhere"}
@@ -95,7 +104,10 @@ class HelpScreen(ModalScreen[None]):
         style = "" if row.enabled else "dim"
         key = Content.styled(f"{sanitize_text(row.key):>10}  ", "bold $accent")
         text = row.description + (f" — {row.tooltip}" if row.tooltip else "")
-        return key + Content.styled(text, style)
+        line = key + Content.styled(text, style)
+        if row.binding_id:
+            line += Content.styled(f"  {row.binding_id}", "dim")
+        return line
 
     def action_close(self) -> None:
         """Closes help."""
