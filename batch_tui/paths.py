@@ -44,6 +44,13 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME)
 
 
+def _make_private(fd: int) -> None:
+    # Windows has no POSIX modes (and no os.fchmod before Python 3.13): its files are private
+    # to the user's profile by their ACLs.
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Writes `data` to `path` with mode 0600, creating parent directories.
 
@@ -53,7 +60,7 @@ def write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.fchmod(fd, 0o600)
+        _make_private(fd)  # O_CREAT's mode only applies to a new file
         _write_all(fd, data)
     finally:
         os.close(fd)
@@ -73,7 +80,7 @@ def replace_private(path: Path, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:
-            os.fchmod(fd, 0o600)
+            _make_private(fd)
             _write_all(fd, data)
             os.fsync(fd)
         finally:

@@ -265,9 +265,12 @@ async def copy_to_file(
 
 
 def _open_destination(destination: Path, overwrite: bool) -> BinaryIO:
-    # "x" makes the existence check and the creation one step, so nothing is overwritten
-    # by a file that appeared after the user was asked.
-    return open(destination, "wb" if overwrite else "xb")
+    # O_EXCL makes the existence check and the creation one step, so nothing is overwritten
+    # by a file that appeared after the user was asked. A new file is 0600 from the start:
+    # task output can hold what others should not read (a file replaced keeps its mode).
+    replace = os.O_TRUNC if overwrite else os.O_EXCL
+    flags = os.O_WRONLY | os.O_CREAT | replace | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(destination, flags, 0o600), "wb")
 
 
 def _discard(handle: BinaryIO, destination: Path) -> None:

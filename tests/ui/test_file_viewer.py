@@ -241,6 +241,7 @@ async def test_save_streams_to_a_file_and_asks_before_replacing(
         )
         await pilot_settle(pilot)
         assert destination.read_bytes() == content
+        assert stat.S_IMODE(destination.stat().st_mode) == 0o600  # task output stays private
         assert app.screen is screen
 
         destination.write_bytes(b"keep me")
