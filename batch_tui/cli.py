@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from batch_tui import __version__
-from batch_tui.accounts import AccountTarget, target_from_command_line, targets_from_settings
+from batch_tui.accounts import (
+    ENV_ENDPOINT,
+    AccountTarget,
+    target_from_command_line,
+    targets_from_settings,
+)
 from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -84,12 +92,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return run_emulator(args)
+    problem = command_line_problem(args)
+    if problem:
+        print(f"batch-tui: {problem}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"batch-tui: {exc}", file=sys.stderr)
         return 2
     return run_app(args, settings)
+
+
+def command_line_problem(
+    args: argparse.Namespace, env: Mapping[str, str] | None = None
+) -> str | None:
+    """Says which option cannot take effect without an endpoint, or None if all can."""
+    env = os.environ if env is None else env
+    if args.demo or args.url or env.get(ENV_ENDPOINT):
+        return None
+    if args.account:
+        return "--account needs --url (or AZURE_BATCH_ENDPOINT): the account's endpoint"
+    if args.auth == "shared-key":
+        return "--auth shared-key needs --url (or AZURE_BATCH_ENDPOINT) and AZURE_BATCH_ACCESS_KEY"
+    return None
 
 
 def run_emulator(args: argparse.Namespace) -> int:
@@ -109,6 +135,9 @@ def run_emulator(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.key is not None and not is_base64(args.key):
+        print("batch-tui emulator: --key must be base64, like a Batch key", file=sys.stderr)
+        return 2
     if args.faults:
         try:
             FaultPlan.from_spec(args.faults)
@@ -127,6 +156,14 @@ def run_emulator(args: argparse.Namespace) -> int:
         settings.key = args.key
     serve(settings, args.host, args.port)
     return 0
+
+
+def is_base64(text: str) -> bool:
+    """Whether `text` is non-empty base64 (the clients sign with the key it decodes to)."""
+    try:
+        return bool(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        return False
 
 
 def run_app(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,7 +18,7 @@ import pytest
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.batch.auth import TokenCredentialAuth
-from batch_tui.cli import DEMO_TARGET, DemoLauncher, build_app, build_parser
+from batch_tui.cli import DEMO_TARGET, DemoLauncher, build_app, build_parser, main
 from batch_tui.config import Settings
 from batch_tui.emulator.background import BackgroundEmulator
 from batch_tui.emulator.settings import EmulatorSettings
@@ -192,3 +192,19 @@ def test_the_account_given_on_the_command_line_is_listed_on_the_account_screen(
         assert [t for t in demo.targets if t.is_demo] == [DEMO_TARGET]  # listed once
     finally:
         launcher.stop()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--account", "acct"], "--account needs --url"),
+        (["--auth", "shared-key"], "--auth shared-key needs --url"),
+        (["emulator", "--key", "not base64!"], "--key must be base64"),
+    ],
+)
+def test_options_that_cannot_take_effect_stop_with_a_message(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZURE_BATCH_ENDPOINT", raising=False)
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
