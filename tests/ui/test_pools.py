@@ -63,6 +63,33 @@ async def test_tree_refresh_updates_counts_in_place(make_app, seed_pool, emulato
         assert [child.data.node_id for child in idle.children] == [nodes[1]]
 
 
+async def test_the_cursor_stays_on_its_node_when_the_group_changes(
+    make_app, seed_pool, emulator, settle
+):
+    nodes = await seed_pool("pool-a", 4)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_tree(app, pilot)
+        await pilot.press("enter", "down", "enter")
+        await pilot_settle(pilot)
+        await pilot.press("down", "down", "down")  # the third idle node
+        await pilot_settle(pilot)
+        tree = screen.pool_tree
+        assert tree.cursor_node is not None and tree.cursor_node.data.node_id == nodes[2]
+        # The first node, above the cursor, leaves the idle group.
+        first = emulator.store.nodes["pool-a"][nodes[0].lower()]
+        emulator.engine.node_action(first, "disablescheduling", "requeue")
+        await settle(lambda: node_states(emulator, "pool-a")[nodes[0]] == "offline")
+        await pilot.press("r")
+        await pilot_settle(pilot)
+        idle = screen._groups[("pool-a", "idle")]
+        assert [child.data.node_id for child in idle.children] == nodes[1:]
+        assert tree.cursor_node is not None and tree.cursor_node.data.node_id == nodes[2]
+        await pilot.press("enter")
+        await pilot_settle(pilot)
+        assert isinstance(app.screen, NodeDetailScreen) and app.screen.node_id == nodes[2]
+
+
 async def test_a_big_group_is_added_in_chunks(make_app, seed_pool):
     nodes = await seed_pool("pool-big", 600)
     app = make_app()

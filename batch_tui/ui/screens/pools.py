@@ -98,6 +98,7 @@ class PoolsScreen(BatchScreen):
         self._pools: dict[str, TreeNode[PoolTreeItem]] = {}
         self._groups: dict[tuple[str, str], TreeNode[PoolTreeItem]] = {}
         self._counts: dict[str, PoolNodeCounts] = {}
+        self._group_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -121,6 +122,7 @@ class PoolsScreen(BatchScreen):
         counts = self.track(await self.cache.list_node_counts(force=self.forced))
         self._counts = {item.pool_id: item for item in counts}
         self.batch_app.remember_ids("pool", (pool.id for pool in pools))
+        under_cursor = self._cursor_item()
         self._sync_pools(pools)
         for pool_id, pool_node in self._pools.items():
             if pool_node.is_expanded:
@@ -128,6 +130,31 @@ class PoolsScreen(BatchScreen):
         for (pool_id, state), group in list(self._groups.items()):
             if group.is_expanded:
                 await self._load_group(pool_id, state, group)
+        self._keep_cursor_on(under_cursor)
+
+    def _cursor_item(self) -> PoolTreeItem | None:
+        node = self.pool_tree.cursor_node
+        return node.data if node is not None else None
+
+    def _keep_cursor_on(self, item: PoolTreeItem | None) -> None:
+        """Puts the cursor back on the item it was on (the tree keeps a line number, and
+        lines above it may have come or gone); a node that changed state is followed into
+        its new group if that group is open."""
+        if item is None:
+            return
+        found: TreeNode[PoolTreeItem] | None
+        if item.kind == "pool":
+            found = self._pools.get(item.pool_id)
+        elif item.kind == "group":
+            found = self._groups.get((item.pool_id, item.state))
+        else:
+            groups = (g for (pool, _), g in self._groups.items() if pool == item.pool_id)
+            leaves = (child for group in groups for child in group.children)
+            found = next((c for c in leaves if c.data and c.data.node_id == item.node_id), None)
+        tree = self.pool_tree
+        if found is not None and found is not tree.cursor_node:
+            # The line numbers are known once the tree has laid its lines out again.
+            self.call_after_refresh(tree.move_cursor, found)
 
     def _sync_pools(self, pools: Sequence[Pool]) -> None:
         """Adds new pools, relabels known ones, removes deleted ones; expansion is kept."""
@@ -163,22 +190,31 @@ class PoolsScreen(BatchScreen):
             self._groups.pop(key).remove()
 
     async def _load_group(self, pool_id: str, state: str, group: TreeNode[PoolTreeItem]) -> None:
-        """Lists the nodes in one state (filtered on the server) and shows them in chunks."""
-        nodes = await self.client.list_nodes(
-            pool_id, select=TREE_NODE_FIELDS, filter=eq("state", state)
-        )
-        nodes.sort(key=lambda node: node.id)
-        shown = [child.data.node_id for child in group.children if child.data is not None]
-        if shown == [node.id for node in nodes]:
-            for child, node in zip(group.children, nodes, strict=False):
-                child.set_label(node_label(node))
-            return
-        group.remove_children()
-        for start in range(0, len(nodes), POPULATE_CHUNK_SIZE):
-            for node in nodes[start : start + POPULATE_CHUNK_SIZE]:
+        """Lists the nodes in one state (filtered on the server) and updates the group in
+        place, in id order: nodes that left go, new ones come in at their place, the rest are
+        relabelled (a big group a chunk at a time). One load of a group at a time: the
+        refresh and an expansion may both ask."""
+        lock = self._group_locks.setdefault((pool_id, state), asyncio.Lock())
+        async with lock:
+            nodes = await self.client.list_nodes(
+                pool_id, select=TREE_NODE_FIELDS, filter=eq("state", state)
+            )
+            nodes.sort(key=lambda node: node.id)
+            wanted = {node.id for node in nodes}
+            for child in list(group.children):
+                if child.data is None or child.data.node_id not in wanted:
+                    child.remove()
+            for index, node in enumerate(nodes):
+                children = group.children
+                there = children[index].data if index < len(children) else None
+                if there is not None and there.node_id == node.id:
+                    children[index].set_label(node_label(node))
+                    continue
                 item = PoolTreeItem("node", pool_id, state=state, node_id=node.id)
-                group.add_leaf(node_label(node), item)
-            await asyncio.sleep(0)
+                before = index if index < len(children) else None
+                group.add_leaf(node_label(node), item, before=before)
+                if index % POPULATE_CHUNK_SIZE == POPULATE_CHUNK_SIZE - 1:
+                    await asyncio.sleep(0)
 
     @on(Tree.NodeExpanded)
     def _expanded(self, event: Tree.NodeExpanded[PoolTreeItem]) -> None:
@@ -193,8 +229,10 @@ class PoolsScreen(BatchScreen):
             )
 
     async def _expand_group(self, item: PoolTreeItem, node: TreeNode[PoolTreeItem]) -> None:
+        under_cursor = self._cursor_item()
         try:
             await self._load_group(item.pool_id, item.state, node)
+            self._keep_cursor_on(under_cursor)
         except BatchError as error:
             self.notify(f"Nodes of {item.pool_id}: {error}", severity="error", markup=False)
 
