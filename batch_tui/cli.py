@@ -166,8 +166,17 @@ def is_base64(text: str) -> bool:
         return False
 
 
+def config_path(args: argparse.Namespace) -> Path:
+    """The config file in use: `--config`, else `BATCH_TUI_CONFIG`, else the default."""
+    from batch_tui import paths
+
+    return Path(args.config) if args.config else paths.config_file()
+
+
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     """Opens the explorer; the demo emulator starts when `--demo` is given or the demo is chosen."""
+    from batch_tui.ui.settings_check import settings_problem
+
     with tempfile.TemporaryDirectory(prefix="batch-tui-demo-") as data_dir:
         demo = DemoLauncher(Path(data_dir))
         try:
@@ -175,6 +184,10 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
                 # First: the emulator imports and seeds in its thread while the UI is imported.
                 demo.launch()
             app = build_app(args, settings, demo)
+            problem = settings_problem(settings, set(app.available_themes), config_path(args))
+            if problem:
+                print(f"batch-tui: {problem}", file=sys.stderr)
+                return 2
             app.run()
         finally:
             demo.stop()

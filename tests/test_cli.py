@@ -208,3 +208,30 @@ def test_options_that_cannot_take_effect_stop_with_a_message(
     monkeypatch.delenv("AZURE_BATCH_ENDPOINT", raising=False)
     assert main(argv) == 2
     assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ('[keymap]\n"node.reboto" = "ctrl+r"\n', "[keymap] 'node.reboto': no key has this id"),
+        ('[ui]\ntheme = "solarised-neon"\n', "[ui] theme 'solarised-neon' is not a theme"),
+    ],
+)
+def test_a_keymap_id_or_theme_the_app_does_not_have_stops_with_a_message(
+    config: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "config.toml"
+    file.write_text(config)
+    assert main(["--config", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert str(file) in err and says in err
+
+
+def test_every_binding_id_the_readme_and_help_name_is_known() -> None:
+    from batch_tui.ui.settings_check import binding_ids, settings_problem
+
+    known = binding_ids()
+    assert {"node.reboot", "app.quit", "nodes.heatmap", "table.sort", "help.close"} <= known
+    assert {"tasks.go-to", "job.prep-release", "overview.jobs"} <= known
+    readme = Settings(keymap={"node.reboot": "ctrl+r", "app.quit": "q,ctrl+q"})
+    assert settings_problem(readme, {"textual-dark"}, Path("config.toml")) is None
