@@ -41,16 +41,23 @@ def _without_none(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if value is not None}
 
 
+def _forced(force: bool) -> dict[str, str] | None:
+    """The query of the service's ``force`` flag (sent only when set: false is its default)."""
+    return {"force": "true"} if force else None
+
+
 class ActionOperations:
     """Mutating operations; mixed into `BatchClient`."""
 
     _t: Transport
 
-    async def _post(self, path: str, body: dict[str, Any] | None = None) -> None:
-        await self._t.send("POST", self._t.url(path), body=body)
+    async def _post(
+        self, path: str, body: dict[str, Any] | None = None, *, force: bool = False
+    ) -> None:
+        await self._t.send("POST", self._t.url(path, _forced(force)), body=body)
 
-    async def _delete(self, path: str) -> None:
-        await self._t.send("DELETE", self._t.url(path))
+    async def _delete(self, path: str, *, force: bool = False) -> None:
+        await self._t.send("DELETE", self._t.url(path, _forced(force)))
 
     @staticmethod
     def _node(pool_id: str, node_id: str) -> str:
@@ -164,10 +171,13 @@ class ActionOperations:
 
     # Jobs
 
-    async def terminate_job(self, job_id: str, reason: str | None = None) -> None:
-        """Terminate a job (``reason`` defaults to ``UserTerminate`` on the service)."""
+    async def terminate_job(
+        self, job_id: str, reason: str | None = None, *, force: bool = False
+    ) -> None:
+        """Terminate a job (``reason`` defaults to ``UserTerminate`` on the service);
+        ``force`` ends it even if its nodes have not fully processed the termination."""
         body = {"terminateReason": reason} if reason else None
-        await self._post(f"/jobs/{segment(job_id)}/terminate", body)
+        await self._post(f"/jobs/{segment(job_id)}/terminate", body, force=force)
 
     async def disable_job(self, job_id: str, disable_tasks: str) -> None:
         """Disable a job; ``disable_tasks`` is ``requeue``, ``terminate`` or ``wait``."""
@@ -177,9 +187,10 @@ class ActionOperations:
         """Enable a disabled job."""
         await self._post(f"/jobs/{segment(job_id)}/enable")
 
-    async def delete_job(self, job_id: str) -> None:
-        """Delete a job and all its tasks."""
-        await self._delete(f"/jobs/{segment(job_id)}")
+    async def delete_job(self, job_id: str, *, force: bool = False) -> None:
+        """Delete a job and all its tasks; ``force`` deletes it even if its nodes have not
+        fully processed the deletion."""
+        await self._delete(f"/jobs/{segment(job_id)}", force=force)
 
     # Tasks
 

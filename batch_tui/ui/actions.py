@@ -33,6 +33,12 @@ JOB_DISABLE_OPTIONS: Final[Mapping[str, str]] = {
 }
 """What `disableTasks` does to the job's running tasks."""
 
+JOB_FORCE_OPTIONS: Final[Mapping[str, str]] = {
+    "normal": "once the nodes have processed it (the service's default)",
+    "force": "even if the nodes have not fully processed it",
+}
+"""The service's `force` flag of job terminate and delete."""
+
 _FOUR = ("requeue", "terminate", "taskcompletion", "retaineddata")
 _THREE = ("requeue", "terminate", "taskcompletion")
 
@@ -66,8 +72,9 @@ class ActionSpec:
 
     def option_help(self, option: str) -> str:
         """Returns what an option means, or "" when unknown."""
-        table = JOB_DISABLE_OPTIONS if self.id == "job.disable" else NODE_OPTIONS
-        return table.get(option, "")
+        tables = {"job.disable": JOB_DISABLE_OPTIONS, "job.terminate": JOB_FORCE_OPTIONS,
+                  "job.delete": JOB_FORCE_OPTIONS}  # fmt: skip
+        return tables.get(self.id, NODE_OPTIONS).get(option, "")
 
 
 ACTIONS: Final[Mapping[str, ActionSpec]] = {
@@ -88,12 +95,14 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
                    description="Remove the node from its pool (the pool shrinks)"),
         ActionSpec("node.add-user", "node", "Add user",
                    description="Add a login user and show the SSH command"),
-        ActionSpec("job.terminate", "job", "Terminate", destructive=True,
+        ActionSpec("job.terminate", "job", "Terminate", tuple(JOB_FORCE_OPTIONS),
+                   option_name="End it", destructive=True,
                    description="Terminate the job and its running tasks"),
         ActionSpec("job.disable", "job", "Disable", ("requeue", "terminate", "wait"),
                    description="Stop scheduling the job's tasks"),
         ActionSpec("job.enable", "job", "Enable", description="Resume a disabled job"),
-        ActionSpec("job.delete", "job", "Delete", destructive=True,
+        ActionSpec("job.delete", "job", "Delete", tuple(JOB_FORCE_OPTIONS),
+                   option_name="End it", destructive=True,
                    description="Delete the job and all its tasks"),
         ActionSpec("task.terminate", "task", "Terminate", destructive=True,
                    description="Terminate the task"),

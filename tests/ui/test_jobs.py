@@ -170,6 +170,34 @@ async def test_job_detail_actions_act_on_the_job(
         assert not isinstance(app.screen, JobDetailScreen)  # the job is gone: back
 
 
+async def test_job_terminate_and_delete_offer_the_services_force_flag(
+    emulator, seed_pool, seed_job, make_app, recorder
+):
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["sleep 100000"])
+    seed_job("job-2", "pool-a", ["sleep 100000"])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, "job job-1", JobDetailScreen)
+        recorder.clear()
+        await pilot.press("T")
+        await pilot_settle(pilot)
+        assert "even if the nodes have not fully processed it" in screen_text(app)
+        await confirm(pilot, "2", "y")  # option 2: force
+        [request] = recorder.mutations()
+        assert (request.method, request.path, request.query.get("force")) == (
+            "POST", "/jobs/job-1/terminate", "true",
+        )  # fmt: skip
+        await open_screen(pilot, "job job-2", JobDetailScreen)
+        recorder.clear()
+        await pilot.press("X")
+        await confirm(pilot, "y")  # the default: the service's own (no force flag sent)
+        [request] = recorder.mutations()
+        assert (request.method, request.path, request.query.get("force")) == (
+            "DELETE", "/jobs/job-2", None,
+        )  # fmt: skip
+
+
 class HeldDeletes(httpx.AsyncBaseTransport):
     """Holds every DELETE until `release` is set; the rest passes."""
 

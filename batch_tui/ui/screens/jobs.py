@@ -123,10 +123,12 @@ def job_row(job: Job, counts: TaskCountsResult | None, now: datetime) -> RowData
 def job_perform(client: BatchClient, action_id: str) -> Perform:
     """Returns the `Perform` of a job action (one request per job)."""
     calls: dict[str, Callable[[str, str | None], Awaitable[object]]] = {
-        "job.terminate": lambda job_id, _option: client.terminate_job(job_id),
+        "job.terminate": lambda job_id, option: client.terminate_job(
+            job_id, force=option == "force"
+        ),
         "job.disable": lambda job_id, option: client.disable_job(job_id, option or "requeue"),
         "job.enable": lambda job_id, _option: client.enable_job(job_id),
-        "job.delete": lambda job_id, _option: client.delete_job(job_id),
+        "job.delete": lambda job_id, option: client.delete_job(job_id, force=option == "force"),
     }
     return each(calls[action_id])
 
