@@ -71,8 +71,12 @@ async def main() -> None:
     from batch_tui.ui.screens.heatmap import HeatmapScreen
     from batch_tui.ui.screens.help import HelpScreen
     from batch_tui.ui.screens.job_detail import JobDetailScreen
+    from batch_tui.ui.screens.jobs import JobsScreen
     from batch_tui.ui.screens.node_detail import NodeDetailScreen
+    from batch_tui.ui.screens.nodes import NodesScreen
+    from batch_tui.ui.screens.pool_detail import PoolDetailScreen
     from batch_tui.ui.screens.pools import PoolsScreen
+    from batch_tui.ui.screens.prep_release import PrepReleaseScreen
     from batch_tui.ui.screens.task_detail import TaskDetailScreen
 
     with tempfile.TemporaryDirectory(prefix="batch-tui-shots-") as data_dir:
@@ -114,9 +118,13 @@ async def main() -> None:
                 failed_start = next(iter(emu.store.pool_nodes("gpu-pool").values())).id
                 steps: list[tuple[str, object]] = [
                     ("pool-tree", PoolsScreen()),
+                    ("pool-detail", PoolDetailScreen("etl-pool")),
+                    ("node-list", NodesScreen("render-pool")),
                     ("heatmap", HeatmapScreen("render-pool")),
                     ("node-detail", NodeDetailScreen("gpu-pool", failed_start)),
+                    ("job-list", JobsScreen()),
                     ("job-tasks", JobDetailScreen("nightly-render")),
+                    ("prep-release", PrepReleaseScreen("nightly-render")),
                     ("task-detail", TaskDetailScreen("nightly-render", "frame-0013")),
                     (
                         "file-viewer",
@@ -134,8 +142,14 @@ async def main() -> None:
                 await pilot.press("b")  # reboot: the confirmation dialog
                 await shoot(app, pilot, "confirm-reboot")
                 await pilot.press("escape")
+                await pilot.press("a")  # add a user: its dialog
+                await shoot(app, pilot, "add-user")
+                await pilot.press("escape")
                 app.push_screen(HelpScreen(app.screen))
                 await shoot(app, pilot, "help")
+                await pilot.press("escape")
+                app.show_accounts()
+                await shoot(app, pilot, "accounts")
         finally:
             await emu.stop()
 
