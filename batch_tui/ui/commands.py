@@ -57,8 +57,15 @@ SPECS: Final = (
 
 _BY_WORD: Final = {word: spec for spec in SPECS for word in (spec.name, *spec.aliases)}
 
-ARG_KINDS: Final = {"POOL": "pool", "JOB": "job"}
-"""Arguments that complete from ids the app has seen (`BatchApp.known_ids`)."""
+ARG_KINDS: Final = {"POOL": "pool", "JOB": "job", "NODE": "node", "TASK": "task"}
+"""Arguments that complete from ids the app has seen (`BatchApp.known_ids`). A node or a
+task is known within its pool or job, the argument before it: `id_kind`."""
+
+
+def id_kind(kind: str, parent: str | None = None) -> str:
+    """The key ids of a kind are remembered under: "pool", or "node pool-a" for the nodes of
+    pool-a (node and task ids are only unique within their pool or job)."""
+    return f"{kind} {parent}" if parent is not None else kind
 
 
 @dataclass(frozen=True)
@@ -89,11 +96,11 @@ def parse_command(text: str) -> Command:
 
 
 def complete(text: str, known_ids: Callable[[str], Sequence[str]]) -> str | None:
-    """Completes a command line: the command word, then pool or job ids.
+    """Completes a command line: the command word, then pool, job, node or task ids.
 
     Args:
         text: What the user typed so far (without the `:`).
-        known_ids: Returns the ids seen for a kind ("pool", "job").
+        known_ids: Returns the ids seen for a kind ("pool", "job", "node pool-a" ...).
 
     Returns:
         The whole completed line, or None when there is no single obvious completion.
@@ -110,7 +117,9 @@ def complete(text: str, known_ids: Callable[[str], Sequence[str]]) -> str | None
     if spec is None or position >= len(spec.args) or spec.args[position] not in ARG_KINDS:
         return None
     prefix = words[-1]
-    for candidate in known_ids(ARG_KINDS[spec.args[position]]):
+    kind = ARG_KINDS[spec.args[position]]
+    scoped = id_kind(kind, words[position]) if kind in ("node", "task") else kind
+    for candidate in known_ids(scoped):
         if candidate.startswith(prefix) and candidate != prefix and _typeable(candidate):
             return " ".join([*words[:-1], candidate])
     return None

@@ -125,7 +125,8 @@ async def test_command_line_navigates_and_completes(make_app, seed_pool):
         await pilot.press(*"no", "tab", "space", *"po", "tab", "enter")
         await pilot_settle(pilot)
         assert isinstance(app.screen, NodesScreen) and app.screen.pool_id == "pool-a"
-        await pilot.press("colon", *f"node pool-a {nodes[1]}", "enter")
+        # The node list made its ids known: tab completes a node of that pool.
+        await pilot.press("colon", *f"node pool-a {nodes[1][:-3]}", "tab", "enter")
         await pilot_settle(pilot)
         assert isinstance(app.screen, NodeDetailScreen) and app.screen.node_id == nodes[1]
         # A command resets to the overview first: esc goes back there.

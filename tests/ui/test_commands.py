@@ -50,7 +50,9 @@ def test_every_alias_is_unique():
 
 
 def known(kind):
-    return {"pool": ["pool-a", "pool-b"], "job": ["job-1"]}.get(kind, [])
+    ids = {"pool": ["pool-a", "pool-b"], "job": ["job-1"], "node pool-a": ["tvm-1", "tvm-2"],
+           "task job-1": ["render-7"]}  # fmt: skip
+    return ids.get(kind, [])
 
 
 @pytest.mark.parametrize(
@@ -65,7 +67,10 @@ def known(kind):
         ("heatmap pool-b", None),
         ("tasks j", "tasks job-1"),
         ("task j", "task job-1"),
-        ("node pool-a t", None),
+        ("node pool-a t", "node pool-a tvm-1"),  # nodes complete within their pool
+        ("node pool-b t", None),
+        ("task job-1 r", "task job-1 render-7"),
+        ("task job-2 r", None),
         ("zz", None),
         ("", None),
         ("jobs x", None),

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from batch_tui.batch.models import Node
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
@@ -56,6 +57,7 @@ class HeatmapScreen(NodeActionScreen):
     async def load_data(self) -> None:
         """Lists the nodes, or in a big pool mostly only those whose state changed."""
         await self._pool.refresh(self.client, forced=self.forced)
+        self.batch_app.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
         self._show_nodes()
 
     def _show_nodes(self) -> None:

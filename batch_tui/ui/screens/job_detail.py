@@ -33,6 +33,7 @@ from batch_tui.batch.models.task import Task
 from batch_tui.batch.streams import busy_states
 from batch_tui.ui.actions import ACTIONS, Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.jobs import (
@@ -62,6 +63,11 @@ FULL_RELOAD_EVERY: Final = 20
 """Refreshes between full reloads (deleted tasks only show up in a full list)."""
 
 _STATE_KEYS: Final = tuple(STATE_FILTERS)
+
+
+REMEMBERED_TASKS = 10_000
+"""A job's task ids are kept for completion up to this many (a bigger job's would cost memory
+and a sort per tab press for little: its ids are not typed from memory)."""
 
 
 class JobDetailScreen(QuietFooter, ListScreen):
@@ -225,6 +231,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.forget_tasks(gone)
         stamps = (task.state_transition_time for task in seen.values())
         self._delta.listed(stamps, time.monotonic() - started)
+        if len(seen) <= REMEMBERED_TASKS:  # `:task JOB <tab>` completes them
+            self.batch_app.remember_ids(id_kind("task", self.job_id), seen)
 
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""

@@ -15,6 +15,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, NodeState, RecentTask, RemoteLoginSettings
 from batch_tui.ui.byte_sources import NodeFiles, list_files
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED
 from batch_tui.ui.screens.details import (
     Value,
@@ -151,6 +152,7 @@ class NodeDetailScreen(NodeActionScreen):
         cached = await self.cache.get_node(self.pool_id, self.node_id, force=self.forced)
         node = self.track(cached)
         self.node = node
+        self.batch_app.remember_ids(id_kind("node", self.pool_id), (self.node_id,))
         if self._login is None and node.state in _UP:
             self._login = await self._remote_login()
         self._show(node)

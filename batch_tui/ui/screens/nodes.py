@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from batch_tui.batch.models import Node
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.screens.base import ListScreen
@@ -122,6 +123,7 @@ class NodesScreen(NodeActionScreen, ListScreen):
             self.update_status()
 
         gone = await self._pool.refresh(self.client, forced=self.forced, arrived=show)
+        self.batch_app.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
         if gone:
             self.table.remove_keys(gone)
         now = self.now()

@@ -17,6 +17,7 @@ from textual.widgets.tree import TreeNode
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, Pool, PoolNodeCounts
 from batch_tui.batch.odata import eq
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
@@ -201,6 +202,7 @@ class PoolsScreen(BatchScreen):
             )
             nodes.sort(key=lambda node: node.id)
             wanted = {node.id for node in nodes}
+            self.batch_app.remember_ids(id_kind("node", pool_id), wanted)
             for child in list(group.children):
                 if child.data is None or child.data.node_id not in wanted:
                     child.remove()

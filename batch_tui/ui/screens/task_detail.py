@@ -26,6 +26,7 @@ from batch_tui.batch.models.constants import TaskState
 from batch_tui.batch.models.task import Subtask, Task, TaskExecutionInfo
 from batch_tui.ui.actions import ACTIONS, ActionSpec, Outcome
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
+from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.details import Value, failure_text, section, when
@@ -201,6 +202,7 @@ class TaskDetailScreen(QuietFooter):
         cached = await self.cache.get_task(self.job_id, self.task_id, force=self.forced)
         task = self.track(cached)
         self.loaded_task = task
+        self.batch_app.remember_ids(id_kind("task", self.job_id), (self.task_id,))
         if task.multi_instance_settings is not None:
             subtasks = await self.cache.list_subtasks(self.job_id, self.task_id, force=self.forced)
             self.subtasks = self.track(subtasks)
