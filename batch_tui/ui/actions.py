@@ -34,7 +34,7 @@ JOB_DISABLE_OPTIONS: Final[Mapping[str, str]] = {
 """What `disableTasks` does to the job's running tasks."""
 
 JOB_FORCE_OPTIONS: Final[Mapping[str, str]] = {
-    "normal": "once the nodes have processed it (the service's default)",
+    "normal": "once the nodes have processed it (the default)",
     "force": "even if the nodes have not fully processed it",
 }
 """The service's `force` flag of job terminate and delete."""

@@ -15,6 +15,12 @@ from textual.widgets import Static
 
 from batch_tui.ui.sanitize import sanitize_text
 
+KEY_WIDTH = 12
+"""Cells of the key column, its gap included."""
+
+LINE_WIDTH = 72
+"""Cells of a help line inside the box (78 wide, less its border and padding)."""
+
 
 @dataclass(frozen=True)
 class KeyHelp:
@@ -102,11 +108,14 @@ class HelpScreen(ModalScreen[None]):
     @staticmethod
     def _line(row: KeyHelp) -> Content:
         style = "" if row.enabled else "dim"
-        key = Content.styled(f"{sanitize_text(row.key):>10}  ", "bold $accent")
+        key = Content.styled(f"{sanitize_text(row.key):>{KEY_WIDTH - 2}}  ", "bold $accent")
         text = row.description + (f" — {row.tooltip}" if row.tooltip else "")
         line = key + Content.styled(text, style)
         if row.binding_id:
-            line += Content.styled(f"  {row.binding_id}", "dim")
+            # After the text when it fits the box, else under it (not wrapped to the margin).
+            fits = KEY_WIDTH + len(text) + 2 + len(row.binding_id) <= LINE_WIDTH
+            gap = "  " if fits else "\n" + " " * KEY_WIDTH
+            line += Content.styled(f"{gap}{row.binding_id}", "dim")
         return line
 
     def action_close(self) -> None:
