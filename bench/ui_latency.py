@@ -219,6 +219,21 @@ async def filter_samples(
     return times
 
 
+async def state_samples(pilot: Any, probe: FrameProbe, samples: int) -> dict[str, list[float]]:
+    """Times `5` (failed tasks, filtered by the service) and `1` (all again) on the task list:
+    the key's frame shows the new state chosen; the rows follow as the service answers, each
+    time waited for (bounded) before the next key."""
+    screen = pilot.app.screen
+    times: dict[str, list[float]] = {"5": [], "1": []}
+    for _ in range(samples):
+        for key, state in (("5", "failed"), ("1", "all")):
+            times[key].append(
+                await time_key(pilot, probe, key, lambda s=state: screen.state_key == s)
+            )
+            await probe.frame_when(lambda: not screen.streaming, LOAD_TIMEOUT)
+    return times
+
+
 # -- the child ---------------------------------------------------------------------------
 
 
@@ -252,6 +267,8 @@ async def measure_list(job: dict[str, Any]) -> dict[str, Any]:
         result["keys"]["s"] = await sort_samples(pilot, probe, job["samples"])
         rounds = max(1, job["samples"] // 2)  # each pattern 10 times: a p95 of 3 is a max
         result["keys"].update(await filter_samples(pilot, probe, job["patterns"] * rounds))
+        if is_tasks:  # last: `1` lists the whole job again each time
+            result["keys"].update(await state_samples(pilot, probe, job["state_samples"]))
         result["frames"] = probe.frames
     return result
 
@@ -295,6 +312,8 @@ KEY_LABELS = {
     "/": "/ (filter input opens)",
     "enter": "enter (filter applies)",
     "esc": "esc (filter clears)",
+    "5": "5 (failed tasks, the service filters)",
+    "1": "1 (all tasks again)",
 }
 
 
@@ -333,6 +352,7 @@ def ui_tables(
     for kind, ident in lists:
         job = {"kind": kind, "id": ident, "url": url, "samples": samples}
         job["patterns"] = patterns[kind]
+        job["state_samples"] = max(2, samples // 4)  # each `1` lists the whole job again
         out = spawn(Path(__file__), job, account, key)
         name = f"{kind} of `{ident}`"
         key_rows(keys, name, out["keys"])
@@ -347,6 +367,8 @@ def ui_tables(
         "bytes and the wait for Textual's 60 Hz update timer",
         "enter applies the typed filter at once (typing alone applies it after a 0.15 s "
         "debounce, by design); sort cycles through the columns from the unsorted list",
+        "5 and 1: to the frame that shows the state chosen and the list emptied for it; the "
+        "rows follow as the service answers (1 lists the whole job again, a stream per state)",
     ]
     loads.notes += [
         "from `app.show(screen)` to the first frame with rows, and to the frame after the "
