@@ -114,6 +114,7 @@ class BatchApp(App[None]):
         self._snapshot_path = snapshot_path
         self._snapshot_saved: float | None = None
         self._garbage_timer: Timer | None = None
+        self._startup_settled = False
 
     def _default_factory(self, target: AccountTarget) -> AccountSession:
         return open_session(target, read_only=self.read_only, prompt_callback=self.show_device_code)
@@ -169,8 +170,8 @@ class BatchApp(App[None]):
         # What lives for the whole run leaves the collector's full passes: Textual and the
         # modules now (a full pass over them before the first screen is drawn would stall it
         # ~70 ms), the first screens once they have their data.
-        heap.settle()
-        self.set_timer(SETTLE_AFTER, heap.settle)
+        heap.settle(startup=True)
+        self.set_timer(SETTLE_AFTER, self._settle_startup)
         self.screen_change_signal.subscribe(self, self._screen_changed)
         if not self.is_headless:  # a real terminal (tests and benchmarks keep the defaults)
             exit_on_signals(self)
@@ -182,9 +183,17 @@ class BatchApp(App[None]):
         if self._garbage_timer is None:
             self._garbage_timer = self.set_timer(COLLECT_AFTER, self._collect_garbage)
 
+    def _settle_startup(self) -> None:
+        heap.settle(startup=True)
+        self._startup_settled = True
+
     def _collect_garbage(self) -> None:
         self._garbage_timer = None
-        heap.collect_garbage()
+        # Until the startup settle, all that came since the mount is unfrozen (the first
+        # screens and their data): a full pass over it stalls the loop for 100 ms and more.
+        # The settle collects the young generations and freezes the rest.
+        if self._startup_settled:
+            heap.collect_garbage()
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
@@ -13,8 +14,9 @@ from textual.widgets import Static
 
 from batch_tui.ui import heap
 from batch_tui.ui.app import COLLECT_AFTER
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_model import Column, RowData, TableModel
 from batch_tui.ui.widgets.virtual_table import WARM_ROWS, VirtualTable
+from tests.polling import until
 from tests.ui.jobs_fixtures import wait_for
 
 
@@ -95,6 +97,21 @@ def test_the_first_settle_freezes_without_a_full_collection(
     assert gc.get_freeze_count() > 0 and releases == []
 
 
+def test_the_startup_settle_freezes_the_first_screens_without_a_full_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    releases: list[int] = []
+    monkeypatch.setattr(heap, "release", lambda: releases.append(1))
+    heap.settle(startup=True)  # the mount
+    first_screens = [[index] for index in range(gc.get_freeze_count())]  # grown past GROWTH
+    heap.settle(startup=True)  # the first screens have their data
+    assert releases == []
+    later = [[index] for index in range(2 * gc.get_freeze_count())]
+    heap.settle()  # a big list settles later on: the growth now means a full collection
+    assert releases == [1]
+    del first_screens, later
+
+
 def test_collect_garbage_takes_cycles_unless_a_big_list_is_unfrozen() -> None:
     heap.settle()
     cycles = [Cycle() for _ in range(100)]
@@ -136,7 +153,7 @@ async def test_a_closed_screen_is_collected_soon_after(make_app, full_collection
     app = make_app(open_account=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        heap.settle()
+        app._settle_startup()  # as SETTLE_AFTER after the start
         await app.push_screen(Closable())
         await pilot.pause()
         full_collections.clear()
@@ -147,13 +164,32 @@ async def test_a_closed_screen_is_collected_soon_after(make_app, full_collection
         assert full_collections[0] > 500
 
 
+async def test_no_full_collection_before_the_startup_settle(make_app, full_collections) -> None:
+    """What came since the mount is unfrozen until the settle at SETTLE_AFTER: a full pass
+    over the first screens and their data would stall the loop, so none runs before it."""
+    app = make_app(open_account=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        full_collections.clear()
+        await app.push_screen(Closable())
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause(2 * COLLECT_AFTER)
+        assert not full_collections
+        app._settle_startup()
+        await app.push_screen(Closable())
+        await pilot.pause()
+        app.pop_screen()
+        await wait_for(pilot, lambda: bool(full_collections), rounds=200)
+
+
 async def test_walking_through_screens_does_not_put_the_collection_off(
     make_app, full_collections
 ) -> None:
     app = make_app(open_account=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        heap.settle()
+        app._settle_startup()
         full_collections.clear()
         # A screen change every tenth of a second, for twice the collection's delay: a
         # delay that restarted at each change would never run.
@@ -163,3 +199,29 @@ async def test_walking_through_screens_does_not_put_the_collection_off(
             app.pop_screen()
             await pilot.pause(0.05)
         assert full_collections
+
+
+async def test_drop_later_frees_a_chunk_per_step_of_the_loop() -> None:
+    rows = {f"row-{i}": (i, str(i)) for i in range(3 * heap.DROP_CHUNK + 1)}
+    keys = [f"k{i}" for i in range(heap.DROP_CHUNK + 1)]
+    heap.drop_later(rows, keys, None, {})
+    assert len(rows) == 3 * heap.DROP_CHUNK + 1  # nothing freed on the call itself
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert 0 < len(rows) < 3 * heap.DROP_CHUNK + 1  # a chunk at a time
+    await until(lambda: not rows and not keys)
+
+
+def test_drop_later_without_a_running_loop_leaves_them_to_go_at_once() -> None:
+    rows = {"a": 1}
+    heap.drop_later(rows)
+    assert rows == {"a": 1}  # untouched: freed when the caller lets go
+
+
+async def test_a_table_replacing_its_rows_frees_the_old_ones_later() -> None:
+    model = TableModel(1)
+    model.set_rows(RowData(f"k{i}", (str(i),)) for i in range(2 * heap.DROP_CHUNK))
+    old = model.rows
+    model.set_rows([])
+    assert len(old) == 2 * heap.DROP_CHUNK and model.rows == {}
+    await until(lambda: not old)

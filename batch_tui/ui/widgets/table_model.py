@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final, Literal, Union
 
 from rich.text import Text
 
+from batch_tui.ui import heap
 from batch_tui.ui.widgets.table_filter import Haystack, RowFilter, compile_pattern
 from batch_tui.ui.widgets.table_sort import SortValue, text_string, value_string
 
@@ -143,7 +144,9 @@ class TableModel:
         """The rows' texts in key order, and the `version` they are of."""
 
     def set_rows(self, rows: Iterable[RowData]) -> None:
-        """Replaces every row, keeping the filter and the sort."""
+        """Replaces every row, keeping the filter and the sort. The old rows are freed a
+        chunk at a time (`heap.drop_later`): 100,000 at once would hold up the key press."""
+        heap.drop_later(self.rows, self._plain, self._lower)
         self.rows = {row.key: row for row in rows}
         count = self.column_count
         self._plain = {key: _plain_cells(row, count) for key, row in self.rows.items()}
