@@ -142,8 +142,12 @@ async def main() -> None:
                 await pilot.press("b")  # reboot: the confirmation dialog
                 await shoot(app, pilot, "confirm-reboot")
                 await pilot.press("escape")
-                await pilot.press("a")  # add a user: its dialog
+                await pilot.press("a")  # add a user: its dialog, then the SSH command
+                await pilot.press(*"alice")
+                app.screen.query_one("#user-key").value = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 alice"
                 await shoot(app, pilot, "add-user")
+                await pilot.press("enter")
+                await shoot(app, pilot, "ssh-command")
                 await pilot.press("escape")
                 app.push_screen(HelpScreen(app.screen))
                 await shoot(app, pilot, "help")
