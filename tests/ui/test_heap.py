@@ -14,7 +14,8 @@ from textual.widgets import Static
 
 from batch_tui.ui import heap
 from batch_tui.ui.app import COLLECT_AFTER
-from batch_tui.ui.widgets.table_model import Column, RowData, TableModel
+from batch_tui.ui.widgets.table_model import TableModel
+from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import WARM_ROWS, VirtualTable
 from tests.polling import until
 from tests.ui.jobs_fixtures import wait_for

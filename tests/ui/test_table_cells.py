@@ -7,7 +7,7 @@ from textual.content import Content
 from textual.style import Style
 
 from batch_tui.ui.widgets.table_cells import CellLine, StyledCells
-from batch_tui.ui.widgets.table_model import Column
+from batch_tui.ui.widgets.table_rows import Column
 
 COLUMNS = [Column("id", "ID"), Column("state", "State")]
 

@@ -39,7 +39,8 @@ def test_a_regex_filter_scans() -> None:
 
 
 def test_warming_a_big_table_prepares_the_filters_haystack() -> None:
-    from batch_tui.ui.widgets.table_model import HAYSTACK_ROWS, RowData, TableModel
+    from batch_tui.ui.widgets.table_model import HAYSTACK_ROWS, TableModel
+    from batch_tui.ui.widgets.table_rows import RowData
 
     model = TableModel(2)
     model.set_rows(RowData(f"t{i}", (f"t{i}", "completed")) for i in range(HAYSTACK_ROWS))

@@ -8,7 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batch_tui.ui.widgets.table_model import RowData, TableModel
+from batch_tui.ui.widgets.table_model import TableModel
+from batch_tui.ui.widgets.table_rows import RowData
 from batch_tui.ui.widgets.table_sort import number_string, text_string, value_string
 
 _DIGITS = re.compile(r"([0-9]+)")

@@ -13,7 +13,7 @@ from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from batch_tui.ui.widgets.table_model import plain
+from batch_tui.ui.widgets.table_rows import plain
 from tests.ui.conftest import BreakableTransport, Recorder, pilot_settle
 from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
 

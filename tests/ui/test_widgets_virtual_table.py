@@ -5,14 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from batch_tui.ui.widgets.table_model import (
-    Column,
-    RowData,
-    TableModel,
-    compile_filter,
-    fit_widths,
-    plain,
-)
+from batch_tui.ui.widgets.table_filter import RowFilter
+from batch_tui.ui.widgets.table_model import TableModel
+from batch_tui.ui.widgets.table_rows import Column, RowData, fit_widths, plain
 from batch_tui.ui.widgets.table_sort import text_string
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
@@ -260,9 +255,9 @@ def test_sort_values_override_text() -> None:
     assert model.view == ["small", "big"]
 
 
-def test_compile_filter_inverts_and_falls_back() -> None:
-    search, invert = compile_filter("!a(")
-    assert invert and search("xa(y") and not search("xay")
+def test_a_filter_inverts_and_falls_back_to_a_literal() -> None:
+    keep = RowFilter("!a(")  # "a(" is no regex: matched as the text it is
+    assert keep.invert and not keep.keeps("xa(y") and keep.keeps("xay")
 
 
 def test_fit_widths_shrinks_widest_first_and_fills_the_rest() -> None:

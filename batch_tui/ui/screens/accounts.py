@@ -11,7 +11,7 @@ from batch_tui.accounts import AccountTarget
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.session import AccountSession
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_rows import Column, RowData
 
 
 def _kind(target: AccountTarget) -> str:

@@ -30,7 +30,7 @@ from batch_tui.ui.formatting import (
 )
 from batch_tui.ui.screens.base import ListScreen, Perform, each
 from batch_tui.ui.screens.tasks import FieldValue, QuietFooter
-from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 if TYPE_CHECKING:
     from batch_tui.batch.client import BatchClient

@@ -18,7 +18,7 @@ from textual.widgets import Input, Static
 
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.batch_screen import BatchScreen
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 FILTER_DEBOUNCE = 0.15

@@ -28,7 +28,7 @@ from batch_tui.ui.screens.details import (
 from batch_tui.ui.screens.node_actions import NodeActionScreen, ssh_command
 from batch_tui.ui.widgets.file_list import FileList
 from batch_tui.ui.widgets.header import short_id
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 RECENT_TASK_COLUMNS = (

@@ -16,7 +16,7 @@ from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_rows import Column, RowData
 
 NODE_LIST_FIELDS = (
     "id",

@@ -31,7 +31,7 @@ from batch_tui.ui.formatting import (
 )
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
-from batch_tui.ui.widgets.table_model import Column, RowData
+from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 POOL_FIELDS = (

@@ -31,7 +31,7 @@ from batch_tui.ui.formatting import (
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen, Perform, each
 from batch_tui.ui.widgets.key_bar import KeyBar
-from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 if TYPE_CHECKING:
     from batch_tui.batch.client import BatchClient

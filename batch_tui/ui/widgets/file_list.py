@@ -28,7 +28,7 @@ from textual.message import Message
 from batch_tui.batch.models.account import NodeFile
 from batch_tui.ui.byte_sources import FileOwner, FileRef
 from batch_tui.ui.formatting import MISSING, format_bytes, format_time
-from batch_tui.ui.widgets.table_model import Cell, Column, RowData
+from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 PARENT_KEY = ".."

@@ -12,7 +12,7 @@ from textual.strip import Strip
 from textual.style import Style
 
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.widgets.table_model import Cell, Column
+from batch_tui.ui.widgets.table_rows import Cell, Column
 
 StyledCells = dict[tuple[int, int, str, RichStyle], tuple[object, list[Segment]]]
 """Rendered styled cells by (id of the cell, width, alignment, base style), each kept with

@@ -3,85 +3,13 @@
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal, Union
-
-from rich.text import Text
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Final
 
 from batch_tui.ui import heap
-from batch_tui.ui.widgets.table_filter import Haystack, RowFilter, compile_pattern
+from batch_tui.ui.widgets.table_filter import Haystack, RowFilter
+from batch_tui.ui.widgets.table_rows import RowData
 from batch_tui.ui.widgets.table_sort import SortValue, text_string, value_string
-
-if TYPE_CHECKING:
-    from textual.content import Content
-
-Cell = Union[str, Text, "Content"]
-"""A table cell: plain text, or rich `Text` / Textual `Content` to style parts of it."""
-
-
-Align = Literal["left", "right", "center"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a VirtualTable.
-
-    Args:
-        key: Stable id of the column (for `sort_by`).
-        label: Header text.
-        width: Fixed width in cells; `None` sizes the column to its content within
-            `min_width`..`max_width`.
-        min_width: Narrowest the column shrinks to when the table is narrow.
-        max_width: Widest a content-sized column grows.
-        align: Alignment of cells and header.
-        sortable: Whether `s` may sort by this column.
-    """
-
-    key: str
-    label: str
-    width: int | None = None
-    min_width: int = 3
-    max_width: int = 60
-    align: Align = "left"
-    sortable: bool = True
-
-
-@dataclass(frozen=True, slots=True)  # slots: 100,000 rows weigh 10 MB less
-class RowData:
-    """One row of a VirtualTable.
-
-    Args:
-        key: Stable id of the row (the cursor, marks and updates follow it).
-        cells: One cell per column.
-        style: Style of the whole row, e.g. "$error" or "ansi_red" for a failed task.
-        sort_values: Optional per-column values to sort by instead of the cell text
-            (e.g. bytes for a "1.2 GiB" cell); `None` entries fall back to the text.
-    """
-
-    key: str
-    cells: tuple[Cell, ...]
-    style: str | None = None
-    sort_values: tuple[SortValue, ...] | None = None
-
-
-def plain(cell: Cell) -> str:
-    """Returns the text of a cell without styles."""
-    return cell if isinstance(cell, str) else cell.plain
-
-
-def compile_filter(pattern: str) -> tuple[Callable[[str], object], bool]:
-    """Compiles a filter (see `compile_pattern`).
-
-    Args:
-        pattern: The filter; a leading `!` keeps the rows that do NOT match.
-
-    Returns:
-        A search function and whether the match is inverted.
-    """
-    invert = pattern.startswith("!")
-    return compile_pattern(pattern[1:] if invert else pattern).search, invert
-
 
 HAYSTACK_ROWS: Final = 5_000
 """From this many rows, a substring filter searches the rows' joined texts (`table_filter`)."""
@@ -210,7 +138,8 @@ class TableModel:
         self._rebuild()
 
     def set_filter(self, pattern: str) -> None:
-        """Shows only rows whose text matches `pattern` (see `compile_filter`); "" shows all."""
+        """Shows only rows whose text matches `pattern` (see `table_filter.RowFilter`); ""
+        shows all."""
         self.filter_pattern = pattern
         self._keep = None if pattern in ("", "!") else RowFilter(pattern)
         self._rebuild()
@@ -413,40 +342,3 @@ def _plain_cells(row: RowData, count: int) -> tuple[str, ...]:
     if len(texts) < count:
         texts += [""] * (count - len(texts))
     return tuple(texts)
-
-
-def _wanted_width(column: Column, natural: int) -> int:
-    if column.width is not None:
-        return column.width
-    return max(column.min_width, min(column.max_width, max(natural, len(column.label))))
-
-
-def fit_widths(columns: Sequence[Column], natural: Sequence[int], available: int) -> list[int]:
-    """Sizes columns to fill `available` cells exactly when they can.
-
-    Content-sized columns shrink (widest first, never below `min_width`) until the table
-    fits; the last column takes whatever space is left over.
-
-    Args:
-        columns: The columns.
-        natural: Widest cell text per column.
-        available: Cells for all columns (separators already taken out).
-
-    Returns:
-        Width per column; their sum exceeds `available` only if the minimums do.
-    """
-    widths = [_wanted_width(column, size) for column, size in zip(columns, natural, strict=False)]
-    excess = sum(widths) - available
-    while excess > 0:
-        shrinkable = [
-            index
-            for index, column in enumerate(columns)
-            if column.width is None and widths[index] > column.min_width
-        ]
-        if not shrinkable:
-            break
-        widths[max(shrinkable, key=widths.__getitem__)] -= 1
-        excess -= 1
-    if excess < 0 and widths:
-        widths[-1] -= excess
-    return widths

@@ -18,7 +18,8 @@ from textual.strip import Strip
 
 from batch_tui.ui import heap
 from batch_tui.ui.widgets.table_cells import CellLine, StyledCells
-from batch_tui.ui.widgets.table_model import Cell, Column, RowData, TableModel, fit_widths
+from batch_tui.ui.widgets.table_model import TableModel
+from batch_tui.ui.widgets.table_rows import Cell, Column, RowData, fit_widths
 
 MARK_GLYPH = "●"
 """Shown in the one-cell gutter left of a marked row."""
