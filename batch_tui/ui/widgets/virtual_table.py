@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
-from rich.style import Style as RichStyle
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -17,14 +15,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batch_tui.ui import heap
-from batch_tui.ui.widgets.table_cells import CellLine, StyledCells
+from batch_tui.ui.widgets.table_lines import LineStyles, TableLines
 from batch_tui.ui.widgets.table_model import TableModel
-from batch_tui.ui.widgets.table_rows import Cell, Column, RowData, fit_widths
-
-MARK_GLYPH = "●"
-"""Shown in the one-cell gutter left of a marked row."""
-
-_SORT_ARROWS = {False: " ▲", True: " ▼"}
+from batch_tui.ui.widgets.table_rows import Column, RowData
 
 WARM_ROWS = 5_000
 """From this many rows, once the rows stop changing, the table prepares the sort orders and
@@ -33,6 +26,22 @@ key press takes a few milliseconds."""
 
 WARM_AFTER = 0.3
 """Seconds without a change to the rows before the preparation starts."""
+
+
+K = TypeVar("K")
+
+
+class TableMessage(Message, Generic[K]):
+    """A message about one row of a VirtualTable, by key."""
+
+    def __init__(self, table: VirtualTable, key: K) -> None:
+        super().__init__()
+        self.table = table
+        self.key = key
+
+    @property
+    def control(self) -> VirtualTable:
+        return self.table
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -92,31 +101,12 @@ class VirtualTable(ScrollView, can_focus=True):
         ),
     ]  # fmt: skip
 
-    class RowSelected(Message):
-        """Posted when the user presses enter on a row."""
+    class RowSelected(TableMessage[str]):
+        """Posted when the user presses enter on a row (`key`)."""
 
-        def __init__(self, table: VirtualTable, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-            """Key of the selected row."""
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class CursorMoved(Message):
-        """Posted when the cursor lands on a different row (by key)."""
-
-        def __init__(self, table: VirtualTable, key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-            """Key of the row under the cursor, or `None` when the table shows no row."""
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
+    class CursorMoved(TableMessage["str | None"]):
+        """Posted when the cursor lands on a different row: its `key`, or `None` when the
+        table shows no row."""
 
     cursor_index: var[int] = var(0, always_update=True)
     """Position of the cursor among the shown rows."""
@@ -139,11 +129,11 @@ class VirtualTable(ScrollView, can_focus=True):
         stays on that row as rows come and go. Until then it stays on the first row, so a
         list streaming in, whose first rows to arrive are not its first, opens at the top."""
         self._posted_key: str | None = None
-        self._line_cache: LRUCache[tuple[str, int, bool, bool], Strip] = LRUCache(256)
-        self._width_cache: tuple[tuple[int, tuple[int, ...]], list[int]] | None = None
+        self._lines = TableLines(self.columns, self._model)
+        self._styles: LineStyles | None = None
+        """The styles lines are drawn with, until focus or the theme change them."""
         self._settled = False
         """Whether this table's rows were frozen out of the garbage collector's sight."""
-        self._styled_cells: StyledCells = {}
 
     # -- public API -------------------------------------------------------------------
 
@@ -341,8 +331,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def _after_change(self) -> None:
         """Keeps the cursor on its row's key after rows moved, and re-renders."""
-        self._width_cache = None
-        self._line_cache.clear()
+        self._lines.forget()
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
         key = self._cursor_key
         index = self.cursor_index
@@ -373,7 +362,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._settled = True
 
     def _refresh_all(self) -> None:
-        self._line_cache.clear()
+        self._styles = None
+        self._lines.forget_lines()
         self.refresh()
 
     def _column_index(self, key: str) -> int:
@@ -400,8 +390,8 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._line_cache.clear()
-        self._styled_cells.clear()
+        self._styles = None
+        self._lines.forget_styles()
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -411,61 +401,18 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------
 
-    def _widths(self, width: int) -> list[int]:
-        """Column widths for this width, cached until rows or the size change."""
-        natural = list(self._model.natural_widths)
-        sorted_index = self._model.sort_column
-        if sorted_index is not None:
-            # Room for the sort arrow, so that the header label is not cut.
-            label = self.columns[sorted_index].label
-            natural[sorted_index] = max(natural[sorted_index], len(label) + 2)
-        signature = (width, tuple(natural))
-        if self._width_cache is None or self._width_cache[0] != signature:
-            available = width - 1 - len(self.columns)
-            self._width_cache = (signature, fit_widths(self.columns, natural, available))
-        return self._width_cache[1]
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
-            return self._render_header(width)
+            return self._lines.header(width, self._line_styles())
         index = round(self.scroll_y) + y - 1
         if index >= self.row_count:
             return Strip.blank(width, self.rich_style)
         key = self._model.view[index]
-        cache_key = (key, width, index == self.cursor_index, key in self._marks)
-        strip = self._line_cache.get(cache_key)
-        if strip is None:
-            strip = self._render_row(self._model.rows[key], width, *cache_key[2:])
-            self._line_cache[cache_key] = strip
-        return strip
+        cursor, marked = index == self.cursor_index, key in self._marks
+        return self._lines.row(key, width, cursor, marked, self._line_styles)
 
-    def _render_header(self, width: int) -> Strip:
-        labels: list[Cell] = []
-        for index, column in enumerate(self.columns):
-            arrow = _SORT_ARROWS[self.sort_reverse] if index == self._model.sort_column else ""
-            labels.append(column.label + arrow)
-        style = self.get_component_rich_style("virtual-table--header")
-        return self._render_cells(labels, width, style, None)
-
-    def _render_row(self, row: RowData, width: int, cursor: bool, marked: bool) -> Strip:
-        base = self.rich_style
-        if row.style:
-            base += self.app.stylesheet.parse_style(row.style).rich_style
-        if marked:
-            base += self.get_component_rich_style("virtual-table--marked", partial=True)
-        post = self.get_component_rich_style("virtual-table--cursor") if cursor else None
-        gutter = MARK_GLYPH if marked else " "
-        return self._render_cells(row.cells, width, base, post, gutter)
-
-    def _render_cells(
-        self,
-        cells: Sequence[Cell],
-        width: int,
-        base: RichStyle,
-        post: RichStyle | None,
-        gutter: str = " ",
-    ) -> Strip:
-        parse = self.app.stylesheet.parse_style
-        line = CellLine(self.columns, self._widths(width), base, parse, self._styled_cells)
-        return line.render(cells, width, post, gutter)
+    def _line_styles(self) -> LineStyles:
+        if self._styles is None:
+            self._styles = LineStyles.of(self, "virtual-table")
+        return self._styles
