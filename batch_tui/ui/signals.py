@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import signal
+import sys
+import threading
 from typing import Any
 
 from textual.app import App
@@ -24,14 +26,12 @@ EXIT_SIGNALS = tuple(
 def exit_on_signals(app: App[Any]) -> None:
     """Makes the signals end `app` as a normal exit does (the caller's clean-up then runs).
 
-    Call it from the running app (its event loop). Where the loop cannot take signal
-    handlers (Windows, or not the main thread) the defaults stay.
+    Call it from the running app (its event loop). Windows' event loops take no signal
+    handlers, and only the main thread may set them: there the defaults stay.
     """
+    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
+        return
     loop = asyncio.get_running_loop()
     for number in EXIT_SIGNALS:
         # 128 + N: what a shell reports for a process ended by signal N.
-        ended = functools.partial(app.exit, return_code=128 + number)
-        try:
-            loop.add_signal_handler(number, ended)
-        except (NotImplementedError, RuntimeError, ValueError):
-            return
+        loop.add_signal_handler(number, functools.partial(app.exit, return_code=128 + number))

@@ -32,6 +32,7 @@ from batch_tui.emulator.faults import (
 )
 from batch_tui.emulator.faults_spec import FaultRule, RoutePattern, parse_spec
 from tests.emulator.conftest import ACCOUNT, API_VERSION, BASE_URL, KEY, SharedKeyAuth
+from tests.polling import wait_until
 
 BODY = json.dumps({"value": [{"id": f"task-{n}", "state": "active"} for n in range(200)]})
 """A list body of a few KB, big enough to cut in the middle and to send in pieces."""
@@ -107,11 +108,8 @@ def serve() -> Iterator[Callable[[Any], str]]:
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append((server, thread))
-        for _ in range(2000):  # condition wait: until the socket listens, at most ~10 s
-            if server.started:
-                return f"http://127.0.0.1:{port}"
-            time.sleep(0.005)
-        raise AssertionError("uvicorn did not start")
+        wait_until(lambda: server.started, every=0.005, what="uvicorn did not start")
+        return f"http://127.0.0.1:{port}"
 
     yield start
     for server, thread in servers:

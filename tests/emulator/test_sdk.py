@@ -9,7 +9,6 @@ and check the task counts against the task list, with both executors.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from batch_tui.emulator.server import build_server
 from batch_tui.emulator.settings import EmulatorSettings
 from tests.emulator.conftest import ACCOUNT, KEY, fast_timings
+from tests.polling import wait_until
 
 T = TypeVar("T")
 POOL = "sdkpool"
@@ -33,13 +33,7 @@ TASKS = 250
 
 def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
     """Polls `probe` until it returns something truthy (a bounded condition wait)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(probe, seconds=timeout, every=0.02, what=f"timed out waiting for {what}")
 
 
 @pytest.fixture(params=["simulated", "local"])
