@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -149,6 +150,32 @@ class BreakableTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.broken:
             raise httpx.ConnectError("connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+class HeldRequests(httpx.AsyncBaseTransport):
+    """Holds the requests `holds(request)` picks until `release()`: a slow link, or one step
+    of a flow held still while the test acts (the rest passes)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        holds: Callable[[httpx.Request], bool] = lambda request: True,
+    ) -> None:
+        self.inner = inner
+        self.holds = holds
+        self.opened = asyncio.Event()
+        self.held = 0
+        """Requests that were held (and may still be)."""
+
+    def release(self) -> None:
+        """Lets every held request, and every later one, through."""
+        self.opened.set()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.holds(request):
+            self.held += 1
+            await self.opened.wait()
         return await self.inner.handle_async_request(request)
 
 

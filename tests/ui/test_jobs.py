@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import httpx
 from textual.widgets import Static
 
 from batch_tui.ui.screens.dialogs import ConfirmScreen
@@ -14,6 +12,7 @@ from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen
 from tests.ui.conftest import (
     BreakableTransport,
+    HeldRequests,
     Recorder,
     capture_notifications,
     pilot_settle,
@@ -198,21 +197,6 @@ async def test_job_terminate_and_delete_offer_the_services_force_flag(
         )  # fmt: skip
 
 
-class HeldDeletes(httpx.AsyncBaseTransport):
-    """Holds every DELETE until `release` is set; the rest passes."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.held = 0
-        self.release = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "DELETE":
-            self.held += 1
-            await self.release.wait()
-        return await self.inner.handle_async_request(request)
-
-
 async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
     emulator, seed_pool, seed_job, make_app, transport: BreakableTransport
 ):
@@ -220,7 +204,7 @@ async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
     the job's screen goes once the user is back on it."""
     await seed_pool("pool-a", 1)
     seed_job("job-1", "pool-a", ["sleep 100000"])
-    deletes = HeldDeletes(transport.inner)
+    deletes = HeldRequests(transport.inner, lambda request: request.method == "DELETE")
     transport.inner = deletes
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -233,7 +217,7 @@ async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
         await wait_for(pilot, lambda: isinstance(app.screen, PrepReleaseScreen))
         prep = app.screen
         notes = capture_notifications(app)
-        deletes.release.set()
+        deletes.release()
         await wait_for(pilot, lambda: ("Delete: job job-1 done", "information") in notes)
         await pilot_settle(pilot)
         assert app.screen is prep

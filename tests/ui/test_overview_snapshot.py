@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import stat
 from collections.abc import Callable
 from datetime import timedelta
@@ -31,26 +30,13 @@ from tests.ui.conftest import (
     KEY,
     TARGET,
     BreakableTransport,
+    HeldRequests,
     pilot_settle,
     quiet_settings,
 )
 
 PROD = AccountTarget(name="prod", url=BASE_URL, account=ACCOUNT, auth="shared-key", key=KEY)
 """A real (non-demo) account, served by the test emulator."""
-
-
-class HeldTransport(httpx.AsyncBaseTransport):
-    """Holds every request until `release` is set: a slow link whose answers have not come."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.release = asyncio.Event()
-        self.waiting = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.waiting += 1
-        await self.release.wait()
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +48,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def held(transport: BreakableTransport) -> HeldTransport:
-    return HeldTransport(transport)
+def held(transport: BreakableTransport) -> HeldRequests:
+    """Every request held: a slow link whose answers have not come."""
+    return HeldRequests(transport)
 
 
 def app_over(
@@ -132,7 +119,7 @@ async def test_snapshot_rows_show_at_once_marked_until_live_data_lands(
         overview = overview_of(app)
         assert overview is not None
         await until(pilot, lambda: overview.table.row_count == 1, "no snapshot rows")
-        assert held.waiting >= 3 and not held.release.is_set(), "no answer has come yet"
+        assert held.held >= 3 and not held.opened.is_set(), "no answer has come yet"
         assert overview.table.get_row("pool-old") is not None
         job_row = overview.jobs_table.get_row("job-old")
         assert job_row is not None and "6/10" in str(job_row.cells[-1])
@@ -140,7 +127,7 @@ async def test_snapshot_rows_show_at_once_marked_until_live_data_lands(
             "Pools (1) · cached 2h ago, refreshing…",
             "Jobs (1) · cached 2h ago, refreshing…",
         )
-        held.release.set()
+        held.release()
         await pilot_settle(pilot)
         assert overview.table.get_row("pool-a") is not None
         assert overview.table.get_row("pool-old") is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -14,37 +13,21 @@ from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.table_rows import plain
-from tests.ui.conftest import BreakableTransport, Recorder, pilot_settle
+from tests.ui.conftest import BreakableTransport, HeldRequests, Recorder, pilot_settle
 from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
 
 FAILED_FILTER = "(state eq 'completed') and (executionInfo/result eq 'failure')"
 
 
-class PageGate(httpx.AsyncBaseTransport):
-    """Holds every request for a second page (a `$skiptoken`) until `release()`."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.opened = asyncio.Event()
-        self.held = 0
-
-    def release(self) -> None:
-        self.opened.set()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if "skiptoken" in str(request.url).lower():
-            self.held += 1
-            await self.opened.wait()
-        return await self.inner.handle_async_request(request)
-
-
 @pytest.fixture
 def transport(recorder: Recorder) -> Any:
-    return PageGate(BreakableTransport(httpx.ASGITransport(app=recorder)))
+    # Holds every request for a second page (a `$skiptoken`) until `release()`.
+    inner = BreakableTransport(httpx.ASGITransport(app=recorder))
+    return HeldRequests(inner, lambda request: "skiptoken" in str(request.url).lower())
 
 
 @pytest.fixture(autouse=True)
-def _open_gate(transport: PageGate) -> None:
+def _open_gate(transport: HeldRequests) -> None:
     # Tests that do not test streaming never wait for the gate.
     transport.release()
 
