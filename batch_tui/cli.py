@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import os
 import sys
 import tempfile
@@ -122,7 +120,7 @@ def run_emulator(args: argparse.Namespace) -> int:
     """Serves the emulator until Ctrl-C."""
     from batch_tui.emulator.faults import FaultPlan
     from batch_tui.emulator.server import ensure_loopback, serve
-    from batch_tui.emulator.settings import EmulatorSettings
+    from batch_tui.emulator.settings import EmulatorSettings, key_problem
 
     problem = ensure_loopback(args.host, key_given=args.key is not None)
     if problem:
@@ -135,8 +133,9 @@ def run_emulator(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.key is not None and not is_base64(args.key):
-        print("batch-tui emulator: --key must be base64, like a Batch key", file=sys.stderr)
+    bad_key = key_problem(args.key) if args.key is not None else None
+    if bad_key:
+        print(f"batch-tui emulator: --key {bad_key}", file=sys.stderr)
         return 2
     if args.faults:
         try:
@@ -156,14 +155,6 @@ def run_emulator(args: argparse.Namespace) -> int:
         settings.key = args.key
     serve(settings, args.host, args.port)
     return 0
-
-
-def is_base64(text: str) -> bool:
-    """Whether `text` is non-empty base64 (the clients sign with the key it decodes to)."""
-    try:
-        return bool(base64.b64decode(text, validate=True))
-    except (binascii.Error, ValueError):
-        return False
 
 
 def config_path(args: argparse.Namespace) -> Path:

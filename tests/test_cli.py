@@ -235,3 +235,10 @@ def test_every_binding_id_the_readme_and_help_name_is_known() -> None:
     assert {"tasks.go-to", "job.prep-release", "overview.jobs"} <= known
     readme = Settings(keymap={"node.reboot": "ctrl+r", "app.quit": "q,ctrl+q"})
     assert settings_problem(readme, {"textual-dark"}, Path("config.toml")) is None
+
+
+def test_an_emulator_built_with_a_key_that_is_not_base64_says_so() -> None:
+    from batch_tui.emulator import build_emulator
+
+    with pytest.raises(ValueError, match="the account key must be base64"):
+        build_emulator(EmulatorSettings(key="not base64!"))

@@ -10,7 +10,7 @@ from batch_tui.emulator.clock import Clock
 from batch_tui.emulator.engine import Engine
 from batch_tui.emulator.persistence import Persistence
 from batch_tui.emulator.restore import resume_autoscale
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.settings import EmulatorSettings, key_problem
 from batch_tui.emulator.store import Store
 
 if TYPE_CHECKING:
@@ -131,7 +131,11 @@ def build_emulator(settings: EmulatorSettings, clock: Clock | None = None) -> Em
 
     Raises:
         StateError: When the saved state is corrupt or of another format.
+        ValueError: When the account key is not base64 (no request could be signed).
     """
+    problem = key_problem(settings.key)
+    if problem:
+        raise ValueError(f"the account key {problem}")
     clock = clock or Clock()
     store = Store(clock)
     engine = Engine(store, settings, clock)

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def key_problem(key: str) -> str | None:
+    """Says why `key` cannot be an account key ("must be base64 ...": requests are signed
+    with the bytes it decodes to), or None."""
+    try:
+        decoded = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    return None if decoded else "must be base64, like a Batch key"
 
 
 def generate_key() -> str:
