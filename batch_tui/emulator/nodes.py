@@ -36,9 +36,20 @@ from batch_tui.emulator.store import NodeRecord, Record
 USABLE = ("idle", "running", "offline")
 """States in which a node can run tasks (subject to its scheduling state)."""
 
-ACTIONABLE = ("idle", "running", "offline", "starttaskfailed", "unusable")
-"""States from which reboot, reimage and deallocate are accepted. The spec names idle and
-running; the service also takes them on offline and failed nodes, where they are the remedy."""
+REPAIRABLE = ("idle", "running", "offline", "starttaskfailed", "unusable")
+"""States in which the service reboots and reimages a node. The spec's text still says idle or
+running, but the service also takes both on offline, starttaskfailed and unusable nodes, where
+they are the operator's remedy (Azure/batch-shipyard's troubleshooting guide: `pool rebootnode
+--all-start-task-failed`)."""
+
+DEALLOCATABLE = ("idle", "running", "offline")
+"""States in which the service deallocates a node: idle or running (spec), and offline, which is
+an idle node with scheduling disabled. Nothing says it takes a failed node."""
+
+USER_READY = ("idle", "running", "offline", "starttaskfailed")
+"""States in which the service adds, updates and deletes node users: idle or running (spec),
+offline (disable scheduling, then log in to debug), and starttaskfailed (batch-shipyard's guide
+adds an SSH user to a node whose start task failed, to debug it)."""
 
 BUSY_CODES = {
     "creating": ("NodeBeingCreated", "The specified node is being created."),
@@ -46,7 +57,29 @@ BUSY_CODES = {
     "waitingforstarttask": ("NodeBeingStarted", "The specified node is being started."),
     "rebooting": ("NodeBeingRebooted", "The specified node is being rebooted."),
     "reimaging": ("NodeBeingReimaged", "The specified node is being reimaged."),
+    "unusable": ("NodeStateUnusable", "The state of the specified node is unusable."),
 }
+"""The service's 409 codes for a node action refused in these states (Learn, "Batch Status and
+Error Codes"); any other state answers `OperationInvalidForCurrentState`."""
+
+
+def state_conflict(state: str) -> ServiceError:
+    """Returns the service's 409 for a node operation that `state` does not allow.
+
+    Args:
+        state: The node's `state`.
+
+    Returns:
+        The error, with the state in its `values` as `NodeState`.
+    """
+    code, message = BUSY_CODES.get(
+        state,
+        (
+            "OperationInvalidForCurrentState",
+            "The specified operation is not valid for the current state of the resource.",
+        ),
+    )
+    return conflict(code, message, {"NodeState": state})
 
 
 class NodeManager:
@@ -227,10 +260,12 @@ class NodeManager:
                 "OperationInvalidForCurrentState",
                 "The specified operation is not valid for the current state of the resource.",
             )
-        if action in ("reboot", "reimage", "deallocate") and state not in ACTIONABLE:
-            raise self._state_error(state)
+        if action in ("reboot", "reimage") and state not in REPAIRABLE:
+            raise state_conflict(state)
+        if action == "deallocate" and state not in DEALLOCATABLE:
+            raise state_conflict(state)
         if action == "start" and state != "deallocated":
-            raise self._state_error(state)
+            raise state_conflict(state)
         if action in ("disablescheduling", "enablescheduling"):
             want = "disabled" if action == "disablescheduling" else "enabled"
             if node.data["schedulingState"] == want:
@@ -239,17 +274,7 @@ class NodeManager:
                     "The specified node is already in the target scheduling state.",
                 )
             if state in ("leavingpool", "deallocated", "deallocating"):
-                raise self._state_error(state)
-
-    def _state_error(self, state: str) -> ServiceError:
-        code, message = BUSY_CODES.get(
-            state,
-            (
-                "OperationInvalidForCurrentState",
-                "The specified operation is not valid for the current state of the resource.",
-            ),
-        )
-        return conflict(code, message, {"NodeState": state})
+                raise state_conflict(state)
 
     def act(self, node: NodeRecord, action: str, option: str | None) -> None:
         """Applies a validated node action with its option (default `requeue`)."""

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from batch_tui.emulator.errors import ServiceError, conflict, not_found
 from batch_tui.emulator.filters import NODE_FILTER
+from batch_tui.emulator.nodes import USER_READY, state_conflict
 from batch_tui.emulator.odata import parse_iso
 from batch_tui.emulator.routes.common import (
     Call,
@@ -34,15 +35,6 @@ from batch_tui.emulator.wire import (
 
 NODE_LIST = ListSpec("nodes", NODE_FILTER, NODE_PROPS)
 EXTENSION_LIST = ListSpec("extensions", None, EXTENSION_PROPS)
-USER_READY_STATES = ("idle", "running")
-"""A user can be added only to a node in these states (spec)."""
-_NOT_READY_CODES = {
-    "creating": "NodeBeingCreated",
-    "starting": "NodeBeingStarted",
-    "rebooting": "NodeBeingRebooted",
-    "reimaging": "NodeBeingReimaged",
-    "unusable": "NodeStateUnusable",
-}
 _ACTION_BODIES = {
     "reboot": ("NodeRebootParameter", "nodeRebootOption", 202),
     "reimage": ("NodeReimageParameter", "nodeReimageOption", 202),
@@ -84,9 +76,8 @@ async def _get(call: Call) -> Response:
 
 def _require_ready(node: NodeRecord) -> None:
     state = node.data.get("state", "")
-    if state not in USER_READY_STATES:
-        code = _NOT_READY_CODES.get(state, "NodeNotReady")
-        raise conflict(code, f"The node is {state} and cannot accept user accounts now.")
+    if state not in USER_READY:
+        raise state_conflict(state)
 
 
 def _expiry(call: Call, body: dict[str, Any]) -> str:
@@ -132,6 +123,7 @@ def _get_user(node: NodeRecord, name: str) -> dict[str, Any]:
 async def _update_user(call: Call) -> Response:
     node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
     body = await call.body("NodeUpdateUserParameter")
+    _require_ready(node)
     user = _get_user(node, call.params["user_name"])
     # A full replace: what the body leaves out is removed or reset (spec).
     node.users[user["name"].lower()] = _user(call, user["name"], body, user["isAdmin"])
@@ -142,6 +134,7 @@ async def _update_user(call: Call) -> Response:
 
 async def _delete_user(call: Call) -> Response:
     node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
+    _require_ready(node)
     user = _get_user(node, call.params["user_name"])
     del node.users[user["name"].lower()]
     call.emu.store.touch(node)
@@ -182,7 +175,7 @@ async def _remote_login(call: Call) -> Response:
     endpoints = node.data.get("endpointConfiguration", {}).get("inboundEndpoints", [])
     ssh = next((e for e in endpoints if str(e.get("name", "")).startswith("SSHRule")), None)
     if ssh is None:
-        raise conflict("NodeNotReady", "The node has no remote login endpoint yet.")
+        raise state_conflict(node.data.get("state", ""))
     body = {"remoteLoginIPAddress": ssh["publicIPAddress"], "remoteLoginPort": ssh["frontendPort"]}
     return json_response(
         call.request,
