@@ -170,7 +170,7 @@ class Transport:
             try:
                 response = await self._send_once(method, url, content, headers, client_request_id)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                failure = transport_error(exc, client_request_id)
+                failure = transport_error(exc, client_request_id, method=method, url=url)
                 retryable = failure.retryable
                 delay = state.after_transport_error(failure.sent, idempotent) if retryable else None
                 if delay is None:

@@ -4,7 +4,9 @@ Nothing leaves ``batch_tui.batch`` as a bare httpx or msgspec exception. The tre
 
     BatchError                 base; carries code, message, status, request ids, values
     ├── TransportError         no usable HTTP response: DNS, refused, TLS, timeout, reset,
-    │                          a body cut short by the connection
+    │   │                      a body cut short by the connection
+    │   └── OutcomeUnknown     a POST/PUT/PATCH/DELETE went out and its answer was lost
+    │                          (read timeout, reset, cut response): it may have been applied
     ├── AuthFailed             401 / 403 (wrong key, clock skew, expired or missing token),
     │                          or the credential could not get a token at all
     ├── NotFound               404
@@ -18,6 +20,12 @@ Nothing leaves ``batch_tui.batch`` as a bare httpx or msgspec exception. The tre
                                not JSON, an HTML page from a proxy, JSON of the wrong shape
     └── ReadOnly               a mutating request refused before sending: the client is read-only
 
+A transport failure before the request went out (DNS, refused, connect timeout, no free
+connection) is a plain `TransportError` with ``sent`` False: nothing was applied, and the client
+retries it. Once a mutating request has gone out, a lost answer is an `OutcomeUnknown`: the
+client never resends it, and the caller must say "may have been applied" and refresh, never
+"failed" (a reboot whose answer was lost had been applied).
+
 Error statuses map by status whatever the body: a 502 HTML page from a gateway is a
 `ServiceError`, a 503 one is `Throttled`. ``message`` holds only the first line of the
 service's message (it appends ``RequestId:...`` and ``Time:...`` lines). ``str(error)`` is
@@ -29,12 +37,13 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 import httpx
 import msgspec
 
 from batch_tui.batch.models import ErrorBody, decode
-from batch_tui.batch.retry import parse_retry_after
+from batch_tui.batch.retry import IDEMPOTENT_METHODS, parse_retry_after
 
 _REDACTED = "***"
 
@@ -100,6 +109,33 @@ class TransportError(BatchError):
         super().__init__(message, client_request_id=client_request_id)
         self.sent = sent
         self.retryable = retryable
+
+
+class OutcomeUnknown(TransportError):
+    """A mutating request went out and its answer was lost: it may have been applied.
+
+    Raised for POST, PUT, PATCH and DELETE when the connection broke after the request was
+    sent: a read or write timeout, a reset, a response cut short. The client does not resend
+    it (a second reboot or terminate is not harmless), so the caller should say the outcome is
+    unknown and refresh to learn it. ``sent`` is always True.
+
+    Attributes:
+        method: The HTTP method, e.g. ``POST``.
+        target: The last segment of the request's path: the action (``reboot``,
+            ``terminate``) for a POST action, else the entity's id or collection.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        target: str,
+        client_request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, sent=True, client_request_id=client_request_id)
+        self.method = method
+        self.target = target
 
 
 class AuthFailed(BatchError):
@@ -294,21 +330,45 @@ def _tls_verification_failed(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
-def transport_error(exc: Exception, client_request_id: str | None = None) -> TransportError:
+def transport_error(
+    exc: Exception,
+    client_request_id: str | None = None,
+    *,
+    method: str = "GET",
+    url: str = "",
+) -> TransportError:
     """Wrap an httpx exception raised while sending or reading a request.
 
     Args:
         exc: The httpx exception (``httpx.HTTPError`` or ``httpx.InvalidURL``).
         client_request_id: The id sent with the request.
+        method: The request's method; a mutating one that went out gives `OutcomeUnknown`.
+        url: The request's URL, whose last path segment names what may have been applied.
 
     Returns:
-        A `TransportError` saying whether the request may have been sent and may be retried.
+        A `TransportError` saying whether the request may have been sent and may be retried,
+        or an `OutcomeUnknown` when a mutating request went out and its answer was lost.
     """
     fatal = isinstance(exc, _FATAL) or _tls_verification_failed(exc)
     sent = not isinstance(exc, _NOT_SENT + _FATAL)
+    if sent and method.upper() not in IDEMPOTENT_METHODS:
+        target = _last_segment(url)
+        cause = _describe_transport(exc)
+        return OutcomeUnknown(
+            f"No answer from the service: {method.upper()} {target} may have been applied "
+            f"({cause[:1].lower()}{cause[1:]})",
+            method=method.upper(),
+            target=target,
+            client_request_id=client_request_id,
+        )
     return TransportError(
         _describe_transport(exc),
         sent=sent,
         retryable=not fatal,
         client_request_id=client_request_id,
     )
+
+
+def _last_segment(url: str) -> str:
+    path = url.split("?", 1)[0].rstrip("/")
+    return unquote(path.rsplit("/", 1)[-1]) if path else "the request"

@@ -11,7 +11,8 @@ The rules, in one place:
   Only idempotent requests (GET, HEAD) retry on them. A POST action such as ``reboot`` or
   ``terminate`` is never sent twice behind the caller's back, and neither is DELETE: a
   repeated delete whose first attempt worked answers 404/409 and would report a success
-  as a failure.
+  as a failure. Such a mutating request whose answer was lost is raised as
+  ``errors.OutcomeUnknown``: it may have been applied.
 - A connection that never opened (DNS failure, refused, connect timeout, no free
   connection in the pool) carried no request, so every request may retry on it.
 - Every retry is bounded by an attempt count and a total time budget.
