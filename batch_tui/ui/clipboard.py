@@ -1,7 +1,12 @@
-"""Provides clipboard copy through OSC 52, wrapped in a DCS passthrough inside tmux.
+"""Provides clipboard copy through OSC 52, sent both plain and in a DCS passthrough inside tmux.
 
 OSC 52 asks the terminal itself to set the clipboard, so it works over SSH on a jump host with
 no display. The text travels base64-encoded, so nothing in it can act as a terminal sequence.
+
+Inside tmux (3.3a checked) neither form works everywhere: tmux forwards the plain form only with
+`set-clipboard on` (its default, `external`, drops what applications send), and the DCS
+passthrough only with `allow-passthrough on` (off by default since 3.3). So both go out, as many
+tools do; with both options on, the outer terminal is simply set twice to the same text.
 """
 
 from __future__ import annotations
@@ -43,13 +48,17 @@ def copy_text(app: Any, text: str, environ: Mapping[str, str] | None = None) -> 
     Args:
         app: The running Textual app; the sequence goes out through its driver.
         text: What to copy; each line is sanitized first.
-        environ: The environment (`TMUX` set means wrap for tmux); `os.environ` by default.
+        environ: The environment (`TMUX` set means also send the tmux passthrough form);
+            `os.environ` by default.
 
     Returns:
         The sequence written (tests check it).
     """
     env = os.environ if environ is None else environ
-    sequence = osc52(clean_lines(text), tmux=bool(env.get("TMUX")))
+    clean = clean_lines(text)
+    sequence = osc52(clean)
+    if env.get("TMUX"):
+        sequence = osc52(clean, tmux=True) + sequence
     # App has no public way to write raw output; `App.copy_to_clipboard` itself uses `_driver`
     # but cannot wrap the sequence for tmux.
     driver = getattr(app, "_driver", None)
