@@ -64,6 +64,14 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
     return sorted(rows, key=lambda row: order[row.where])
 
 
+def screen_name(screen: Screen[object]) -> str:
+    """Names a screen as its breadcrumbs do (`jobs › job-1 › task t0`), else by its class."""
+    crumbs: tuple[str, ...] = getattr(screen, "crumbs", ())
+    if crumbs:
+        return sanitize_text(" › ".join(crumbs))
+    return type(screen).__name__.removesuffix("Screen")
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists every key of a screen; esc, `?` or `q` closes it."""
 
@@ -83,7 +91,7 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, screen: Screen[object]) -> None:
         super().__init__()
         self.keys = collect_keys(screen)
-        self.screen_title = type(screen).__name__.removesuffix("Screen")
+        self.screen_title = screen_name(screen)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
-from batch_tui.batch.errors import BatchError
+from batch_tui.batch.errors import BatchError, NotFound
 from batch_tui.batch.models.account import NodeFile
 from batch_tui.batch.models.constants import TaskState
 from batch_tui.batch.models.task import Subtask, Task, TaskExecutionInfo
@@ -199,7 +199,11 @@ class TaskDetailScreen(QuietFooter):
                 yield FileList(TaskFiles(self.job_id, self.task_id), id="task-files")
 
     async def load_data(self) -> None:
-        cached = await self.cache.get_task(self.job_id, self.task_id, force=self.forced)
+        try:
+            cached = await self.cache.get_task(self.job_id, self.task_id, force=self.forced)
+        except NotFound as error:
+            self._not_found(error)
+            return
         task = self.track(cached)
         self.loaded_task = task
         self.batch_app.remember_ids(id_kind("task", self.job_id), (self.task_id,))
@@ -208,6 +212,17 @@ class TaskDetailScreen(QuietFooter):
             self.subtasks = self.track(subtasks)
         self.show_task(task)
         await self._load_files(task)
+        self.refresh_bindings()
+
+    def _not_found(self, error: NotFound) -> None:
+        """Says that the task (or its job) does not exist, where "loading…" stood."""
+        self.loaded_task = None
+        if error.code == "JobNotFound":
+            text = f"Job {self.job_id} not found."
+        else:
+            text = f"Task {self.task_id} not found in job {self.job_id}."
+        self.query_one("#task-summary", Static).update(Content(sanitize_text(text)))
+        self._files_note("no files: the task was not found")
         self.refresh_bindings()
 
     def show_task(self, task: Task) -> None:
