@@ -47,6 +47,7 @@ from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path
 from batch_tui.config import Settings
 from batch_tui.ui import heap, textual_fixes
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
+from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.session import AccountSession, guard_read_only, open_session
@@ -74,7 +75,7 @@ class NoSession(RuntimeError):
     """A screen asked for the account session while none is open."""
 
 
-class BatchApp(App[None]):
+class BatchApp(OrderedKeys, App[None]):
     """The explorer: one open account at a time."""
 
     CSS_PATH = "app.tcss"
@@ -100,6 +101,7 @@ class BatchApp(App[None]):
         snapshot_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self._ordered_init()
         self.settings = settings
         self.targets = list(targets)
         self.open_target = open_target

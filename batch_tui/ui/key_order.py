@@ -1,0 +1,133 @@
+"""Provides OrderedKeys: the app takes keys and pastes one at a time, each where it belongs.
+
+A terminal delivers a burst of keys (a paste, an SSH link that hands over several keys in one
+read) as events queued together. Textual forwards each to the widget focused *when the app
+reads it*, and a binding runs only once the key has bubbled back to the app: by then the
+next keys of the burst have already gone to the old widget. So `/by` on the node list opened
+the filter and then ran `b` (reboot) on the list; `:jobs` + enter lost the text; a fast Tab in
+a dialog sent the next field's text to the previous one.
+
+`OrderedKeys` (a mixin for the `App`) holds each key until the one before has settled: it has
+bubbled through the widgets it went to, the callbacks it scheduled (a focus change) have run,
+and the screen on top (maybe one it pushed) has been mounted and resumed, so its input has
+focus. Two marker messages tell when: the first follows the key through the focused widget's
+queue and up to the app; the second goes through the top screen's queue after its mount.
+A watchdog lets the keys go if a marker is lost with a widget that was removed.
+
+Dialogs that answer with one key (`Guarded`) never take a key read before they opened: a `y`
+that was on its way when `b` opened the Reboot dialog is dropped, and the dialog says so.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.timer import Timer
+
+    _Base = App[None]
+else:
+    _Base = object
+
+WATCHDOG = 1.0
+"""Seconds after which held keys go on even if the key before them never settled (a marker
+lost with a widget that closed): typing must never freeze."""
+
+
+class KeySettled(Message):
+    """A marker behind a key: when it reaches the app, the key's stage `stage` is done."""
+
+    def __init__(self, serial: int, stage: int) -> None:
+        super().__init__()
+        self.serial = serial
+        self.stage = stage
+
+
+class Guarded:
+    """A dialog answered by single keys: keys read before it opened are dropped.
+
+    Subclasses set `opened_at` (the event clock, `textual._time.get_time`) when built, and
+    say what was dropped with `dropped_keys(keys)`.
+    """
+
+    opened_at: float = 0.0
+
+    def dropped_keys(self, keys: list[str]) -> None:
+        """Called with the keys dropped because they were typed before the dialog opened."""
+
+
+class OrderedKeys(_Base):
+    """App mixin: keys and pastes are delivered one at a time, each once the last settled."""
+
+    _key_types: ClassVar[tuple[type[events.Event], ...]] = (events.Key, events.Paste)
+
+    def _ordered_init(self) -> None:
+        self._held_keys: deque[events.Event] = deque()
+        self._key_serial = 0
+        self._key_in_flight = False
+        self._key_watchdog: Timer | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, self._key_types) and not event.is_forwarded:
+            if self._key_in_flight or self._held_keys:
+                self._held_keys.append(event)
+            else:
+                await self._deliver(event)
+            return
+        await super().on_event(event)
+
+    async def _deliver(self, event: events.Event) -> None:
+        self._key_serial += 1
+        serial = self._key_serial
+        self._key_in_flight = True
+        if self._dropped_by_dialog(event):
+            self._settled(serial)
+            return
+        target: MessagePump = self.focused or self.screen
+        await super().on_event(event)
+        if self._key_watchdog is not None:
+            self._key_watchdog.stop()
+        self._key_watchdog = self.set_timer(WATCHDOG, lambda: self._settled(serial))
+        if not target.post_message(KeySettled(serial, 1)):
+            self.on_key_settled(KeySettled(serial, 1))
+
+    def _dropped_by_dialog(self, event: events.Event) -> bool:
+        screen = self.screen
+        if not isinstance(screen, Guarded) or not isinstance(event, events.Key):
+            return False
+        if event.time >= screen.opened_at:
+            return False
+        screen.dropped_keys([event.key])
+        return True
+
+    def on_key_settled(self, message: KeySettled) -> None:
+        message.stop()
+        if message.serial != self._key_serial:
+            return  # released by the watchdog already
+        if message.stage == 1:
+            # The key's callbacks (a focus change) are queued on the app before this marker
+            # ran; the top screen, maybe new, may still be mounting: follow its queue.
+            if not self.screen.post_message(KeySettled(message.serial, 2)):
+                self._settled(message.serial)
+        else:
+            self._settled(message.serial)
+
+    def _settled(self, serial: int) -> None:
+        if serial != self._key_serial:
+            return
+        if self._key_watchdog is not None:
+            self._key_watchdog.stop()
+            self._key_watchdog = None
+        self._key_in_flight = False
+        if self._held_keys:
+            self.call_later(self._deliver_next)
+
+    async def _deliver_next(self) -> None:
+        if self._held_keys and not self._key_in_flight:
+            await self._deliver(self._held_keys.popleft())
