@@ -185,6 +185,42 @@ def describe_targets(kind: Kind, targets: Sequence[str]) -> str:
     return f"{len(targets)} {kind}s: {shown}{more}"
 
 
+def target_lines(kind: Kind, targets: Sequence[str]) -> list[str]:
+    """Names the targets one per line, for a dialog where every id must be readable.
+
+    Returns:
+        ["node tvm-1"] for one target; else ["3 nodes:", "tvm-1", "tvm-2", "tvm-3"], with
+        "… and 12 more" after `MAX_LISTED_TARGETS` ids.
+    """
+    if len(targets) == 1:
+        return [f"{kind} {targets[0]}"]
+    lines = [f"{len(targets)} {kind}s:", *targets[:MAX_LISTED_TARGETS]]
+    rest = len(targets) - MAX_LISTED_TARGETS
+    if rest > 0:
+        lines.append(f"… and {rest} more")
+    return lines
+
+
+MAX_PLAIN_CONFIRM: Final = 10
+"""Up to this many targets a `y` confirms; beyond, the count must be typed."""
+
+TYPED_CONFIRM: Final = frozenset({"job.delete", "pool.delete"})
+"""Actions that lose a whole job or pool: their id must be typed to confirm them."""
+
+
+def typed_confirmation(spec: ActionSpec, targets: Sequence[str]) -> str | None:
+    """What must be typed to confirm an action, or None when `y` is enough.
+
+    Deleting a job or a pool asks for its id; acting on more than `MAX_PLAIN_CONFIRM`
+    targets at once asks for their count.
+    """
+    if len(targets) > MAX_PLAIN_CONFIRM:
+        return str(len(targets))
+    if spec.id in TYPED_CONFIRM:
+        return targets[0] if len(targets) == 1 else str(len(targets))
+    return None
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one target of an action."""

@@ -103,7 +103,9 @@ async def test_job_actions_send_exactly_their_request(
         screen.table.move_cursor("job-2")
         recorder.clear()
         await pilot.press("ctrl+d")
-        await confirm(pilot, "y")
+        await confirm(pilot, "y")  # a `y` does not delete a job: its id must be typed
+        assert mutations(recorder) == []
+        await confirm(pilot, "backspace", *"job-2", "enter")  # the `y` went into the input
         assert mutations(recorder) == [("DELETE", "/jobs/job-2", None)]
         assert any("done" in str(n.message) for n in app._notifications)
 
@@ -164,7 +166,7 @@ async def test_job_detail_actions_act_on_the_job(
         assert mutations(recorder) == [("POST", "/jobs/job-1/disable", {"disableTasks": "wait"})]
         recorder.clear()
         await pilot.press("X")
-        await confirm(pilot, "y")
+        await confirm(pilot, *"job-1", "enter")
         assert mutations(recorder) == [("DELETE", "/jobs/job-1", None)]
         assert not isinstance(app.screen, JobDetailScreen)  # the job is gone: back
 
@@ -190,7 +192,7 @@ async def test_job_terminate_and_delete_offer_the_services_force_flag(
         await open_screen(pilot, "job job-2", JobDetailScreen)
         recorder.clear()
         await pilot.press("X")
-        await confirm(pilot, "y")  # the default: the service's own (no force flag sent)
+        await confirm(pilot, *"job-2", "enter")  # the default: the service's (no force flag)
         [request] = recorder.mutations()
         assert (request.method, request.path, request.query.get("force")) == (
             "DELETE", "/jobs/job-2", None,
@@ -211,7 +213,7 @@ async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
         detail = await open_screen(pilot, "job job-1", JobDetailScreen)
         await pilot.press("X")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("y")  # no settling: the delete's worker waits for the release
+        await pilot.press(*"job-1", "enter")  # no settling: the worker waits for the release
         await wait_for(pilot, lambda: deletes.held == 1)
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, PrepReleaseScreen))

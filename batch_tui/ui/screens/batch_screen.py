@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from batch_tui.batch.cache import Cached
 from batch_tui.batch.errors import BatchError, TransportError
-from batch_tui.ui.actions import ActionSpec, Outcome, Perform, summarize
+from batch_tui.ui.actions import ActionSpec, Outcome, Perform, summarize, typed_confirmation
 from batch_tui.ui.messages import ActionFinished
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
@@ -388,7 +388,9 @@ class BatchScreen(Screen[None]):
                 exit_on_error=False,
             )
 
-        self.app.push_screen(ConfirmScreen(spec, chosen, context=context), callback=confirmed)
+        typed = typed_confirmation(spec, chosen)
+        dialog = ConfirmScreen(spec, chosen, context=context, typed=typed)
+        self.app.push_screen(dialog, callback=confirmed)
 
     async def _perform(
         self, spec: ActionSpec, targets: list[str], perform: Perform, option: str | None

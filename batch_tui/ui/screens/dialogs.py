@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,8 +22,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from batch_tui.ui.actions import ActionSpec, describe_targets
+from batch_tui.ui.actions import ActionSpec, describe_targets, target_lines
 from batch_tui.ui.clipboard import copy_text
+from batch_tui.ui.key_order import Guarded
 from batch_tui.ui.sanitize import sanitize_text
 
 
@@ -38,8 +40,13 @@ def _where(context: str) -> str:
     return f" in {sanitize_text(context, limit=200)}" if context else ""
 
 
-class ConfirmScreen(ModalScreen[Confirmation | None]):
-    """Asks to confirm an action on named targets, with its option."""
+class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
+    """Asks to confirm an action on named targets, with its option.
+
+    Keys read before the dialog was on screen never answer it (`Guarded`): they are dropped,
+    and the dialog says which. With `typed` set (deleting a job, acting on many nodes) a `y`
+    is not enough: the id or the count must be typed into the dialog's input.
+    """
 
     CSS_PATH = "dialogs.tcss"
 
@@ -53,20 +60,32 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         ),
     ]  # fmt: skip
 
-    def __init__(self, spec: ActionSpec, targets: Sequence[str], *, context: str = "") -> None:
+    def __init__(
+        self,
+        spec: ActionSpec,
+        targets: Sequence[str],
+        *,
+        context: str = "",
+        typed: str | None = None,
+    ) -> None:
         super().__init__()
         self.spec = spec
         self.targets = list(targets)
         self.context = context
+        self.typed = typed
+        """What must be typed to confirm (an id or a count), or None: `y` confirms."""
         self.option = spec.default_option
+        self.opened_at = float("inf")  # nothing answers it until it has been drawn
+        self._dropped: list[str] = []
 
     def compose(self) -> ComposeResult:
         spec = self.spec
         with Vertical(id="dialog", classes="destructive" if spec.destructive else ""):
             yield Label(Content(f"{spec.label}?"), id="dialog-title")
-            names = sanitize_text(describe_targets(spec.kind, self.targets), limit=400)
-            where = _where(self.context)
-            yield Static(Content(f"{spec.label} {names}{where}"), id="dialog-targets")
+            lines = target_lines(spec.kind, self.targets)
+            head = sanitize_text(f"{spec.label} {lines[0]}{_where(self.context)}", limit=400)
+            listed = [sanitize_text(line, limit=200) for line in lines[1:]]
+            yield Static(Content("\n".join([head, *listed])), id="dialog-targets")
             if spec.options:
                 yield Label(Content(f"{spec.option_name}:"), id="dialog-option-name")
                 with RadioSet(id="dialog-options"):
@@ -74,18 +93,44 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                         text = f"{index + 1} {option}: {spec.option_help(option)}"
                         yield RadioButton(Content(text), value=option == self.option)
                 yield Static(self._chosen_text(), id="dialog-chosen")
+            if self.typed is not None:
+                what = sanitize_text(self.typed, limit=200)
+                yield Label(Content(f"Type {what} to confirm, then enter:"), id="dialog-typed-hint")
+                yield Input(placeholder=what, id="dialog-typed", compact=True)
+            yield Static("", id="dialog-problem")
             with Horizontal(id="dialog-buttons"):
                 yield Button(
-                    f"{spec.label} (y)",
+                    f"{spec.label} (y)" if self.typed is None else spec.label,
                     variant="error" if spec.destructive else "primary",
                     id="dialog-confirm",
                     compact=True,
                 )
-                yield Button("Cancel (n)", id="dialog-cancel", compact=True)
+                yield Button("Cancel (esc)" if self.typed else "Cancel (n)", id="dialog-cancel",
+                             compact=True)  # fmt: skip
 
     def on_mount(self) -> None:
-        focus = "#dialog-options" if self.spec.options else "#dialog-cancel"
+        if self.typed is not None:
+            focus = "#dialog-typed"
+        else:
+            focus = "#dialog-options" if self.spec.options else "#dialog-cancel"
         self.query_one(focus).focus()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self.opened_at = get_time()
+
+    def dropped_keys(self, keys: list[str]) -> None:
+        self._dropped.extend(keys)
+        shown = " ".join(self._dropped[-8:])
+        self._problem(f"Ignored {shown}: typed before this dialog opened")
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#dialog-problem", Static).update(Content(sanitize_text(text)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm" and self.typed is not None:
+            return False  # `y` may be part of what is typed; enter or the button confirm
+        return True
 
     def _chosen_text(self) -> Content:
         return Content.assemble("Option: ", (self.option or "", "bold"))
@@ -105,9 +150,15 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
             buttons[index].value = True
             self._choose(self.spec.options[index])
 
+    @on(Input.Submitted, "#dialog-typed")
     @on(Button.Pressed, "#dialog-confirm")
     def action_confirm(self) -> None:
-        """Confirms with the chosen option."""
+        """Confirms with the chosen option (once what must be typed was typed)."""
+        if self.typed is not None:
+            entered = self.query_one("#dialog-typed", Input).value.strip()
+            if entered != self.typed:
+                self._problem(f"Type {self.typed} exactly to confirm, or esc to cancel")
+                return
         self.dismiss(Confirmation(self.option))
 
     @on(Button.Pressed, "#dialog-cancel")
