@@ -5,7 +5,8 @@ of ``azure-batch``'s ``BatchSharedKeyAuthPolicy``, see BATCH-API.md 9.1, except 
 corner cases where that SDK departs from the documentation: see `string_to_sign`).
 `TokenCredentialAuth` puts an Entra ID token from an azure-identity credential on each
 request, caches it until shortly before it expires, and retries once with a fresh token
-when the service answers 401. `make_credential` builds the credential for ``--auth``.
+when the service answers 401, or after a sign-out. `make_credential` builds the credential
+for ``--auth``; a ``device-code`` one is remembered across starts (`batch_tui.batch.sign_in`).
 
 Neither flow ever shows its secret in ``repr``/``str`` or in an error message.
 """
@@ -22,12 +23,15 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import datetime
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 import httpx
 
 from batch_tui.batch.errors import AuthFailed, first_line
+
+if TYPE_CHECKING:
+    from batch_tui.batch.sign_in import SignInStore
 
 SCOPE = "https://batch.core.windows.net//.default"
 """The Batch token scope as the SDK sends it: the resource id keeps its trailing slash."""
@@ -177,6 +181,7 @@ class TokenCredentialAuth(httpx.Auth):
         self._margin = refresh_margin
         self._clock = clock
         self._token: AccessTokenLike | None = None
+        self._token_sign_outs = 0
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -210,12 +215,18 @@ class TokenCredentialAuth(httpx.Auth):
         """
         async with self._lock:  # concurrent requests share one token fetch
             current = self._token
-            if current is None or current.token == stale or self._expiring(current):
+            if current is None or current.token == stale or self._outdated(current):
+                self._token_sign_outs = self._sign_outs()
                 current = self._token = await self._fetch()
             return current.token
 
-    def _expiring(self, token: AccessTokenLike) -> bool:
+    def _outdated(self, token: AccessTokenLike) -> bool:
+        if self._sign_outs() != self._token_sign_outs:
+            return True  # signed out since (`DeviceCodeSignIn.sign_out`): not to be used
         return token.expires_on - self._margin <= self._clock()
+
+    def _sign_outs(self) -> int:
+        return int(getattr(self.credential, "sign_outs", 0))
 
     async def _fetch(self) -> AccessTokenLike:
         get_token = self.credential.get_token
@@ -254,6 +265,7 @@ def make_credential(
     tenant_id: str | None = None,
     prompt_callback: PromptCallback | None = None,
     client_id: str | None = None,
+    store: SignInStore | None = None,
 ) -> Any:
     """Build the azure-identity credential for an ``--auth`` method.
 
@@ -269,6 +281,9 @@ def make_credential(
             whole chain); use ``cli`` to pin the Azure CLI to a tenant.
         prompt_callback: For ``device-code``: shows the code instead of printing it.
         client_id: For ``managed-identity``: a user-assigned identity's client id.
+        store: For ``device-code``: where the sign-in is remembered (a `DeviceCodeSignIn`:
+            one device code, then none on later starts); the user data directory by default.
+            ``cli`` and ``default`` need none: the Azure CLI keeps its own sign-in.
 
     Returns:
         The credential; close it with `TokenCredentialAuth.aclose` (the client does).
@@ -279,7 +294,6 @@ def make_credential(
     from azure.identity import (
         AzureCliCredential,
         DefaultAzureCredential,
-        DeviceCodeCredential,
         ManagedIdentityCredential,
     )
 
@@ -298,7 +312,9 @@ def make_credential(
     if method == "cli":
         return AzureCliCredential(tenant_id=tenant_id or "")
     if method == "device-code":
-        return DeviceCodeCredential(tenant_id=tenant_id, prompt_callback=prompt_callback)
+        from batch_tui.batch.sign_in import DeviceCodeSignIn
+
+        return DeviceCodeSignIn(tenant_id=tenant_id, prompt_callback=prompt_callback, store=store)
     if method == "managed-identity":
         return ManagedIdentityCredential(client_id=client_id)
     raise ValueError(f"unknown auth method {method!r}; expected one of {', '.join(AUTH_METHODS)}")

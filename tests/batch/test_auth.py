@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import stat
+import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +26,8 @@ from batch_tui.batch.auth import (
 )
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import AuthFailed
+from batch_tui.batch.sign_in import DeviceCodeSignIn, SignInStore
+from tests.sign_in_standin import ALICE, BOB, stand_in
 
 ACCOUNT = "myaccount"
 KEY = "ZW11bGF0b3ItdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="
@@ -269,25 +276,170 @@ def test_token_auth_repr_hides_the_token() -> None:
     assert "secret-token" not in str(BatchClient(HOST, auth))
 
 
-async def test_make_credential_builds_each_method() -> None:
+async def test_make_credential_builds_each_method(tmp_path: Path) -> None:
     from azure.identity import (
         AzureCliCredential,
         DefaultAzureCredential,
-        DeviceCodeCredential,
         ManagedIdentityCredential,
     )
 
     kinds = {
         "default": DefaultAzureCredential,
         "cli": AzureCliCredential,
-        "device-code": DeviceCodeCredential,
+        "device-code": DeviceCodeSignIn,
         "managed-identity": ManagedIdentityCredential,
     }
     for method, kind in kinds.items():
         credential = make_credential(
-            method, tenant_id="contoso.onmicrosoft.com", prompt_callback=lambda u, c, e: None
+            method,
+            tenant_id="contoso.onmicrosoft.com",
+            prompt_callback=lambda u, c, e: None,
+            store=SignInStore(tmp_path),
         )
         assert isinstance(credential, kind)
         await TokenCredentialAuth(credential).aclose()
     with pytest.raises(ValueError, match="unknown auth method"):
         make_credential("password")
+
+
+def test_the_real_device_code_credential_gets_the_cache_and_the_record(tmp_path: Path) -> None:
+    """`make_credential("device-code")` builds azure-identity's credential with the persistent
+    cache named batch-tui and, on a later start, the remembered record."""
+    store = SignInStore(tmp_path)
+    store.save(None, ALICE)
+    credential = make_credential("device-code", store=store)
+    inner = credential._credential
+    assert type(inner).__name__ == "DeviceCodeCredential"
+    assert inner._cache_options.name == "batch-tui"
+    assert inner._cache_options.allow_unencrypted_storage
+    assert inner._auth_record.username == "alice@contoso.com"
+    credential.close()
+
+
+def test_a_sign_in_is_remembered_0600_and_the_next_start_uses_it(tmp_path: Path) -> None:
+    kind, store = stand_in(), SignInStore(tmp_path / "data")
+    first = DeviceCodeSignIn(tenant_id="contoso", store=store, factory=kind)
+    assert first.record is None and first.username is None
+    assert first.get_token(SCOPE).token == "token-for-alice@contoso.com"
+    assert first.get_token(SCOPE).token == "token-for-alice@contoso.com"
+    [made] = kind.made
+    assert made.prompts == 1, "one device code"
+    assert made.kwargs["cache_persistence_options"].name == "batch-tui"
+    assert made.kwargs["disable_automatic_authentication"] is True
+    path = store.record_path("contoso")
+    assert path.parent == tmp_path / "data"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "token" not in path.read_text(), "the record holds who, never a secret"
+
+    second = DeviceCodeSignIn(tenant_id="contoso", store=store, factory=kind)  # the next start
+    record = kind.made[1].kwargs["authentication_record"]
+    assert (record.username, record.home_account_id) == (ALICE.username, ALICE.home_account_id)
+    assert second.username == "alice@contoso.com"
+    assert second.get_token(SCOPE).token == "token-for-alice@contoso.com"
+    assert kind.made[1].prompts == 0, "no device code on the next start"
+    other = DeviceCodeSignIn(tenant_id="fabrikam", store=store, factory=kind)
+    assert other.record is None, "another tenant is another sign-in"
+
+
+def test_an_unreadable_record_costs_a_new_device_code(tmp_path: Path) -> None:
+    store = SignInStore(tmp_path)
+    store.record_path(None).write_text("{not json")
+    assert store.load(None) is None
+
+
+def test_an_expired_sign_in_asks_again_and_remembers_the_new_one(tmp_path: Path) -> None:
+    kind, store = stand_in(), SignInStore(tmp_path)
+    store.save(None, ALICE)
+    credential = DeviceCodeSignIn(store=store, factory=kind)
+    kind.expired = True
+    kind.record = BOB
+    assert credential.get_token(SCOPE).token == "token-for-bob@contoso.com"
+    assert kind.made[0].prompts == 1
+    assert credential.username == "bob@contoso.com"
+    assert store.load(None) is not None and store.load(None).username == BOB.username
+
+
+def test_concurrent_token_requests_wait_for_one_device_code(tmp_path: Path) -> None:
+    kind = stand_in()
+    credential = DeviceCodeSignIn(store=SignInStore(tmp_path), factory=kind)
+    threads = [threading.Thread(target=credential.get_token, args=(SCOPE,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert kind.made[0].prompts == 1
+
+
+async def test_sign_out_forgets_the_record_the_cache_and_the_tokens_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # where azure-identity keeps the cache
+    kind, store = stand_in(), SignInStore(tmp_path / "data", cache_name="batch-tui-test")
+    credential = DeviceCodeSignIn(store=store, factory=kind)
+    auth = TokenCredentialAuth(credential)
+    assert await auth.token() == "token-for-alice@contoso.com"
+    cache = persistent_cache_with_tokens(store)
+    assert Path(cache._persistence.get_location()) == store.cache_files()[0]
+    assert store.record_path(None).exists()
+
+    credential.sign_out()
+    assert not store.record_path(None).exists()
+    assert not any(path.exists() for path in store.cache_files())
+    assert kind.made[0].closed and credential.record is None
+    kind.record = BOB
+    assert await auth.token() == "token-for-bob@contoso.com", "the old token is not used"
+    assert kind.made[1].kwargs["authentication_record"] is None
+    assert kind.made[1].prompts == 1
+
+
+def test_a_cache_file_found_readable_by_others_is_made_0600(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = SignInStore(tmp_path / "data")
+    cache = store.cache_files()[0]
+    cache.parent.mkdir()
+    cache.write_text("{}")
+    cache.chmod(0o644)
+    store.save(None, ALICE)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+
+
+def persistent_cache_with_tokens(store: SignInStore) -> Any:
+    """The cache as azure-identity opens it (a plain file here: no libsecret in tests), holding
+    the tokens of a sign-in as msal stores them."""
+    from azure.identity._persistent_cache import _load_persistent_cache
+
+    def part(claims: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+
+    claims = {"oid": "o", "tid": "t", "preferred_username": "alice@contoso.com", "aud": "c"}
+    cache = _load_persistent_cache(store.cache_options())
+    response = {
+        "access_token": "secret-access-token",
+        "refresh_token": "secret-refresh-token",
+        "id_token": f"h.{part(claims)}.s",
+        "client_info": part({"uid": "o", "utid": "t"}),
+        "expires_in": 3600,
+    }
+    endpoint = "https://login.microsoftonline.com/t/oauth2/v2.0/token"
+    cache.add(
+        {"client_id": "c", "scope": [SCOPE], "token_endpoint": endpoint, "response": response}
+    )
+    file = store.cache_files()[0]
+    assert "secret-refresh-token" in file.read_text()
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    return cache
+
+
+def test_emptying_the_cache_removes_its_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What sign-out does where the cache is a keyring entry that deleting a file leaves."""
+    from batch_tui.batch.sign_in import _empty_cache
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = SignInStore(tmp_path / "data", cache_name="batch-tui-test")
+    persistent_cache_with_tokens(store)
+    _empty_cache(store.cache_options(), is_cae=False)
+    assert "secret" not in store.cache_files()[0].read_text()
