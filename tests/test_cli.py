@@ -159,6 +159,44 @@ async def test_one_entra_sign_in_serves_the_account_list_and_the_accounts_opened
     assert made[1][2].closed
 
 
+async def test_a_device_code_sign_in_is_remembered_by_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--auth device-code`: the first start signs in once and keeps the record (0600) in the
+    user data directory; the next start hands it to the credential, so no device code shows."""
+    from batch_tui import paths
+    from batch_tui.batch.arm import ARM_SCOPE
+    from batch_tui.batch.sign_in import DeviceCodeSignIn
+    from batch_tui.ui.session import ArmDiscoverer
+    from tests.sign_in_standin import stand_in
+
+    kind = stand_in()
+    monkeypatch.setattr("azure.identity.DeviceCodeCredential", kind)
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "data")
+    args = build_parser().parse_args(["--auth", "device-code", "--tenant", "contoso"])
+
+    first = build_app(args, Settings(), DemoLauncher(tmp_path))
+    assert isinstance(first.discover, ArmDiscoverer)
+    arm = first.discover.auth
+    assert isinstance(arm, TokenCredentialAuth) and isinstance(arm.credential, DeviceCodeSignIn)
+    arm.credential.get_token(ARM_SCOPE)  # what listing the accounts does first
+    assert kind.made[0].prompts == 1
+    [record] = (tmp_path / "data").glob("sign-in-*.json")
+    assert record.stat().st_mode & 0o777 == 0o600
+
+    build_app(args, Settings(), DemoLauncher(tmp_path))  # the next start
+    remembered = kind.made[1].kwargs["authentication_record"]
+    assert remembered is not None and remembered.username == "alice@contoso.com"
+    assert kind.made[1].kwargs["tenant_id"] == "contoso"
+    target = AccountTarget(name="render", url="https://render.westeurope.batch.azure.com",
+                           account="render", auth="device-code", tenant_id="contoso")  # fmt: skip
+    session = open_session(target)  # a configured device-code account: remembered too
+    credential = credential_of(session)
+    assert isinstance(credential, DeviceCodeSignIn) and credential.username == "alice@contoso.com"
+    await session.aclose()
+    assert kind.made[-1].prompts == 0
+
+
 class ClosingCredential:
     """A credential that says whether it was closed."""
 

@@ -204,13 +204,16 @@ class DeviceCodeSignIn:
         """Forgets the sign-in: the records, the token cache, and this credential's tokens.
 
         The next token request shows a new device code.
+
+        Raises:
+            OSError: A file could not be deleted; this credential is signed out all the same.
         """
         with self._lock:
             self._close_inner()
-            self.store.forget()
             self.record = None
             self.sign_outs += 1
             self._credential = self._build()
+            self.store.forget()
 
     def _close_inner(self) -> None:
         close = getattr(self._credential, "close", None)

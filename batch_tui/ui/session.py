@@ -16,8 +16,9 @@ API (stable; screens and the CLI use it):
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
   (SharedKey with its key, otherwise Entra ID through azure-identity). A plain-`http://`
   endpoint (the local emulator) gets a transport that skips loading the CA bundle.
-- `arm_discoverer(auth, method=..., transport=None)`: the `discover` callable for `BatchApp`:
-  lists the signed-in user's Batch accounts through Resource Manager as `AccountTarget`s.
+- `arm_discoverer(auth, method=..., transport=None)`: the `discover` callable for `BatchApp`
+  (an `ArmDiscoverer`, whose `auth` names the sign-in): lists the signed-in user's Batch
+  accounts through Resource Manager as `AccountTarget`s.
 - `MUTATING_METHODS`: the client methods that change the service.
 """
 
@@ -231,13 +232,37 @@ def discovered_target(
     )
 
 
+class ArmDiscoverer:
+    """The `discover` callable of `BatchApp` for an Entra sign-in (made by `arm_discoverer`).
+
+    `auth` is kept so the account screen can show who is signed in, and sign out.
+    """
+
+    def __init__(
+        self,
+        auth: httpx.Auth,
+        method: str,
+        tenant: str | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        self.auth = auth
+        self.method = method
+        self.tenant = tenant
+        self._transport = transport
+
+    async def __call__(self) -> Sequence[AccountTarget]:
+        found = await discover_accounts(self.auth, transport=self._transport)
+        targets = (discovered_target(item, self.method, self.tenant) for item in found)
+        return sorted(targets, key=lambda t: t.name)
+
+
 def arm_discoverer(
     auth: httpx.Auth,
     *,
     method: str,
     tenant: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> Callable[[], Awaitable[Sequence[AccountTarget]]]:
+) -> ArmDiscoverer:
     """Returns the `discover` callable of `BatchApp` for an Entra sign-in.
 
     Args:
@@ -249,10 +274,4 @@ def arm_discoverer(
     Returns:
         An async callable listing the accounts, sorted by name.
     """
-
-    async def discover() -> Sequence[AccountTarget]:
-        found = await discover_accounts(auth, transport=transport)
-        targets = (discovered_target(item, method, tenant) for item in found)
-        return sorted(targets, key=lambda t: t.name)
-
-    return discover
+    return ArmDiscoverer(auth, method, tenant, transport)
