@@ -114,12 +114,52 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
 }  # fmt: skip
 """Every mutating action by id."""
 
-_UP: Final = frozenset({NodeState.IDLE, NodeState.RUNNING})
-"""The service reboots, reimages, deallocates and adds users only on idle or running nodes."""
+_REPAIRABLE: Final = frozenset(
+    {
+        NodeState.IDLE,
+        NodeState.RUNNING,
+        NodeState.OFFLINE,
+        NodeState.START_TASK_FAILED,
+        NodeState.UNUSABLE,
+    }
+)
+"""Where the service reboots and reimages a node: above all the failed states, where a reboot
+or a reimage is the remedy (batch-shipyard's `pool rebootnode --all-start-task-failed`)."""
+
+_SCHEDULABLE: Final = frozenset(
+    set(NodeState) - {NodeState.LEAVING_POOL, NodeState.DEALLOCATING, NodeState.DEALLOCATED}
+)
+"""Where the service changes a node's scheduling state."""
+
+NODE_ACTION_STATES: Final[Mapping[str, frozenset[str]]] = {
+    "node.reboot": _REPAIRABLE,
+    "node.reimage": _REPAIRABLE,
+    "node.deallocate": frozenset({NodeState.IDLE, NodeState.RUNNING, NodeState.OFFLINE}),
+    "node.start": frozenset({NodeState.DEALLOCATED}),
+    "node.disable-scheduling": _SCHEDULABLE,
+    "node.enable-scheduling": _SCHEDULABLE,
+    "node.remove": frozenset(NodeState),
+    "node.add-user": frozenset(
+        {NodeState.IDLE, NodeState.RUNNING, NodeState.OFFLINE, NodeState.START_TASK_FAILED}
+    ),
+}
+"""The node states in which the service accepts each node action (409 elsewhere)."""
+
+_NODE_RULES: Final[Mapping[str, str]] = {
+    "node.reboot": "the service reboots only idle, running, offline, starttaskfailed or "
+    "unusable nodes",
+    "node.reimage": "the service reimages only idle, running, offline, starttaskfailed or "
+    "unusable nodes",
+    "node.deallocate": "the service deallocates only idle, running or offline nodes",
+    "node.start": "only a deallocated node can be started",
+    "node.disable-scheduling": "scheduling cannot change while a node leaves or is deallocated",
+    "node.enable-scheduling": "scheduling cannot change while a node leaves or is deallocated",
+    "node.add-user": "users are added only to idle, running, offline or starttaskfailed nodes",
+}
 
 
-def node_action_allowed(action_id: str, state: str, scheduling_state: str) -> bool:
-    """Returns whether the service accepts a node action in the node's current state.
+def node_action_refusal(action_id: str, state: str, scheduling_state: str) -> str | None:
+    """Says why the service would refuse a node action in the node's state, or None if not.
 
     Args:
         action_id: An `ACTIONS` id of kind "node".
@@ -127,17 +167,20 @@ def node_action_allowed(action_id: str, state: str, scheduling_state: str) -> bo
         scheduling_state: The node's `schedulingState`.
 
     Returns:
-        False when the service would refuse it (409) in that state.
+        A reason a person can act on ("it is creating; the service reboots only ..."), or None.
     """
-    if action_id in ("node.reboot", "node.reimage", "node.deallocate", "node.add-user"):
-        return state in _UP
-    if action_id == "node.start":
-        return state == NodeState.DEALLOCATED
-    if action_id == "node.disable-scheduling":
-        return scheduling_state == SchedulingState.ENABLED
-    if action_id == "node.enable-scheduling":
-        return scheduling_state == SchedulingState.DISABLED
-    return action_id == "node.remove"
+    if state not in NODE_ACTION_STATES.get(action_id, frozenset()):
+        return f"it is {state}; {_NODE_RULES.get(action_id, 'the service refuses it')}"
+    if action_id == "node.disable-scheduling" and scheduling_state == SchedulingState.DISABLED:
+        return "scheduling is already disabled on it"
+    if action_id == "node.enable-scheduling" and scheduling_state != SchedulingState.DISABLED:
+        return "scheduling is already enabled on it"
+    return None
+
+
+def node_action_allowed(action_id: str, state: str, scheduling_state: str) -> bool:
+    """Returns whether the service accepts a node action in the node's current state."""
+    return node_action_refusal(action_id, state, scheduling_state) is None
 
 
 def job_action_allowed(action_id: str, state: str) -> bool:

@@ -31,13 +31,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import ClassVar
 
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
@@ -304,6 +306,29 @@ class BatchApp(OrderedKeys, App[None]):
                 return
             if screen is not None:
                 self.show(screen)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Runs an action; a key whose action does not apply here says why instead.
+
+        A greyed-out key used to do nothing when pressed: the person learnt nothing. A screen
+        that knows why (`why_not`: "Reboot: node tvm-1 is creating; ...") shows it.
+        """
+        from batch_tui.ui.screens.base import BatchScreen
+
+        target, name, params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if isinstance(target, BatchScreen) and target.check_action(name, params) is None:
+            reason = target.why_not(name)
+            if reason is not None:
+                self.notify(reason, severity="warning", markup=False)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def remember_ids(self, kind: str, ids: Iterable[str]) -> None:
         """Records ids a screen has seen (pools, jobs), for completion and the palette."""

@@ -231,3 +231,47 @@ async def test_add_user_needs_a_key_or_password(make_app, seed_pool, recorder):
         await pilot.press("escape")
         await pilot_settle(pilot)
         assert recorder.mutations() == []
+
+
+async def failed_start_task_pool(emulator, settle, pool_id="pool-f"):
+    """A pool whose one node failed its start task (a real failing start task)."""
+    from batch_tui.emulator.routes.pools import add_pool
+    from tests.ui.conftest import pool_body
+
+    start = {"commandLine": "/bin/sh -c 'exit 7'", "waitForSuccess": True}
+    add_pool(emulator, pool_body(pool_id, 1, startTask=start))
+    await settle(lambda: list(node_states(emulator, pool_id).values()) == ["starttaskfailed"])
+    return list(node_states(emulator, pool_id))
+
+
+async def test_a_node_whose_start_task_failed_can_be_rebooted_and_reimaged(
+    make_app, emulator, settle, recorder
+):
+    [node] = await failed_start_task_pool(emulator, settle)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_node(app, pilot, node, pool_id="pool-f")
+        recorder.clear()
+        await pilot.press("b")
+        await pilot_settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot_settle(pilot)
+        assert [r.path for r in recorder.mutations()] == [f"/pools/pool-f/nodes/{node}/reboot"]
+
+
+async def test_a_key_that_does_not_apply_says_why(make_app, emulator, settle, recorder):
+    [node] = await failed_start_task_pool(emulator, settle)
+    app = make_app()
+    notes = capture_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_node(app, pilot, node, pool_id="pool-f")
+        recorder.clear()
+        await pilot.press("D")  # deallocate: not on a node whose start task failed
+        await pilot_settle(pilot)
+        assert isinstance(app.screen, NodeDetailScreen)
+        assert recorder.mutations() == []
+        assert any(
+            "Deallocate" in message and "starttaskfailed" in message and "idle, running" in message
+            for message, _ in notes
+        ), notes

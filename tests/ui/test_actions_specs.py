@@ -35,6 +35,17 @@ from batch_tui.ui.clipboard import copy_text, osc52
         ("node.remove", "unusable", "enabled", True),
         ("node.add-user", "idle", "enabled", True),
         ("node.add-user", "creating", "enabled", False),
+        # The remedy where it is needed: the failed states take a reboot or a reimage.
+        ("node.reboot", "starttaskfailed", "enabled", True),
+        ("node.reboot", "unusable", "enabled", True),
+        ("node.reboot", "offline", "disabled", True),
+        ("node.reimage", "starttaskfailed", "enabled", True),
+        ("node.reimage", "unusable", "enabled", True),
+        ("node.reimage", "offline", "disabled", True),
+        ("node.deallocate", "starttaskfailed", "enabled", False),
+        ("node.add-user", "starttaskfailed", "enabled", True),
+        ("node.disable-scheduling", "starttaskfailed", "enabled", True),
+        ("node.enable-scheduling", "deallocated", "disabled", False),
     ],
 )
 def test_node_actions_follow_the_service_rules(action, state, scheduling, allowed):

@@ -91,6 +91,18 @@ class BatchScreen(Screen[None]):
         """Returns True if `action` applies now, None to grey its key out, False to hide it."""
         return True
 
+    def why_not(self, action: str) -> str | None:
+        """Says why `action` does not apply now (its key is greyed out), or None.
+
+        Pressing a greyed-out key shows this as a toast, so a key never does nothing silently.
+        Screens that know the state rules say more; this names the key's action at least.
+        """
+        for cls in type(self).__mro__:
+            for binding in cls.__dict__.get("BINDINGS", ()):
+                if isinstance(binding, Binding) and binding.action == action:
+                    return f"{binding.description}: does not apply to the selection as it is now"
+        return None
+
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         """Called after an action ran; refreshes by default."""
         self.refresh_data()

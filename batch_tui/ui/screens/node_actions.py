@@ -15,7 +15,13 @@ from textual.binding import Binding, BindingType
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node
-from batch_tui.ui.actions import ACTIONS, Outcome, node_action_allowed, summarize
+from batch_tui.ui.actions import (
+    ACTIONS,
+    Outcome,
+    node_action_allowed,
+    node_action_refusal,
+    summarize,
+)
 from batch_tui.ui.screens.base import BatchScreen, Perform, each
 from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser, SshCommandScreen
 
@@ -89,6 +95,27 @@ class NodeActionScreen(BatchScreen):
             return super().availability(action)
         targets = self.node_targets()
         return True if targets and self._applicable(spec_id, targets) else None
+
+    def why_not(self, action: str) -> str | None:
+        spec_id = NODE_ACTIONS.get(action)
+        if spec_id is None:
+            return super().why_not(action)
+        label = ACTIONS[spec_id].label
+        targets = self.node_targets()
+        if not targets:
+            return f"{label}: no node selected"
+        reasons = []
+        for node_id in targets:
+            node = self.known_node(node_id)
+            if node is not None:
+                reason = node_action_refusal(spec_id, node.state, node.scheduling_state)
+                if reason is not None:
+                    reasons.append((node_id, reason))
+        if not reasons:
+            return None
+        if len(targets) == 1:
+            return f"{label}: not on node {targets[0]}: {reasons[0][1]}"
+        return f"{label}: none of the {len(targets)} marked nodes allows it ({reasons[0][1]})"
 
     def _run_node_action(self, action: str) -> None:
         spec = ACTIONS[NODE_ACTIONS[action]]
