@@ -217,7 +217,7 @@ async def test_go_to_task_moves_the_cursor_or_fetches_the_task(
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_job(app, pilot)
-        await pilot.press("g")
+        await pilot.press("ctrl+g")
         await pilot_settle(pilot)
         await pilot.press(*"t2", "enter")
         await pilot_settle(pilot)
@@ -227,14 +227,14 @@ async def test_go_to_task_moves_the_cursor_or_fetches_the_task(
         await pilot.press("5")  # only t1 is loaded now
         await pilot_settle(pilot)
         recorder.clear()
-        await pilot.press("g", *"t0", "enter")
+        await pilot.press("ctrl+g", *"t0", "enter")
         detail = await await_screen(pilot, TaskDetailScreen)
         assert (detail.job_id, detail.task_id) == ("job-1", "t0")
         assert any(r.path == "/jobs/job-1/tasks/t0" for r in recorder.requests)
 
         await pilot.press("escape")
         await pilot_settle(pilot)
-        await pilot.press("g", *"nope", "enter")
+        await pilot.press("ctrl+g", *"nope", "enter")
         await pilot_settle(pilot)
         assert app.screen is screen
         assert any("No task nope" in str(n.message) for n in app._notifications)

@@ -165,8 +165,9 @@ async def test_marks_toggle_and_survive_filters() -> None:
     app = TableApp([task_row(i) for i in range(20)])
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(VirtualTable)
-        await pilot.press("space", "down", "down", "space")
+        await pilot.press("space", "down", "space")  # space marks and moves down
         assert list(table.marked_keys) == ["task-0", "task-2"]
+        await pilot.press("up")
         assert screen_text(table)[1].startswith("●")
         assert screen_text(table)[2].startswith(" ")
         table.set_filter("task-2")

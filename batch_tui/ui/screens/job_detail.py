@@ -85,7 +85,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
                     id=f"tasks.state-{key}", tooltip=f"Show {key} tasks (filtered by the service)")
             for index, key in enumerate(_STATE_KEYS)
         ),
-        Binding("g", "go_to_task", "Go to", id="tasks.go-to", tooltip="Go to a task by id"),
+        Binding("ctrl+g", "go_to_task", "Go to", id="tasks.go-to", tooltip="Go to a task by id"),
         Binding("i", "toggle_info", "Info", id="job.info", tooltip="More or less job detail"),
         Binding("P", "prep_release", "Prep/release", id="job.prep-release",
                 tooltip="Job preparation and release status per node"),

@@ -62,16 +62,7 @@ class ListTable(VirtualTable):
     class ViewChanged(Message):
         """Marks or the sort order changed (the list's status line shows them)."""
 
-    def action_toggle_mark(self) -> None:
-        super().action_toggle_mark()
-        self.post_message(self.ViewChanged())
-
-    def action_cycle_sort(self) -> None:
-        super().action_cycle_sort()
-        self.post_message(self.ViewChanged())
-
-    def action_reverse_sort(self) -> None:
-        super().action_reverse_sort()
+    def view_changed(self) -> None:
         self.post_message(self.ViewChanged())
 
 

@@ -83,6 +83,18 @@ def ordered_states(states: dict[str, int]) -> list[str]:
     return known + sorted(state for state in states if state not in NODE_STATE_ORDER)
 
 
+class PoolTree(Tree[PoolTreeItem]):
+    """The pool tree, with vim's keys besides the arrows (`h`/`l` stay the screen's)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="tree.up", tooltip="Previous line"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="tree.down", tooltip="Next line"),
+        Binding("home,g", "scroll_home", "First", show=False, id="tree.first",
+                tooltip="First line"),
+        Binding("end,G", "scroll_end", "Last", show=False, id="tree.last", tooltip="Last line"),
+    ]  # fmt: skip
+
+
 class PoolsScreen(BatchScreen):
     """Pools, their nodes grouped by state (expand to load), and the nodes themselves."""
 
@@ -111,7 +123,7 @@ class PoolsScreen(BatchScreen):
         return self.query_one("#pool-tree", Tree)
 
     def compose_body(self) -> ComposeResult:
-        tree: Tree[PoolTreeItem] = Tree("pools", id="pool-tree")
+        tree = PoolTree("pools", id="pool-tree")
         tree.show_root = False
         yield tree
 

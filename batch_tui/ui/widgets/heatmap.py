@@ -67,12 +67,14 @@ class NodeHeatmap(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move(-1)", "Left", show=False, id="heatmap.left", tooltip="Previous node"),
-        Binding("right", "move(1)", "Right", show=False, id="heatmap.right", tooltip="Next node"),
-        Binding("up", "move_rows(-1)", "Up", show=False, id="heatmap.up", tooltip="Node above"),
-        Binding(
-            "down", "move_rows(1)", "Down", show=False, id="heatmap.down", tooltip="Node below"
-        ),
+        # Vim keys too: the heatmap screen binds none of h, j, k, l, g, G itself.
+        Binding("left,h", "move(-1)", "Left", show=False, id="heatmap.left",
+                tooltip="Previous node"),
+        Binding("right,l", "move(1)", "Right", show=False, id="heatmap.right",
+                tooltip="Next node"),
+        Binding("up,k", "move_rows(-1)", "Up", show=False, id="heatmap.up", tooltip="Node above"),
+        Binding("down,j", "move_rows(1)", "Down", show=False, id="heatmap.down",
+                tooltip="Node below"),
         Binding(
             "pageup", "page(-1)", "Page up", show=False, id="heatmap.page-up", tooltip="Up a page"
         ),
@@ -80,8 +82,9 @@ class NodeHeatmap(ScrollView, can_focus=True):
             "pagedown", "page(1)", "Page down", show=False, id="heatmap.page-down",
             tooltip="Down a page",
         ),
-        Binding("home", "first", "First", show=False, id="heatmap.first", tooltip="First node"),
-        Binding("end", "last", "Last", show=False, id="heatmap.last", tooltip="Last node"),
+        Binding("home,g", "first", "First", show=False, id="heatmap.first",
+                tooltip="First node"),
+        Binding("end,G", "last", "Last", show=False, id="heatmap.last", tooltip="Last node"),
         Binding("enter", "select", "Open", id="heatmap.select", tooltip="Open the node"),
     ]  # fmt: skip
 

@@ -42,6 +42,8 @@ class LogView(LogLines, can_focus=True):
         Binding("w", "toggle_wrap", "Wrap", id="log.wrap", tooltip="Wrap long lines"),
         Binding("n", "find_next", "Next", id="log.find-next", tooltip="Next match"),
         Binding("N", "find_previous", "Previous", id="log.find-previous", tooltip="Previous match"),
+        Binding("up,k", "scroll_up", "Up", show=False, id="log.up", tooltip="Up a line"),
+        Binding("down,j", "scroll_down", "Down", show=False, id="log.down", tooltip="Down a line"),
         Binding("g,home", "go_top", "Top", show=False, id="log.top", tooltip="Start of the file"),
         Binding("G,end", "go_end", "End", show=False, id="log.end", tooltip="End of the file"),
     ]  # fmt: skip

@@ -15,7 +15,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from batch_tui.ui import heap
+from batch_tui.ui.widgets.sort_picker import SortOrder, SortPicker
 from batch_tui.ui.widgets.table_lines import LineStyles, TableLines
+from batch_tui.ui.widgets.table_marks import TableMarks
 from batch_tui.ui.widgets.table_model import TableModel
 from batch_tui.ui.widgets.table_rows import Column, RowData
 
@@ -81,8 +83,8 @@ class VirtualTable(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous row"),
-        Binding("down", "cursor_down", "Down", show=False, id="table.down", tooltip="Next row"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous row"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="table.down", tooltip="Next row"),
         Binding(
             "pageup", "page_up", "Page up", show=False, id="table.page-up", tooltip="Up a page"
         ),
@@ -90,15 +92,24 @@ class VirtualTable(ScrollView, can_focus=True):
             "pagedown", "page_down", "Page down", show=False, id="table.page-down",
             tooltip="Down a page",
         ),
-        Binding("home", "first", "First", show=False, id="table.first", tooltip="First row"),
-        Binding("end", "last", "Last", show=False, id="table.last", tooltip="Last row"),
+        Binding("home,g", "first", "First", show=False, id="table.first", tooltip="First row"),
+        Binding("end,G", "last", "Last", show=False, id="table.last", tooltip="Last row"),
         Binding("enter", "select", "Open", id="table.select", tooltip="Open the row"),
-        Binding("space", "toggle_mark", "Mark", id="table.mark", tooltip="Mark or unmark the row"),
+        Binding("space", "toggle_mark", "Mark", id="table.mark",
+                tooltip="Mark or unmark the row, then go down"),
+        # ctrl+@ is what a terminal sends for ctrl+space (k9s's key); V as in vim's visual mode.
+        Binding("V,ctrl+@", "mark_range", "Mark range", show=False, id="table.mark-range",
+                tooltip="Mark the rows from the last mark to here"),
+        Binding("A", "mark_all", "Mark all", show=False, id="table.mark-all",
+                tooltip="Mark every row shown (as filtered)"),
+        # ctrl+\ is k9s's key; U (unmark) is easier to type.
+        Binding("U,ctrl+backslash", "clear_marks", "Unmark all", show=False,
+                id="table.clear-marks", tooltip="Unmark every row"),
         Binding("s", "cycle_sort", "Sort", id="table.sort", tooltip="Sort by the next column"),
-        Binding(
-            "S", "reverse_sort", "Reverse", show=False, id="table.reverse-sort",
-            tooltip="Reverse the sort order",
-        ),
+        Binding("greater_than_sign", "pick_sort", "Sort by", id="table.sort-by",
+                tooltip="Pick the column to sort by"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse-sort",
+                tooltip="Reverse the sort order"),
     ]  # fmt: skip
 
     class RowSelected(TableMessage[str]):
@@ -122,7 +133,7 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = tuple(columns)
         self._model = TableModel(len(self.columns))
-        self._marks: set[str] = set()
+        self._marks = TableMarks()
         self._cursor_key: str | None = None
         self._placed = False
         """The user put the cursor on a row (a key, a click, `move_cursor`): from then on it
@@ -166,9 +177,7 @@ class VirtualTable(ScrollView, can_focus=True):
     @property
     def marked_keys(self) -> tuple[str, ...]:
         """Marked rows that are shown, in display order (marks hidden by a filter are kept)."""
-        if not self._marks:
-            return ()
-        return tuple(key for key in self._model.view if key in self._marks)
+        return self._marks.shown(self._model.view)
 
     @property
     def filter_pattern(self) -> str:
@@ -193,7 +202,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Iterable[RowData]) -> None:
         """Replaces all rows in O(n), keeping filter, sort, marks and the cursor's row."""
         self._model.set_rows(rows)
-        self._marks.intersection_update(self._model.rows)
+        self._marks.keep_only(self._model.rows)
         self._after_change()
         self._warm_later()
 
@@ -209,7 +218,7 @@ class VirtualTable(ScrollView, can_focus=True):
         """Removes rows by key; the cursor moves to the next row if its row went."""
         keys = set(keys)
         self._model.remove_keys(keys)
-        self._marks -= keys
+        self._marks.discard(keys)
         self._after_change()
         self._warm_later()
 
@@ -234,16 +243,17 @@ class VirtualTable(ScrollView, can_focus=True):
         index = None if column is None else self._column_index(column)
         self._model.sort_by(index, reverse)
         self._after_change()
+        self.view_changed()
 
     def toggle_mark(self, key: str) -> None:
-        """Marks or unmarks a row."""
-        self._marks.symmetric_difference_update({key})
-        self.refresh()
+        """Marks or unmarks a row; a range mark (`V`) starts from it."""
+        self._marks.toggle(key)
+        self._marks_changed()
 
     def clear_marks(self) -> None:
         """Unmarks every row."""
         self._marks.clear()
-        self.refresh()
+        self._marks_changed()
 
     def move_cursor(self, key: str) -> bool:
         """Moves the cursor to a shown row; returns whether the row is shown."""
@@ -285,8 +295,33 @@ class VirtualTable(ScrollView, can_focus=True):
             self.post_message(self.RowSelected(self, self._cursor_key))
 
     def action_toggle_mark(self) -> None:
+        """Marks or unmarks the cursor's row and moves down (k9s, ranger)."""
         if self._cursor_key is not None:
             self.toggle_mark(self._cursor_key)
+            self.action_cursor_down()
+
+    def action_mark_range(self) -> None:
+        """Marks the shown rows from the last row marked to the cursor's, both included."""
+        if self._cursor_key is not None:
+            self._marks.mark_range(self._model.view, self.cursor_index)
+            self._marks_changed()
+
+    def action_mark_all(self) -> None:
+        """Marks every shown row (a filter limits them)."""
+        self._marks.mark_all(self._model.view)
+        self._marks_changed()
+
+    action_clear_marks = clear_marks
+
+    def action_pick_sort(self) -> None:
+        """Opens the picker of the column to sort by (one key per column)."""
+        columns = [(column.key, column.label) for column in self.columns if column.sortable]
+        picker = SortPicker(columns, current=self.sort_column, reverse=self.sort_reverse)
+        self.app.push_screen(picker, self._picked)
+
+    def _picked(self, order: SortOrder | None) -> None:
+        if order is not None:
+            self.sort_by(order.column, order.reverse)
 
     def action_cycle_sort(self) -> None:
         """Sorts by the next sortable column; after the last one, back to the original order."""
@@ -361,6 +396,14 @@ class VirtualTable(ScrollView, can_focus=True):
         heap.settle()  # the rows live on: keep the collector's full passes off them
         self._settled = True
 
+    def view_changed(self) -> None:
+        """Called when the marks or the sort order changed; a subclass whose screen shows
+        them (a status line) tells it here."""
+
+    def _marks_changed(self) -> None:
+        self.refresh()
+        self.view_changed()
+
     def _refresh_all(self) -> None:
         self._styles = None
         self._lines.forget_lines()
@@ -409,7 +452,7 @@ class VirtualTable(ScrollView, can_focus=True):
         if index >= self.row_count:
             return Strip.blank(width, self.rich_style)
         key = self._model.view[index]
-        cursor, marked = index == self.cursor_index, key in self._marks
+        cursor, marked = index == self.cursor_index, key in self._marks.keys
         return self._lines.row(key, width, cursor, marked, self._line_styles)
 
     def _line_styles(self) -> LineStyles:
