@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from batch_tui.batch.errors import BatchError
+from batch_tui.batch.errors import BatchError, OutcomeUnknown
 from batch_tui.batch.models.constants import JobState, NodeState, SchedulingState, TaskState
 
 Kind = Literal["node", "job", "task"]
@@ -271,6 +271,13 @@ class Outcome:
     target: str
     error: str | None = None
     """The one-line error, or None on success."""
+    unknown: bool = False
+    """The request went out and its answer was lost: it may have been applied."""
+
+    @classmethod
+    def of_error(cls, target: str, error: BatchError) -> Outcome:
+        """The outcome of a request that raised `error` (unknown if its answer was lost)."""
+        return cls(target, str(error), unknown=isinstance(error, OutcomeUnknown))
 
 
 def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]:
@@ -281,18 +288,34 @@ def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]
         outcomes: One per target.
 
     Returns:
-        ("Reboot: 3 nodes done", True), or a line naming each failed target and why.
+        ("Reboot: 3 nodes done", True), or a line that counts what was done, what failed (each
+        failed target and why) and what is unknown: a request whose answer was lost may have
+        been applied, so it is never called failed.
     """
-    failed = [outcome for outcome in outcomes if outcome.error]
-    done = len(outcomes) - len(failed)
+    failed = [outcome for outcome in outcomes if outcome.error and not outcome.unknown]
+    unknown = [outcome for outcome in outcomes if outcome.unknown]
+    done = len(outcomes) - len(failed) - len(unknown)
     noun = spec.kind if len(outcomes) == 1 else f"{spec.kind}s"
-    if not failed:
+    if not failed and not unknown:
         if len(outcomes) == 1:
             return f"{spec.label}: {spec.kind} {outcomes[0].target} done", True
         return f"{spec.label}: {done} {noun} done", True
-    reasons = "; ".join(f"{outcome.target}: {outcome.error}" for outcome in failed[:3])
-    more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
-    return f"{spec.label}: {done} of {len(outcomes)} {noun} done, failed: {reasons}{more}", False
+    if len(outcomes) == 1 and unknown:
+        return (
+            f"{spec.label}: {spec.kind} {outcomes[0].target}: outcome unknown, the answer was "
+            "lost; it may have been applied (refreshing)",
+            False,
+        )
+    parts = [f"{spec.label}: {done} of {len(outcomes)} {noun} done"]
+    if unknown:
+        names = ", ".join(outcome.target for outcome in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        parts.append(f"{len(unknown)} unknown (answer lost, may have been applied: {names}{more})")
+    if failed:
+        reasons = "; ".join(f"{outcome.target}: {outcome.error}" for outcome in failed[:3])
+        more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
+        parts.append(f"{len(failed)} failed: {reasons}{more}")
+    return ", ".join(parts), False
 
 
 Perform = Callable[[Sequence[str], "str | None"], Awaitable[Sequence[Outcome]]]
@@ -320,7 +343,7 @@ def each(call: Callable[[str, str | None], Awaitable[object]]) -> Perform:
                 try:
                     await call(target, option)
                 except BatchError as error:
-                    return Outcome(target, str(error))
+                    return Outcome.of_error(target, error)
             return Outcome(target)
 
         return await asyncio.gather(*(one(target) for target in targets))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
 from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen, SshCommandScreen
@@ -275,3 +276,41 @@ async def test_a_key_that_does_not_apply_says_why(make_app, emulator, settle, re
             "Deallocate" in message and "starttaskfailed" in message and "idle, running" in message
             for message, _ in notes
         ), notes
+
+
+class LosesAnswers(httpx.AsyncBaseTransport):
+    """Sends every request on, then loses the answer of the mutating ones (a dropped link
+    after the request went out: the emulator applied it)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method not in ("GET", "HEAD"):
+            await response.aclose()
+            raise httpx.ReadError("connection closed", request=request)
+        return response
+
+
+async def test_a_lost_answer_is_reported_as_unknown_not_failed(
+    make_app, seed_pool, recorder, emulator, transport
+):
+    nodes = await seed_pool("pool-a", 1)
+    transport.inner = LosesAnswers(transport.inner)
+    app = make_app()
+    notes = capture_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_node(app, pilot, nodes[0])
+        recorder.clear()
+        await pilot.press("b")
+        await pilot_settle(pilot)
+        await pilot.press("y")
+        await pilot_settle(pilot)
+        assert [r.path for r in recorder.mutations()] == [f"/pools/pool-a/nodes/{nodes[0]}/reboot"]
+        [result] = [message for message, _ in notes if message.startswith("Reboot:")]
+        assert "outcome unknown" in result and "may have been applied" in result
+        assert "failed" not in result
+        assert node_states(emulator, "pool-a")[nodes[0]] == "rebooting"
+        # The screen refreshed after the action: it shows what the service did.
+        assert "rebooting" in screen_text(app)

@@ -109,7 +109,18 @@ def test_summarize_reports_each_failure():
     assert summarize(spec, [Outcome("a"), Outcome("b")]) == ("Reboot: 2 nodes done", True)
     text, ok = summarize(spec, [Outcome("a"), Outcome("b", "409 Conflict: busy")])
     assert not ok
-    assert text == "Reboot: 1 of 2 nodes done, failed: b: 409 Conflict: busy"
+    assert text == "Reboot: 1 of 2 nodes done, 1 failed: b: 409 Conflict: busy"
+
+
+def test_summarize_never_calls_a_lost_answer_failed():
+    spec = ACTIONS["node.reboot"]
+    lost = Outcome("b", "no answer", unknown=True)
+    text, ok = summarize(spec, [lost])
+    assert not ok and "failed" not in text
+    assert "outcome unknown" in text and "may have been applied" in text
+    text, _ = summarize(spec, [Outcome("a"), lost, Outcome("c", "409 Conflict: busy")])
+    assert text.startswith("Reboot: 1 of 3 nodes done, 1 unknown (answer lost, may have been")
+    assert text.endswith("1 failed: c: 409 Conflict: busy")
 
 
 def test_osc52_plain_and_in_tmux():

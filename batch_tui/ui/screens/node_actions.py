@@ -155,7 +155,7 @@ class NodeActionScreen(BatchScreen):
         try:
             await self.client.remove_nodes(self.pool_id, list(targets), option=option or "requeue")
         except BatchError as error:
-            return [Outcome(target, str(error)) for target in targets]
+            return [Outcome.of_error(target, error) for target in targets]
         return [Outcome(target) for target in targets]
 
     def action_reboot_node(self) -> None:
