@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Final
+from functools import lru_cache
+from typing import Final, Literal
 
 from rich.cells import cell_len, set_cell_size
 
@@ -23,6 +24,21 @@ _BYTE_UNITS: Final = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 FAILED: Final = "ansi_red"
 """Style of every failure, whatever the entity."""
+
+Colors = Literal["full", "16", "none"]
+"""What the terminal shows: 256 or more colours, the 16 ANSI colours, or none (`NO_COLOR`)."""
+
+NO_COLOR_FAILED: Final = "bold reverse"
+"""A failure with `NO_COLOR`: reversed and bold, the most visible thing on screen (as in
+lazygit and k9s), where grey levels would make red the darkest text of all."""
+
+SIXTEEN_COLOR_STYLES: Final[Mapping[str, str]] = {
+    FAILED: "$error",
+    "ansi_yellow": "ansi_bright_yellow",
+}
+"""Replacements on a 16-colour terminal. Textual turns ANSI names into its own palette's RGB
+and the terminal then shows the nearest of its 16: red would come out magenta, and yellow
+(a state in transition) red. The theme's error colour comes out red."""
 
 _DEFAULT_STYLE: Final = "ansi_white"
 """Style of a state we do not know (Azure adds states over time)."""
@@ -135,6 +151,30 @@ def state_style(kind: str, state: str | None, *, failed: bool = False) -> str:
     if state is None:
         return _DEFAULT_STYLE
     return STATE_STYLES.get(kind, {}).get(state.lower(), _DEFAULT_STYLE)
+
+
+@lru_cache(maxsize=256)
+def terminal_style(style: str, colors: Colors) -> str:
+    """Returns the style to draw with on this terminal, for a style of this module.
+
+    Args:
+        style: A style string such as "ansi_red" or "bold ansi_green".
+        colors: What the terminal shows. With "none" (`NO_COLOR`), colours and dim go
+            (grey levels would hide what they meant) and failures turn bold and reversed;
+            with "16", red and yellow are replaced by colours that stay red and yellow.
+
+    Returns:
+        The style, unchanged for "full".
+    """
+    if colors == "full":
+        return style
+    tokens = style.split()
+    if colors == "16":
+        return " ".join(SIXTEEN_COLOR_STYLES.get(token, token) for token in tokens)
+    kept = [token for token in tokens if not token.startswith("ansi_") and token != "dim"]
+    if FAILED in tokens:
+        kept.append(NO_COLOR_FAILED)
+    return " ".join(kept)
 
 
 def node_state_glyph(state: str) -> str:
@@ -282,3 +322,22 @@ def truncate(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, width - 1).rstrip() + "…"
+
+
+def cut_middle(text: str, width: int) -> str:
+    """Cuts text in its middle to at most `width` cells, keeping more of its end.
+
+    Batch ids share long prefixes (`tvmps_02d8f…` node ids, `task-000…` task ids): the
+    part that tells two ids apart is near the end, so two cut ids differ where the ids do.
+
+    Args:
+        text: The text (one cell per character; wider text is cut at its end instead).
+        width: The most cells the result may take.
+
+    Returns:
+        The text, unchanged if it fits: "tvm…8e9f4a_d".
+    """
+    if len(text) <= width or width < 3 or not text.isascii():
+        return truncate(text, width)
+    head = (width - 1) // 3
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head) :]}"

@@ -81,10 +81,10 @@ class NodesScreen(NodeActionScreen, ListScreen):
 
     REFRESH_KIND = "nodes"
     COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("id", "Node", min_width=10, max_width=40),
+        Column("id", "Node", min_width=16, max_width=40, cut="middle"),
         Column("state", "State", min_width=6, max_width=20),
         Column("sched", "Sched", min_width=5, max_width=9),
-        Column("ip", "IP", min_width=7, max_width=16),
+        Column("ip", "IP", min_width=7, cut="never"),
         Column("vm", "VM size", min_width=6, max_width=18),
         Column("priority", "Priority", min_width=6, max_width=10),
         Column("running", "Run", min_width=3, max_width=6, align="right"),

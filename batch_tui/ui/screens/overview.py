@@ -130,9 +130,15 @@ def node_state_counts(counts: PoolNodeCounts | None) -> dict[str, int]:
     return total
 
 
+ATTENTION_STATES = ("starttaskfailed", "unusable", "unknown", "offline", "preempted")
+"""Node states a pool row shows first: when the cell is cut at 80 columns, the nodes that
+need attention stay in view ahead of the running ones."""
+
+
 def states_cell(states: dict[str, int]) -> Content:
-    """Renders node counts by state, coloured, busiest first: "3 running 1 idle"."""
-    known = [state for state in NODE_STATE_ORDER if states.get(state)]
+    """Renders node counts by state, coloured, bad states first: "1 offline 3 running"."""
+    order = ATTENTION_STATES + tuple(s for s in NODE_STATE_ORDER if s not in ATTENTION_STATES)
+    known = [state for state in order if states.get(state)]
     others = sorted(state for state in states if state not in NODE_STATE_ORDER)
     parts = [
         Content.styled(f"{states[state]} {sanitize_text(state)}", state_style("node", state))
@@ -179,7 +185,7 @@ class OverviewScreen(ListScreen):
 
     REFRESH_KIND = "overview"
     COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("id", "Pool", min_width=6, max_width=28),
+        Column("id", "Pool", min_width=6, max_width=28, cut="middle"),
         Column("alloc", "Allocation", min_width=6, max_width=24),
         Column("vm", "VM size", min_width=6, max_width=20),
         Column("dedicated", "Ded", min_width=3, max_width=9, align="right"),
@@ -187,7 +193,7 @@ class OverviewScreen(ListScreen):
         Column("nodes", "Nodes by state", min_width=10, max_width=80),
     )
     JOB_COLUMNS: ClassVar[Sequence[Column]] = (
-        Column("id", "Job", min_width=6, max_width=28),
+        Column("id", "Job", min_width=6, max_width=28, cut="middle"),
         Column("state", "State", min_width=6, max_width=12),
         Column("pool", "Pool", min_width=4, max_width=20),
         Column("active", "Act", min_width=3, max_width=8, align="right"),

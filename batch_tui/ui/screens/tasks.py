@@ -40,11 +40,11 @@ TASK_FIELDS: Final = ("id", "state", "stateTransitionTime", "executionInfo", "no
 """The task fields the list shows ($select): a sixth of a full task's bytes."""
 
 TASK_COLUMNS: Final = (
-    Column("id", "Task", min_width=8, max_width=40),
+    Column("id", "Task", min_width=8, max_width=40, cut="middle"),
     Column("state", "State", min_width=9, max_width=10),
     Column("exit", "Exit", min_width=4, max_width=6, align="right"),
     Column("retries", "Retry", min_width=5, max_width=5, align="right"),
-    Column("node", "Node", min_width=8, max_width=30),
+    Column("node", "Node", min_width=8, max_width=30, cut="middle"),
     Column("ran", "Ran", min_width=5, max_width=8, align="right"),
     Column("age", "Changed", min_width=7, max_width=8, align="right"),
 )

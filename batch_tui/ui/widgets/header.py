@@ -60,7 +60,7 @@ class AppHeader(Widget):
         status = self.status
         parts: list[Content] = [Content.styled(" batch-tui ", "bold")]
         if status.account:
-            parts.append(Content.styled(sanitize_text(status.account), "bold $accent"))
+            parts.append(Content.styled(sanitize_text(status.account), "bold $text-accent"))
             parts.append(Content(" " + sanitize_text(status.endpoint)))
         parts.append(Content(" │ " + self._age_text(status)))
         parts.extend(self._marks(status))
@@ -79,9 +79,9 @@ class AppHeader(Widget):
         if status.offline:
             marks.append(Content.styled(" OFFLINE ", "bold reverse $error"))
         elif status.stale:
-            marks.append(Content.styled(" STALE ", "bold reverse $warning"))
+            marks.append(Content.styled(" STALE ", "bold reverse $text-warning"))
         if status.paused:
-            marks.append(Content.styled(" PAUSED ", "bold $warning"))
+            marks.append(Content.styled(" PAUSED ", "bold $text-warning"))
         if status.read_only:
             marks.append(Content.styled(" READ-ONLY ", "bold $success"))
         return [Content(" "), *marks] if marks else []

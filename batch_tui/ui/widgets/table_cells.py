@@ -11,12 +11,13 @@ from textual.content import Content
 from textual.strip import Strip
 from textual.style import Style
 
+from batch_tui.ui.formatting import cut_middle
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.widgets.table_rows import Cell, Column
+from batch_tui.ui.widgets.table_rows import Cell, Column, Cut
 
-StyledCells = dict[tuple[int, int, str, RichStyle], tuple[object, list[Segment]]]
-"""Rendered styled cells by (id of the cell, width, alignment, base style), each kept with
-its cell so that an id is never taken for another object's."""
+StyledCells = dict[tuple[int, int, str, str, RichStyle], tuple[object, list[Segment]]]
+"""Rendered styled cells by (id of the cell, width, alignment, cut, base style), each kept
+with its cell so that an id is never taken for another object's."""
 
 STYLED_CELLS_MAX = 4_096
 """Most styled cells kept rendered: state cells are shared by thousands of rows."""
@@ -66,41 +67,38 @@ class CellLine:
         for column, cell_width, cell in zip(self.columns, self.widths, cells, strict=False):
             plain_run += " "
             if cell.__class__ is str:
-                fitted = fit_plain(sanitize_text(cell), cell_width, column.align)
+                text = sanitize_text(cell)
+                if column.cut == "middle" and len(text) > cell_width:
+                    text = cut_middle(text, cell_width)
+                fitted = fit_plain(text, cell_width, column.align)
                 if fitted is not None:
                     plain_run += fitted
                     continue
             if plain_run:
                 segments.append(Segment(plain_run, base))
                 plain_run = ""
-            segments += self._styled(cell, cell_width, column.align)
+            segments += self._styled(cell, cell_width, column)
         if plain_run:
             segments.append(Segment(plain_run, base))
         if post is not None:
             segments = list(Segment.apply_style(segments, post_style=post))
         return Strip(segments).adjust_cell_length(width, post or base)
 
-    def _styled(self, cell: Cell, width: int, align: str) -> list[Segment]:
+    def _styled(self, cell: Cell, width: int, column: Column) -> list[Segment]:
         """The segments of a styled cell; shared cells (a row's state) render once."""
-        key = (id(cell), width, align, self.base)
+        key = (id(cell), width, column.align, column.cut, self.base)
         known = self.styled.get(key)
         if known is not None and known[0] is cell:
             return known[1]
-        segments = _render_styled(cell, width, align, self.base, self.parse_style)
+        content = fit_content(as_content(cell), width, column.align, column.cut)
+        segments = [
+            Segment(text, self.base + style.rich_style)
+            for text, style in content.render(end="", parse_style=self.parse_style)
+        ]
         if len(self.styled) >= STYLED_CELLS_MAX:
             self.styled.clear()
         self.styled[key] = (cell, segments)
         return segments
-
-
-def _render_styled(
-    cell: Cell, width: int, align: str, base: RichStyle, parse: Callable[[str | Style], Style]
-) -> list[Segment]:
-    content = fit_content(as_content(cell), width, align)
-    return [
-        Segment(text, base + style.rich_style)
-        for text, style in content.render(end="", parse_style=parse)
-    ]
 
 
 def as_content(cell: Cell) -> Content:
@@ -129,9 +127,16 @@ def fit_plain(text: str, width: int, align: str) -> str | None:
     return text.ljust(width)
 
 
-def fit_content(content: Content, width: int, align: str) -> Content:
-    """Truncates with an ellipsis, then pads to exactly `width` cells."""
+def fit_content(content: Content, width: int, align: str, cut: Cut = "end") -> Content:
+    """Cuts with an ellipsis (at the end, or in the middle for `cut="middle"`), then pads
+    to exactly `width` cells."""
     if content.cell_length > width:
+        plain = content.plain
+        if cut == "middle" and plain.isascii() and width >= 3:
+            shown = cut_middle(plain, width)
+            head = shown.index("…")
+            tail = width - 1 - head
+            return content[:head] + Content("…") + content[len(plain) - tail :]
         return content.truncate(width, ellipsis=True)
     if align == "right":
         return content.pad_left(width - content.cell_length)

@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.style import Style as RichStyle
+from textual.app import App
 from textual.cache import LRUCache
 from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
 
+from batch_tui.ui.formatting import Colors, terminal_style
 from batch_tui.ui.widgets.table_cells import CellLine, StyledCells
 from batch_tui.ui.widgets.table_model import TableModel
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData, fit_widths
@@ -41,13 +43,40 @@ class LineStyles:
     def of(cls, widget: Widget, prefix: str) -> LineStyles:
         """The styles of `widget` now: its own, and its `<prefix>--header`, `--marked` and
         `--cursor` component classes."""
+        parse = widget.app.stylesheet.parse_style
+        colors = terminal_colors(widget.app)
         return cls(
             base=widget.rich_style,
             header=widget.get_component_rich_style(f"{prefix}--header"),
             marked=widget.get_component_rich_style(f"{prefix}--marked", partial=True),
             cursor=widget.get_component_rich_style(f"{prefix}--cursor"),
-            parse=widget.app.stylesheet.parse_style,
+            parse=parse if colors == "full" else _parse_for(parse, colors),
         )
+
+
+def terminal_colors(app: App[object]) -> Colors:
+    """What the app's terminal shows: "none" with `NO_COLOR`, "16" on a 16-colour terminal
+    (`TERM=xterm`), else "full".
+
+    Headless (tests, screenshots), the app draws for a full-colour terminal whatever `TERM`
+    the shell that runs it has, so that snapshots are the same everywhere.
+    """
+    if app.no_color:
+        return "none"
+    if not app.is_headless and app.console.color_system in ("standard", "windows"):
+        return "16"
+    return "full"
+
+
+def _parse_for(
+    parse: Callable[[str | Style], Style], colors: Colors
+) -> Callable[[str | Style], Style]:
+    """Parses styles as `parse` does, after `terminal_style` made them fit the terminal."""
+
+    def parse_for_terminal(style: str | Style) -> Style:
+        return parse(terminal_style(style, colors) if isinstance(style, str) else style)
+
+    return parse_for_terminal
 
 
 class TableLines:

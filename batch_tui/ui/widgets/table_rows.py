@@ -20,6 +20,11 @@ Cell = Union[str, Text, "Content"]
 
 Align = Literal["left", "right", "center"]
 
+Cut = Literal["end", "middle", "never"]
+"""How a column's text too long for it is cut: at the end ("pool-a-very-lo…"), in the
+middle for ids that share long prefixes ("tvm…8e9f4a_d"), or never (an IP address: the
+column keeps its text's width)."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -34,6 +39,7 @@ class Column:
         max_width: Widest a content-sized column grows.
         align: Alignment of cells and header.
         sortable: Whether `s` may sort by this column.
+        cut: Where text too long for the column is cut (see `Cut`).
     """
 
     key: str
@@ -43,6 +49,7 @@ class Column:
     max_width: int = 60
     align: Align = "left"
     sortable: bool = True
+    cut: Cut = "end"
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100,000 rows weigh 10 MB less
@@ -71,14 +78,19 @@ def plain(cell: Cell) -> str:
 def _wanted_width(column: Column, natural: int) -> int:
     if column.width is not None:
         return column.width
+    if column.cut == "never":
+        return max(column.min_width, natural, len(column.label))
     return max(column.min_width, min(column.max_width, max(natural, len(column.label))))
 
 
 def fit_widths(columns: Sequence[Column], natural: Sequence[int], available: int) -> list[int]:
-    """Sizes columns to fill `available` cells exactly when they can.
+    """Sizes columns to the table's width.
 
-    Content-sized columns shrink (widest first, never below `min_width`) until the table
-    fits; the last column takes whatever space is left over.
+    Content-sized columns shrink (widest first, never below `min_width`, and never at all
+    when `cut="never"`) until the table fits. Space left over first goes to the columns
+    whose text was cut (by `max_width`), up to their text's width, narrowest first; what
+    is still left goes to the last column if it is left-aligned, else stays blank at the
+    end of the line (a right-aligned last column stretched would open a gap before it).
 
     Args:
         columns: The columns.
@@ -90,16 +102,41 @@ def fit_widths(columns: Sequence[Column], natural: Sequence[int], available: int
     """
     widths = [_wanted_width(column, size) for column, size in zip(columns, natural, strict=False)]
     excess = sum(widths) - available
+    if excess > 0:
+        _shrink(columns, widths, excess)
+    elif excess < 0:
+        spare = _grow_cut(columns, natural, widths, -excess)
+        if spare and widths and columns[-1].align == "left" and columns[-1].width is None:
+            widths[-1] += spare
+    return widths
+
+
+def _shrink(columns: Sequence[Column], widths: list[int], excess: int) -> None:
+    """Takes `excess` cells off the widest shrinkable columns, one at a time."""
     while excess > 0:
         shrinkable = [
             index
             for index, column in enumerate(columns)
-            if column.width is None and widths[index] > column.min_width
+            if column.width is None and column.cut != "never" and widths[index] > column.min_width
         ]
         if not shrinkable:
             break
         widths[max(shrinkable, key=widths.__getitem__)] -= 1
         excess -= 1
-    if excess < 0 and widths:
-        widths[-1] -= excess
-    return widths
+
+
+def _grow_cut(
+    columns: Sequence[Column], natural: Sequence[int], widths: list[int], spare: int
+) -> int:
+    """Gives `spare` cells to the columns narrower than their text; returns what is left."""
+    while spare > 0:
+        cut = [
+            index
+            for index, column in enumerate(columns)
+            if column.width is None and widths[index] < natural[index]
+        ]
+        if not cut:
+            break
+        widths[min(cut, key=widths.__getitem__)] += 1
+        spare -= 1
+    return spare
