@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 SEPARATOR = "▏"
 """Between the keys and the command palette's key."""
 
+GENERIC_PREFIXES = ("table.", "screen.", "list.", "app.")
+"""Binding id prefixes of the keys every screen has (Open, Mark, Sort, Back, Refresh,
+Pause ...): when the bar is short of room, the screen's own keys go first."""
+
+HELP_ID = "app.help"
+"""The `?` key's binding id: it lists the keys the bar has no room for, so it always shows."""
+
 
 class ShownKey(NamedTuple):
     """One key on the bar."""
@@ -28,6 +35,8 @@ class ShownKey(NamedTuple):
     description: str
     enabled: bool
     """False when the action is unavailable now (shown dimmed; a click rings the bell)."""
+    reserved: bool = False
+    """Shown whatever the room (the `?` key)."""
 
 
 class KeyBar(Widget):
@@ -46,7 +55,8 @@ class KeyBar(Widget):
         color: $footer-foreground;
         background: $footer-background;
         & > .key-bar--key {
-            color: $footer-key-foreground;
+            /* Not $footer-key-foreground ($accent): orange comes out red in 16 colours. */
+            color: $text-accent;
             background: $footer-key-background;
             text-style: bold;
         }
@@ -89,21 +99,25 @@ class KeyBar(Widget):
         self.refresh()  # the command palette's key stays on the right
 
     def _active_keys(self) -> tuple[tuple[ShownKey, ...], ShownKey | None]:
-        """The shown bindings, one per action (the first); then the command palette's."""
+        """The shown bindings, one per action (the first), the screen's own first, then
+        `?`, then the generic ones; and the command palette's."""
         app = self.app
         active = self.screen.active_bindings
-        by_action: dict[str, ShownKey] = {}
+        by_action: dict[str, tuple[int, ShownKey]] = {}
         for key, (_node, binding, enabled, _tooltip) in active.items():
             if binding.show and key != app.COMMAND_PALETTE_BINDING:
-                shown = ShownKey(key, app.get_key_display(binding), binding.description, enabled)
-                by_action.setdefault(binding.action, shown)
+                rank = _rank(binding.id)
+                display = app.get_key_display(binding)
+                shown = ShownKey(key, display, binding.description, enabled, rank == 1)
+                by_action.setdefault(binding.action, (rank, shown))
+        ranked = sorted(by_action.values(), key=lambda pair: pair[0])
         palette = None
         if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
             _node, binding, enabled, _tooltip = active[app.COMMAND_PALETTE_BINDING]
             palette = ShownKey(
                 binding.key, app.get_key_display(binding), binding.description, enabled
             )
-        return tuple(by_action.values()), palette
+        return tuple(shown for _rank, shown in ranked), palette
 
     def render(self) -> Content:
         styles = (
@@ -126,9 +140,12 @@ class KeyBar(Widget):
             offset += width
 
         right = 0 if palette is None else _width(palette) + len(SEPARATOR)
+        reserve = sum(_width(shown) for shown in keys if shown.reserved)
         for shown in keys:
-            if offset + _width(shown) > self.size.width - right:
-                break  # the keys that do not fit are left out, as in Textual's footer
+            if shown.reserved:
+                reserve -= _width(shown)
+            if offset + _width(shown) > self.size.width - right - reserve:
+                continue  # left out, as in Textual's footer; a shorter key may still fit
             add(shown)
         if palette is not None:  # on the right, as in Textual's footer
             room = self.size.width - offset - right
@@ -145,6 +162,13 @@ class KeyBar(Widget):
                 else:
                     self.app.bell()
                 return
+
+
+def _rank(binding_id: str | None) -> int:
+    """0 for the screen's own keys, 1 for `?`, 2 for the keys every screen has."""
+    if binding_id == HELP_ID:
+        return 1
+    return 2 if binding_id is not None and binding_id.startswith(GENERIC_PREFIXES) else 0
 
 
 def _texts(shown: ShownKey) -> tuple[str, str]:
