@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, Final
 
@@ -36,6 +37,7 @@ from batch_tui.ui.actions import ACTIONS, Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
+from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.jobs import (
     JOB_ACTION_IDS,
@@ -52,9 +54,11 @@ from batch_tui.ui.screens.tasks import (
     QuietFooter,
     field_lines,
     task_availability,
+    task_failed,
     task_perform,
     task_row,
 )
+from batch_tui.ui.widgets.table_lines import terminal_colors
 
 FLUSH_SECONDS: Final = 0.3
 """How often streamed pages are merged into the table: a few times a second keeps the count
@@ -64,6 +68,35 @@ FULL_RELOAD_EVERY: Final = 20
 """Refreshes between full reloads (deleted tasks only show up in a full list)."""
 
 _STATE_KEYS: Final = tuple(STATE_FILTERS)
+
+
+def listed_counts(tasks: Iterable[Task]) -> TaskCounts:
+    """Counts listed tasks by state as the state tabs do (preparing ones run)."""
+    states: Counter[str | None] = Counter()
+    failed = 0
+    for task in tasks:
+        states[task.state] += 1
+        failed += task.state == "completed" and task_failed(task)
+    completed = states["completed"]
+    running = states["running"] + states["preparing"]
+    return TaskCounts(
+        active=states["active"], running=running, completed=completed,
+        succeeded=completed - failed, failed=failed,
+    )  # fmt: skip
+
+
+def tasks_line(counts: TaskCounts, colors: Colors, note: str = "") -> Content:
+    """The header's task counts, failed and running first (they stay in view at 80
+    columns): "██▌       12/40 done · 3 failed · 5 running · 20 active"."""
+    total = counts.active + counts.running + counts.completed
+    failed = f"{counts.failed:,} failed"
+    return Content.assemble(
+        (progress_bar(counts.completed, total, 10), terminal_style("ansi_green", colors)),
+        f" {counts.completed:,}/{total:,} done · ",
+        (failed, terminal_style(FAILED, colors)) if counts.failed else failed,
+        f" · {counts.running:,} running · {counts.active:,} active",
+        (note, "bold") if note else "",
+    )
 
 
 REMEMBERED_TASKS = 10_000
@@ -116,6 +149,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._delta = DeltaPlan(full_every=FULL_RELOAD_EVERY)
         self._generation = 0
         self._listed_by_state = False
+        self._listed = False
+        """The tasks of the state tab are all loaded (a listing finished)."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -148,13 +183,34 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.start_stream()
         else:
             await self._load_delta()
+            self.show_job()  # counts from the list just updated
 
     def show_job(self) -> None:
         """Redraws the job panel and the state bar."""
         if self.job is not None:
             pairs = job_info(self.job, self.counts, self.now(), full=self._full_info)
+            if self.counts is not None:
+                tasks = self._tasks_line()
+                pairs = [(name, tasks if name == "Tasks" else value) for name, value in pairs]
             self.query_one("#job-info", Static).update(field_lines(pairs))
         self._show_states()
+
+    def _tasks_line(self) -> Content:
+        """The task counts: counted from the list when it holds all the job's tasks, so
+        that they agree with the state tabs; else the service's, which can lag the list
+        by seconds (then, when the tab's listed tasks differ, the line says so)."""
+        colors = terminal_colors(self.app)
+        counted = self.counts.task_counts if self.counts is not None else TaskCounts()
+        if not self._listed or self.streaming:
+            return tasks_line(counted, colors)
+        if self.state_key == "all":
+            return tasks_line(listed_counts(self.task_by_id.values()), colors)
+        listed = len(self.task_by_id)
+        service = getattr(counted, self.state_key)
+        if listed == service:
+            return tasks_line(counted, colors)
+        note = f" · service counts lag: {listed:,} {self.state_key} listed"
+        return tasks_line(counted, colors, note)
 
     def _show_states(self) -> None:
         parts: list[str | tuple[str, str]] = ["Tasks: "]
@@ -194,7 +250,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
 
     def _stream_done(self, listed: bool) -> None:
         self.streaming = False
-        self._show_states()
+        self._listed = self._listed or listed
+        self.show_job()
         self.update_status()
         if listed and self._listed_by_state:
             # Listed by state: catch the tasks that changed state while it ran, now.
@@ -290,6 +347,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.state_key = key
         heap.drop_later(self.task_by_id)  # 100,000 tasks: freed a chunk at a time
         self.task_by_id = {}
+        self._listed = False
         self._delta.forget()
         self.table.set_rows([])
         self.start_stream()
