@@ -4,10 +4,11 @@ A `FileRef` names one file: `TaskFileRef(job_id, task_id, path)` or `NodeFileRef
 node_id, path)`. A `FileOwner` names whose files a list shows: `TaskFiles(job_id, task_id)` or
 `NodeFiles(pool_id, node_id)`; `owner.file(path)` gives the `FileRef` of one of them.
 
-`RemoteFileSource(client, ref)` is the `ByteSource` that `LogView` reads through: `size()` is
-a HEAD request (`get_*_file_properties`), `read(start, end)` one `ocp-range` GET with an
-inclusive end. `copy_to_file` streams a file to local disk in bounded range reads, so a
-5 GB file is never held in memory.
+`RemoteFileSource(client, ref, on_properties=...)` is the `ByteSource` that `LogView` reads
+through: `size()` is a HEAD request (`get_*_file_properties`), whose answer also goes to
+`on_properties` (the viewer's header shows the size and time), `read(start, end)` one
+`ocp-range` GET with an inclusive end. `copy_to_file` streams a file to local disk in bounded
+range reads, so a 5 GB file is never held in memory.
 """
 
 from __future__ import annotations
@@ -161,11 +162,20 @@ class RemoteFileSource:
     Args:
         client: The account's client (anything with the `FileClient` methods).
         ref: The file.
+        on_properties: Told of each HEAD's answer: following polls the size this way, and
+            the viewer's header keeps up with it at no extra request.
     """
 
-    def __init__(self, client: FileClient, ref: FileRef) -> None:
+    def __init__(
+        self,
+        client: FileClient,
+        ref: FileRef,
+        *,
+        on_properties: Callable[[FileInfo], None] | None = None,
+    ) -> None:
         self.client = client
         self.ref = ref
+        self.on_properties = on_properties
         self._head: asyncio.Task[FileInfo] | None = None
         self._head_started = 0.0
 
@@ -190,8 +200,12 @@ class RemoteFileSource:
     async def _fetch_properties(self) -> FileInfo:
         ref = self.ref
         if isinstance(ref, TaskFileRef):
-            return await self.client.get_task_file_properties(ref.job_id, ref.task_id, ref.path)
-        return await self.client.get_node_file_properties(ref.pool_id, ref.node_id, ref.path)
+            info = await self.client.get_task_file_properties(ref.job_id, ref.task_id, ref.path)
+        else:
+            info = await self.client.get_node_file_properties(ref.pool_id, ref.node_id, ref.path)
+        if self.on_properties is not None:
+            self.on_properties(info)
+        return info
 
     async def size(self) -> int:
         """Returns the file's current length in bytes."""

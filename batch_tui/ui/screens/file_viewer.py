@@ -4,7 +4,12 @@
 5 GB file costs the same as a small one). Keys: `f` follow, `w` wrap, `/` search with `n`/`N`,
 `g`/`G` top/end (the `LogView`'s), `s` save to a local file, `v` hand the shown text to
 `$PAGER`, `r` refresh now, `p` pause auto refresh, `esc` back. Following polls every
-`settings.refresh.files` seconds. Saving and paging stream the file in bounded range reads.
+`settings.refresh.files` seconds, and the header's size and time follow each poll. Saving and
+paging stream the file in bounded range reads.
+
+A file that does not exist yet (the stdout of a task that has not started) shows why, the
+task's state, and is checked again on every refresh; when it appears, the viewer opens it
+following.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from batch_tui.batch.errors import BatchError
+from batch_tui.batch.errors import BatchError, NotFound
+from batch_tui.batch.models.account import FileInfo
+from batch_tui.batch.models.constants import TaskState
 from batch_tui.ui.byte_sources import (
     COPY_CHUNK_BYTES,
     FileRef,
     RemoteFileSource,
+    TaskFileRef,
     copy_to_file,
     default_save_name,
     expand_path,
@@ -41,6 +49,25 @@ from batch_tui.ui.widgets.log_view import LogView
 
 DEFAULT_PAGER = "less"
 """Used when `$PAGER` is not set: present on every Unix-like jump host."""
+
+
+def missing_text(path: str, state: str | None) -> str:
+    """Says why a task's file is not there, from the task's state (None: no such task).
+
+    Args:
+        path: The file's path in the task's directory.
+        state: The task's state.
+
+    Returns:
+        One line for the viewer.
+    """
+    if state is None:
+        return f"{path}: the task does not exist"
+    if state in (TaskState.ACTIVE, TaskState.PREPARING):
+        return f"{path}: not started yet (the task is {state})"
+    if state == TaskState.RUNNING:
+        return f"{path}: not written yet (the task is running)"
+    return f"{path}: no such file (the task is {state})"
 
 
 def _remove_download(folder: Path) -> None:
@@ -107,6 +134,8 @@ class FileViewerScreen(BatchScreen):
         self.source: RemoteFileSource | None = None
         self._follow = follow
         self._checked = False
+        self._missing: str | None = None
+        """Why the file is not there (shown instead of the view), or None."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -118,16 +147,24 @@ class FileViewerScreen(BatchScreen):
         return self.query_one(LogView)
 
     def compose_body(self) -> ComposeResult:
-        self.source = RemoteFileSource(self.client, self.ref)
-        interval = float(self.batch_app.settings.refresh.files)
+        self.source = RemoteFileSource(self.client, self.ref, on_properties=self._show_properties)
         yield Static(id="file-title", markup=False)
-        yield LogView(self.source, follow=self._follow, poll_interval=interval, id="file-log")
+        yield Static(id="file-missing", classes="hidden", markup=False)
+        yield self._new_view(follow=self._follow)
         yield Input(placeholder="search: regex", id="file-search", classes="hidden")
         yield Static(id="file-status", markup=False)
+
+    def _new_view(self, *, follow: bool) -> LogView:
+        assert self.source is not None
+        interval = float(self.batch_app.settings.refresh.files)
+        return LogView(self.source, follow=follow, poll_interval=interval, id="file-log")
 
     def on_mount(self) -> None:
         # Textual runs every class's on_mount in the MRO: no super() call here.
         self.query_one("#file-title", Static).update(Content(sanitize_text(self.ref.path)))
+        self._watch_view()
+
+    def _watch_view(self) -> None:
         for name in ("position_text", "notice", "wrap"):
             self.watch(self.viewer, name, self._show_status)
         self.viewer.focus()
@@ -135,11 +172,20 @@ class FileViewerScreen(BatchScreen):
     def _show_status(self) -> None:
         log = self.viewer
         parts = [log.position_text, "wrap" if log.wrap else "", log.notice]
-        text = " · ".join(part for part in parts if part)
+        text = self._missing or " · ".join(part for part in parts if part)
         self.query_one("#file-status", Static).update(Content(sanitize_text(text)))
 
+    def _show_properties(self, info: FileInfo) -> None:
+        """Shows the file's size and time in the header (after every HEAD, polls too)."""
+        if not self.is_mounted:
+            return  # a poll answered after the screen closed
+        modified = format_time(info.last_modified, self.now())
+        title = f"{self.ref.path} · {format_bytes(info.content_length)} · modified {modified}"
+        self.query_one("#file-title", Static).update(Content(sanitize_text(title)))
+
     async def load_data(self) -> None:
-        """Checks the file once (exists, not a directory); later ticks poll for new bytes."""
+        """Checks the file (exists, not a directory) until it has; later ticks poll for new
+        bytes."""
         if not self._checked:
             await self._check_file()
         elif not self.viewer.following:
@@ -147,17 +193,55 @@ class FileViewerScreen(BatchScreen):
 
     async def _check_file(self) -> None:
         assert self.source is not None
-        info = await self.source.properties()
+        try:
+            info = await self.source.properties()
+        except NotFound:
+            await self._show_missing()
+            return
         if info.is_directory:
             raise BatchError(f"{self.ref.path} is a directory")
-        modified = format_time(info.last_modified, self.now())
-        title = f"{self.ref.path} · {format_bytes(info.content_length)} · modified {modified}"
-        self.query_one("#file-title", Static).update(Content(sanitize_text(title)))
         self._checked = True
+        if self._missing is not None:
+            await self._open_appeared_file()
+
+    async def _show_missing(self) -> None:
+        """Says why the file is not there, in place of the view, until it appears."""
+        error: NotFound | None = None
+        try:
+            self._missing = await self._missing_reason()
+        except NotFound as gone:  # the task or its job: an error too, a typo rarely heals
+            self._missing, error = missing_text(self.ref.path, None), gone
+        note = self.query_one("#file-missing", Static)
+        note.update(Content(f"{sanitize_text(self._missing)}\n\nIt opens here when it appears."))
+        note.remove_class("hidden")
+        self.viewer.add_class("hidden")
+        self._show_status()
+        if error is not None:
+            raise error
+
+    async def _missing_reason(self) -> str:
+        ref = self.ref
+        if not isinstance(ref, TaskFileRef):
+            return f"{ref.path}: no such file on the node (yet)"
+        cached = await self.cache.get_task(ref.job_id, ref.task_id, force=self.forced)
+        return missing_text(ref.path, self.track(cached).state)
+
+    async def _open_appeared_file(self) -> None:
+        """Replaces the view that found no file with a new one, following the new file."""
+        self._missing = None
+        self.query_one("#file-missing", Static).add_class("hidden")
+        await self.viewer.remove()
+        await self.mount(self._new_view(follow=True), before="#file-search")
+        self._watch_view()
 
     @on(LogView.LoadFailed)
     def _load_failed(self, event: LogView.LoadFailed) -> None:
         event.stop()
+        if isinstance(event.error, NotFound):
+            # Not there (yet, or any more): the check says why and waits for the file.
+            self._checked = False
+            self.refresh_data()
+            return
         self.show_error(event.error)
 
     # -- search -------------------------------------------------------------------------
