@@ -49,7 +49,9 @@ class SortPicker(ModalScreen[SortOrder | None]):
         width: 36; max-width: 100%; height: auto; max-height: 100%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    SortPicker OptionList { height: auto; max-height: 18; border: none; padding: 0; }
+    SortPicker OptionList, SortPicker OptionList:focus {
+        height: auto; max-height: 18; border: none; padding: 0;
+    }
     SortPicker .sort-picker--hint { color: $text-muted; }
     """
 

@@ -97,11 +97,13 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", id="table.select", tooltip="Open the row"),
         Binding("space", "toggle_mark", "Mark", id="table.mark",
                 tooltip="Mark or unmark the row, then go down"),
-        # ctrl+@ is what a terminal sends for ctrl+space (k9s's key); V as in vim's visual mode.
-        Binding("V,ctrl+@", "mark_range", "Mark range", show=False, id="table.mark-range",
-                tooltip="Mark the rows from the last mark to here"),
+        Binding("V", "mark_range", "Mark range", show=False, id="table.mark-range",
+                tooltip="From the last mark to here"),  # V as in vim's visual line mode
+        # k9s's ctrl+space, which terminals send as ctrl+@ (shown as ^@ unless told).
+        Binding("ctrl+@", "mark_range", "Mark range", show=False, key_display="^space",
+                id="table.mark-range-k9s", tooltip="From the last mark to here"),
         Binding("A", "mark_all", "Mark all", show=False, id="table.mark-all",
-                tooltip="Mark every row shown (as filtered)"),
+                tooltip="Every row shown (as filtered)"),
         # ctrl+\ is k9s's key; U (unmark) is easier to type.
         Binding("U,ctrl+backslash", "clear_marks", "Unmark all", show=False,
                 id="table.clear-marks", tooltip="Unmark every row"),
@@ -247,7 +249,10 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def toggle_mark(self, key: str) -> None:
         """Marks or unmarks a row; a range mark (`V`) starts from it."""
-        self._marks.toggle(key)
+        if key == self._cursor_key:
+            self._marks.toggle(key, self._model.view, self.cursor_index)
+        else:
+            self._marks.toggle(key)
         self._marks_changed()
 
     def clear_marks(self) -> None:
