@@ -132,6 +132,11 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations, Accou
         """True when every mutating request is refused before it is sent."""
         return self._t.read_only
 
+    def refuse_writes(self) -> None:
+        """Turns read-only mode on for good: every mutating request is refused (`ReadOnly`)
+        before it is sent, whoever asks for it."""
+        self._t.read_only = True
+
     def __repr__(self) -> str:
         return f"BatchClient(endpoint={self.endpoint!r}, auth={self._t.auth!r})"
 

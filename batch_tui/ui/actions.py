@@ -1,20 +1,23 @@
-"""Provides the specs of node, job and task actions: labels, options and allowed states (pure).
+"""Provides the action registry: every mutating action, in one place (pure).
 
-Screens use these to grey out keys (`*_action_allowed` returns False -> `check_action` None),
-to build the confirmation dialog (`describe_targets`, `ActionSpec.options`), to send a
-confirmed action to its targets a few at a time (`each`) and to report results
-(`summarize`). Nothing here imports Textual or builds a request.
+Each `ActionSpec` has an id (the binding id `[keymap]` remaps), a key, a label, its options,
+the states it applies to (`refusal`), how it is confirmed (`typed_confirmation`) and its
+client call. From it come the bindings (`action_bindings`), so the footer, help, read-only
+hiding (`BatchScreen.check_action`) and the list of mutating actions all follow. Running a
+confirmed action is `action_runs`. Nothing here imports Textual or builds a request.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from batch_tui.batch.errors import BatchError, OutcomeUnknown
+from batch_tui.batch.models import Job, Node, Task
 from batch_tui.batch.models.constants import JobState, NodeState, SchedulingState, TaskState
+
+if TYPE_CHECKING:
+    from batch_tui.batch.client import BatchClient
 
 Kind = Literal["node", "job", "task"]
 
@@ -44,26 +47,52 @@ _THREE = ("requeue", "terminate", "taskcompletion")
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where an action's targets live: the pool of nodes, the job of tasks."""
+
+    pool_id: str = ""
+    job_id: str = ""
+
+
+Call = Callable[["BatchClient", Scope, Any, "str | None"], Awaitable[object]]
+"""Sends an action: (client, scope, target id — or the list of ids when `together` —, option)."""
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """One mutating action.
 
     Attributes:
         id: The binding id, e.g. "node.reboot" (keymaps use it).
         kind: What it acts on.
+        key: Its key, on every screen that shows actions of its kind.
         label: A short name for keys and dialogs ("Reboot").
         options: The option values the service takes, default first; empty for none.
         option_name: What the option is called in the dialog.
         destructive: Whether it loses work or data (the dialog says so in red).
         description: One line for tooltips and the help screen.
+        call: The client call, or None for an action with a flow of its own (the screen's
+            `flow_<id>` method: adding a user asks for more than a confirmation).
+        together: `call` takes every target in one request.
+        short: The key's name in the footer, where the label is too long for 80 columns.
     """
 
     id: str
     kind: Kind
+    key: str
     label: str
     options: tuple[str, ...] = ()
     option_name: str = "Running tasks"
     destructive: bool = False
     description: str = ""
+    call: Call | None = None
+    together: bool = False
+    short: str = ""
+
+    @property
+    def key_label(self) -> str:
+        """The key's name in the footer and help."""
+        return self.short or self.label
 
     @property
     def default_option(self) -> str | None:
@@ -77,39 +106,62 @@ class ActionSpec:
         return tables.get(self.id, NODE_OPTIONS).get(option, "")
 
 
+def _option(option: str | None, default: str = "requeue") -> str:
+    return option or default
+
+
 ACTIONS: Final[Mapping[str, ActionSpec]] = {
     spec.id: spec
     for spec in (
-        ActionSpec("node.reboot", "node", "Reboot", _FOUR, destructive=True,
-                   description="Restart the node"),
-        ActionSpec("node.reimage", "node", "Reimage", _FOUR, destructive=True,
-                   description="Reinstall the node's operating system"),
-        ActionSpec("node.deallocate", "node", "Deallocate", _FOUR, destructive=True,
-                   description="Stop the node's VM and release its compute"),
-        ActionSpec("node.start", "node", "Start", description="Start a deallocated node"),
-        ActionSpec("node.disable-scheduling", "node", "Disable scheduling", _THREE,
-                   description="Stop scheduling new tasks on the node"),
-        ActionSpec("node.enable-scheduling", "node", "Enable scheduling",
-                   description="Schedule tasks on the node again"),
-        ActionSpec("node.remove", "node", "Remove from pool", _FOUR, destructive=True,
-                   description="Remove the node from its pool (the pool shrinks)"),
-        ActionSpec("node.add-user", "node", "Add user",
+        ActionSpec("node.reboot", "node", "b", "Reboot", _FOUR, destructive=True,
+                   description="Restart the node",
+                   call=lambda c, s, n, o: c.reboot_node(s.pool_id, n, option=_option(o))),
+        ActionSpec("node.reimage", "node", "i", "Reimage", _FOUR, destructive=True,
+                   description="Reinstall the node's operating system",
+                   call=lambda c, s, n, o: c.reimage_node(s.pool_id, n, option=_option(o))),
+        ActionSpec("node.deallocate", "node", "D", "Deallocate", _FOUR, destructive=True,
+                   description="Stop the node's VM and release its compute",
+                   call=lambda c, s, n, o: c.deallocate_node(s.pool_id, n, option=_option(o))),
+        ActionSpec("node.start", "node", "u", "Start", description="Start a deallocated node",
+                   call=lambda c, s, n, o: c.start_node(s.pool_id, n)),
+        ActionSpec("node.disable-scheduling", "node", "o", "Disable scheduling", _THREE,
+                   description="Stop scheduling new tasks on the node", short="No sched",
+                   call=lambda c, s, n, o: c.disable_node_scheduling(
+                       s.pool_id, n, option=_option(o))),
+        ActionSpec("node.enable-scheduling", "node", "O", "Enable scheduling",
+                   description="Schedule tasks on the node again", short="Sched",
+                   call=lambda c, s, n, o: c.enable_node_scheduling(s.pool_id, n)),
+        ActionSpec("node.remove", "node", "ctrl+d", "Remove from pool", _FOUR, destructive=True,
+                   description="Remove the node from its pool (the pool shrinks)", short="Remove",
+                   call=lambda c, s, ns, o: c.remove_nodes(s.pool_id, ns, option=_option(o)),
+                   together=True),
+        ActionSpec("node.add-user", "node", "a", "Add user",
                    description="Add a login user and show the SSH command"),
-        ActionSpec("job.terminate", "job", "Terminate", tuple(JOB_FORCE_OPTIONS),
+        ActionSpec("node.all-in-state", "node", "asterisk", "All in state",
+                   description="Act on every node of the pool in a state (reboot all "
+                   "starttaskfailed ...)"),
+        ActionSpec("job.terminate", "job", "T", "Terminate", tuple(JOB_FORCE_OPTIONS),
                    option_name="End it", destructive=True,
-                   description="Terminate the job and its running tasks"),
-        ActionSpec("job.disable", "job", "Disable", ("requeue", "terminate", "wait"),
-                   description="Stop scheduling the job's tasks"),
-        ActionSpec("job.enable", "job", "Enable", description="Resume a disabled job"),
-        ActionSpec("job.delete", "job", "Delete", tuple(JOB_FORCE_OPTIONS),
+                   description="Terminate the job and its running tasks",
+                   call=lambda c, s, j, o: c.terminate_job(j, force=o == "force")),
+        ActionSpec("job.disable", "job", "D", "Disable", ("requeue", "terminate", "wait"),
+                   description="Stop scheduling the job's tasks",
+                   call=lambda c, s, j, o: c.disable_job(j, _option(o))),
+        ActionSpec("job.enable", "job", "E", "Enable", description="Resume a disabled job",
+                   call=lambda c, s, j, o: c.enable_job(j)),
+        ActionSpec("job.delete", "job", "X", "Delete", tuple(JOB_FORCE_OPTIONS),
                    option_name="End it", destructive=True,
-                   description="Delete the job and all its tasks"),
-        ActionSpec("task.terminate", "task", "Terminate", destructive=True,
-                   description="Terminate the task"),
-        ActionSpec("task.reactivate", "task", "Reactivate",
-                   description="Run a failed task again"),
-        ActionSpec("task.delete", "task", "Delete", destructive=True,
-                   description="Delete the task and its files"),
+                   description="Delete the job and all its tasks",
+                   call=lambda c, s, j, o: c.delete_job(j, force=o == "force")),
+        ActionSpec("task.terminate", "task", "t", "Terminate", destructive=True,
+                   description="Terminate the task",
+                   call=lambda c, s, t, o: c.terminate_task(s.job_id, t)),
+        ActionSpec("task.reactivate", "task", "R", "Reactivate",
+                   description="Run a failed task again",
+                   call=lambda c, s, t, o: c.reactivate_task(s.job_id, t)),
+        ActionSpec("task.delete", "task", "ctrl+d", "Delete", destructive=True,
+                   description="Delete the task and its files",
+                   call=lambda c, s, t, o: c.delete_task(s.job_id, t)),
     )
 }  # fmt: skip
 """Every mutating action by id."""
@@ -209,9 +261,25 @@ def task_action_allowed(action_id: str, state: str, failed: bool) -> bool:
     return action_id == "task.delete"
 
 
-def any_allowed(action_id: str, states: Sequence[tuple[str, str]]) -> bool:
-    """Returns whether a node action applies to at least one of (state, scheduling_state)."""
-    return any(node_action_allowed(action_id, state, sched) for state, sched in states)
+def refusal(spec: ActionSpec, subject: Node | Job | Task) -> str | None:
+    """Says why the service would refuse `spec` on `subject` as it is now, or None if not."""
+    if isinstance(subject, Node):
+        if spec.id == "node.all-in-state":
+            return None
+        return node_action_refusal(spec.id, subject.state, subject.scheduling_state)
+    if isinstance(subject, Job):
+        return None if job_action_allowed(spec.id, subject.state) else f"it is {subject.state}"
+    failed = subject.execution_info is not None and subject.execution_info.result == "failure"
+    if task_action_allowed(spec.id, subject.state, failed):
+        return None
+    if spec.id == "task.reactivate" and subject.state == TaskState.COMPLETED:
+        return "it did not fail; only failed tasks can be reactivated"
+    return f"it is {subject.state}"
+
+
+def specs_of(*kinds: Kind) -> list[ActionSpec]:
+    """The actions of these kinds: kind by kind as given, each in the registry's order."""
+    return [spec for kind in kinds for spec in ACTIONS.values() if spec.kind == kind]
 
 
 MAX_LISTED_TARGETS: Final = 8
@@ -244,6 +312,10 @@ def target_lines(kind: Kind, targets: Sequence[str]) -> list[str]:
     return lines
 
 
+MAX_TOGETHER: Final = 100
+"""An action sent for all its targets in one request takes at most this many (the service
+removes at most 100 nodes per request)."""
+
 MAX_PLAIN_CONFIRM: Final = 10
 """Up to this many targets a `y` confirms; beyond, the count must be typed."""
 
@@ -262,90 +334,3 @@ def typed_confirmation(spec: ActionSpec, targets: Sequence[str]) -> str | None:
     if spec.id in TYPED_CONFIRM:
         return targets[0] if len(targets) == 1 else str(len(targets))
     return None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one target of an action."""
-
-    target: str
-    error: str | None = None
-    """The one-line error, or None on success."""
-    unknown: bool = False
-    """The request went out and its answer was lost: it may have been applied."""
-
-    @classmethod
-    def of_error(cls, target: str, error: BatchError) -> Outcome:
-        """The outcome of a request that raised `error` (unknown if its answer was lost)."""
-        return cls(target, str(error), unknown=isinstance(error, OutcomeUnknown))
-
-
-def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]:
-    """Returns the result line of an action and whether everything succeeded.
-
-    Args:
-        spec: The action.
-        outcomes: One per target.
-
-    Returns:
-        ("Reboot: 3 nodes done", True), or a line that counts what was done, what failed (each
-        failed target and why) and what is unknown: a request whose answer was lost may have
-        been applied, so it is never called failed.
-    """
-    failed = [outcome for outcome in outcomes if outcome.error and not outcome.unknown]
-    unknown = [outcome for outcome in outcomes if outcome.unknown]
-    done = len(outcomes) - len(failed) - len(unknown)
-    noun = spec.kind if len(outcomes) == 1 else f"{spec.kind}s"
-    if not failed and not unknown:
-        if len(outcomes) == 1:
-            return f"{spec.label}: {spec.kind} {outcomes[0].target} done", True
-        return f"{spec.label}: {done} {noun} done", True
-    if len(outcomes) == 1 and unknown:
-        return (
-            f"{spec.label}: {spec.kind} {outcomes[0].target}: outcome unknown, the answer was "
-            "lost; it may have been applied (refreshing)",
-            False,
-        )
-    parts = [f"{spec.label}: {done} of {len(outcomes)} {noun} done"]
-    if unknown:
-        names = ", ".join(outcome.target for outcome in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        parts.append(f"{len(unknown)} unknown (answer lost, may have been applied: {names}{more})")
-    if failed:
-        reasons = "; ".join(f"{outcome.target}: {outcome.error}" for outcome in failed[:3])
-        more = f"; and {len(failed) - 3} more" if len(failed) > 3 else ""
-        parts.append(f"{len(failed)} failed: {reasons}{more}")
-    return ", ".join(parts), False
-
-
-Perform = Callable[[Sequence[str], "str | None"], Awaitable[Sequence[Outcome]]]
-"""Runs a confirmed action on its targets with the chosen option; one `Outcome` per target."""
-
-MAX_PARALLEL_ACTIONS = 8
-"""Requests in flight at once for a bulk action: fast for 100 nodes, gentle on throttling."""
-
-
-def each(call: Callable[[str, str | None], Awaitable[object]]) -> Perform:
-    """Adapts a per-target coroutine to a `Perform`, a few targets at a time.
-
-    Args:
-        call: Sends the action for one target, e.g. `client.reboot_node(pool, node, option=o)`.
-
-    Returns:
-        A `Perform` that turns each target's `BatchError` into a failed `Outcome`.
-    """
-
-    async def perform(targets: Sequence[str], option: str | None) -> Sequence[Outcome]:
-        gate = asyncio.Semaphore(MAX_PARALLEL_ACTIONS)
-
-        async def one(target: str) -> Outcome:
-            async with gate:
-                try:
-                    await call(target, option)
-                except BatchError as error:
-                    return Outcome.of_error(target, error)
-            return Outcome(target)
-
-        return await asyncio.gather(*(one(target) for target in targets))
-
-    return perform

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from batch_tui.accounts import AccountTarget
-from batch_tui.ui.actions import Outcome
+from batch_tui.ui.action_runs import Outcome
 
 
 @dataclass

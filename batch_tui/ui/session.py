@@ -5,10 +5,9 @@ API (stable; screens and the CLI use it):
 - `AccountSession(target, client, cache=None, *, read_only=False)`: what a screen reads
   through: `session.target`, `session.client` (a `BatchClient`), `session.cache` (a
   `BatchCache` over that client), `session.read_only`; `await session.aclose()` closes the
-  client and its credential. In read-only mode the client's mutating methods are replaced
-  on that instance by ones that raise `ReadOnlyRefused` before any request is built, so no
-  mutating request can leave the app even if a screen forgot to hide a key (and a client
-  from `open_session` is also built with `read_only=True`, which refuses at its transport).
+  client and its credential. In read-only mode the client's transport refuses every
+  mutating request before it is sent (`ReadOnly`): the one gate, whatever a screen does (the
+  screens also hide their mutating keys, derived from the action registry).
   `session.restore_snapshot(path, plan)` seeds the cache from the last-known snapshot file and
   `session.capture_snapshot(plan, now)` takes one for saving; both do nothing for the demo,
   whose data is throwaway and whose port changes.
@@ -19,16 +18,15 @@ API (stable; screens and the CLI use it):
 - `arm_discoverer(auth, method=..., transport=None)`: the `discover` callable for `BatchApp`
   (an `ArmDiscoverer`, whose `auth` names the sign-in): lists the signed-in user's Batch
   accounts through Resource Manager as `AccountTarget`s.
-- `MUTATING_METHODS`: the client methods that change the service.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import httpx
 
@@ -37,7 +35,6 @@ from batch_tui.batch.arm import DiscoveredAccount, discover_accounts
 from batch_tui.batch.auth import PromptCallback, make_credential
 from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
-from batch_tui.batch.errors import BatchError
 from batch_tui.batch.snapshot import (
     AccountSnapshot,
     SnapshotPlan,
@@ -46,51 +43,9 @@ from batch_tui.batch.snapshot import (
     seed_cache,
 )
 
-MUTATING_METHODS: Final = frozenset(
-    {
-        "reboot_node",
-        "reimage_node",
-        "deallocate_node",
-        "start_node",
-        "disable_node_scheduling",
-        "enable_node_scheduling",
-        "remove_nodes",
-        "add_node_user",
-        "delete_node_user",
-        "resize_pool",
-        "stop_resize_pool",
-        "terminate_job",
-        "disable_job",
-        "enable_job",
-        "delete_job",
-        "terminate_task",
-        "reactivate_task",
-        "delete_task",
-    }
-)
-"""Every client method that changes the service; refused in read-only mode."""
-
-
-class ReadOnlyRefused(BatchError):
-    """A mutating call was made in read-only mode; nothing was sent."""
-
 
 class NoCredentials(ValueError):
     """The target cannot sign in: SharedKey without a key. The message says what to set."""
-
-
-def _refusal(name: str) -> Callable[..., Awaitable[Any]]:
-    async def refuse(*_args: object, **_kwargs: object) -> Any:
-        raise ReadOnlyRefused(f"read-only mode: {name.replace('_', ' ')} was not sent")
-
-    return refuse
-
-
-def guard_read_only(client: BatchClient) -> None:
-    """Replaces the mutating methods of one client instance with refusals."""
-    for name in MUTATING_METHODS:
-        if hasattr(client, name):
-            setattr(client, name, _refusal(name))
 
 
 class AccountSession:
@@ -109,7 +64,7 @@ class AccountSession:
         self.cache = cache if cache is not None else BatchCache(client)
         self.read_only = read_only
         if read_only:
-            guard_read_only(client)
+            client.refuse_writes()
 
     @property
     def name(self) -> str:

@@ -88,9 +88,9 @@ async def test_start_and_enable_scheduling_apply_only_in_their_states(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_node(app, pilot, nodes[0])
         # An idle, schedulable node: start and enable scheduling are greyed out.
-        assert screen.check_action("start_node", ()) is None
-        assert screen.check_action("enable_scheduling", ()) is None
-        assert screen.check_action("reboot_node", ()) is True
+        assert screen.check_action("act", ("node.start",)) is None
+        assert screen.check_action("act", ("node.enable-scheduling",)) is None
+        assert screen.check_action("act", ("node.reboot",)) is True
         await pilot.press("u")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
@@ -100,8 +100,8 @@ async def test_start_and_enable_scheduling_apply_only_in_their_states(
         await settle(lambda: node_states(emulator, "pool-a")[nodes[0]] == "deallocated")
         await pilot.press("r")
         await pilot_settle(pilot)
-        assert screen.check_action("start_node", ()) is True
-        assert screen.check_action("reboot_node", ()) is None
+        assert screen.check_action("act", ("node.start",)) is True
+        assert screen.check_action("act", ("node.reboot",)) is None
         recorder.clear()
         await pilot.press("u")
         await pilot.pause()
@@ -123,7 +123,7 @@ async def test_disable_then_enable_scheduling(make_app, seed_pool, recorder):
         await pilot.press("r")
         await pilot_settle(pilot)
         assert screen.node is not None and screen.node.scheduling_state == "disabled"
-        assert screen.check_action("disable_scheduling", ()) is None
+        assert screen.check_action("act", ("node.disable-scheduling",)) is None
         recorder.clear()
         await pilot.press("O", "y")
         await pilot_settle(pilot)
@@ -138,7 +138,7 @@ async def test_bulk_reboot_of_marked_nodes_in_the_list(make_app, seed_pool, reco
     notes = capture_notifications(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_nodes(app, pilot)
-        await pilot.press("space", "down", "down", "space")
+        await pilot.press("space", "down", "space")  # space marks and moves down
         recorder.clear()
         await pilot.press("b")
         await pilot.pause()
@@ -156,7 +156,7 @@ async def test_remove_marked_nodes_sends_one_request(make_app, seed_pool, record
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await open_nodes(app, pilot)
-        await pilot.press("space", "down", "space")
+        await pilot.press("space", "space")  # space marks and moves down
         recorder.clear()
         await pilot.press("ctrl+d", "2", "y")
         await pilot_settle(pilot)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from batch_tui.batch.errors import ReadOnly
+from batch_tui.ui.action_runs import perform_for
+from batch_tui.ui.actions import ACTIONS, Scope
 from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.nodes import NodesScreen
-from batch_tui.ui.session import MUTATING_METHODS, ReadOnlyRefused
 from tests.ui.conftest import pilot_settle, screen_text
 
 NODE_KEYS = ("b", "i", "D", "u", "o", "O", "ctrl+d", "a")
@@ -42,18 +44,22 @@ async def test_read_only_hides_node_actions_and_sends_nothing(make_app, seed_poo
         assert recorder.mutations() == []
 
 
-async def test_read_only_session_refuses_every_mutating_call(make_app, recorder):
+async def test_read_only_session_refuses_every_registry_action(make_app, recorder):
+    """The transport is the one gate: every action of the registry, sent straight through
+    its client call, is refused before a request leaves."""
     app = make_app(read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot_settle(pilot)
         client = app.session.client
         recorder.clear()
-        with pytest.raises(ReadOnlyRefused):
-            await client.reboot_node("pool-a", "node-1")
-        with pytest.raises(ReadOnlyRefused):
-            await client.delete_job("job-1")
-        for name in MUTATING_METHODS:
-            assert hasattr(client, name), f"the client has no {name}"
+        scope = Scope(pool_id="pool-a", job_id="job-1")
+        sent = [spec for spec in ACTIONS.values() if spec.call is not None]
+        assert {spec.kind for spec in sent} == {"node", "job", "task"}
+        for spec in sent:
+            [outcome] = await perform_for(spec, client, scope)(["x-1"], None)
+            assert outcome.error is not None and "Read-only" in outcome.error, spec.id
+        with pytest.raises(ReadOnly):
+            await client.add_node_user("pool-a", "node-1", "bob", password="pw")
         assert recorder.mutations() == []
 
 
@@ -66,8 +72,9 @@ async def test_read_only_confirm_action_sends_nothing_even_when_called(
         app.show(NodeDetailScreen("pool-a", nodes[0]))
         await pilot_settle(pilot)
         recorder.clear()
-        app.screen.action_reboot_node()
-        app.screen.action_add_user()
+        app.screen.action_act("node.reboot")
+        app.screen.action_act("node.add-user")
+        app.screen.action_act("node.all-in-state")
         await pilot_settle(pilot)
         assert not isinstance(app.screen, (ConfirmScreen, AddUserScreen))
         assert recorder.mutations() == []
@@ -76,7 +83,6 @@ async def test_read_only_confirm_action_sends_nothing_even_when_called(
 async def test_open_session_builds_a_read_only_client(emulator, recorder):
     import httpx
 
-    from batch_tui.batch.errors import ReadOnly
     from batch_tui.ui.session import open_session
     from tests.ui.conftest import TARGET
 
@@ -84,14 +90,7 @@ async def test_open_session_builds_a_read_only_client(emulator, recorder):
     assert session.read_only and session.client.read_only
     pools = await session.client.list_pools()
     assert pools == []
-    with pytest.raises(ReadOnlyRefused):
-        await session.client.remove_nodes("pool-a", ["n1"])
-    # Below the method guard, the client's own transport refuses too.
-    fresh = open_session(TARGET, read_only=True, transport=httpx.ASGITransport(app=recorder))
-    assert fresh.client.read_only
-    del fresh.client.remove_nodes  # drop the instance guard to reach the client's own check
     with pytest.raises(ReadOnly):
-        await fresh.client.remove_nodes("pool-a", ["n1"])
+        await session.client.remove_nodes("pool-a", ["n1"])
     assert recorder.mutations() == []
     await session.aclose()
-    await fresh.aclose()

@@ -6,13 +6,12 @@ import base64
 
 import pytest
 
+from batch_tui.ui.action_runs import Outcome, summarize
 from batch_tui.ui.actions import (
     ACTIONS,
-    Outcome,
     describe_targets,
     job_action_allowed,
     node_action_allowed,
-    summarize,
     task_action_allowed,
 )
 from batch_tui.ui.clipboard import copy_text, osc52
@@ -147,3 +146,12 @@ def test_copy_text_sanitizes_and_writes_through_the_driver():
     assert sent.startswith("\x1bPtmux;")
     inner = sent.split(";", 3)[3].split("\x07")[0]
     assert base64.b64decode(inner).decode() == "ssh u@h␇"
+
+
+def test_every_action_has_its_own_key_within_the_screens_that_show_it():
+    from batch_tui.ui.actions import specs_of
+
+    for kinds in (("node",), ("job",), ("task", "job"), ("task",)):
+        keys = [spec.key for spec in specs_of(*kinds)]
+        assert len(keys) == len(set(keys)), kinds
+    assert all(spec.id.startswith(spec.kind + ".") for spec in ACTIONS.values())

@@ -83,7 +83,7 @@ async def test_job_actions_send_exactly_their_request(
         screen.table.move_cursor("job-1")
         recorder.clear()
 
-        await pilot.press("d")
+        await pilot.press("D")
         await confirm(pilot, "y")  # the default option: requeue running tasks
         assert mutations(recorder) == [("POST", "/jobs/job-1/disable", {"disableTasks": "requeue"})]
         await settle(lambda: job_state(emulator, "job-1") == "disabled")
@@ -91,18 +91,18 @@ async def test_job_actions_send_exactly_their_request(
         recorder.clear()
         await pilot.press("r")
         await pilot_settle(pilot)
-        await pilot.press("e")
+        await pilot.press("E")
         await confirm(pilot, "y")
         assert mutations(recorder) == [("POST", "/jobs/job-1/enable", None)]
 
         recorder.clear()
-        await pilot.press("t")
+        await pilot.press("T")
         await confirm(pilot, "y")
         assert mutations(recorder) == [("POST", "/jobs/job-1/terminate", None)]
 
         screen.table.move_cursor("job-2")
         recorder.clear()
-        await pilot.press("ctrl+d")
+        await pilot.press("X")
         await confirm(pilot, "y")  # a `y` does not delete a job: its id must be typed
         assert mutations(recorder) == []
         await confirm(pilot, "backspace", *"job-2", "enter")  # the `y` went into the input
@@ -119,12 +119,12 @@ async def test_cancel_and_greyed_out_keys_send_nothing(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_jobs(app, pilot)
         recorder.clear()
-        await pilot.press("t")
+        await pilot.press("T")
         await confirm(pilot, "n")
         assert isinstance(app.screen, JobsScreen)
 
-        assert screen.check_action("enable_job", ()) is None  # an active job: greyed out
-        await pilot.press("e")
+        assert screen.check_action("act", ("job.enable",)) is None  # an active job: greyed out
+        await pilot.press("E")
         await pilot_settle(pilot)
         assert isinstance(app.screen, JobsScreen)
         assert mutations(recorder) == []
@@ -136,11 +136,11 @@ async def test_read_only_hides_job_actions(emulator, seed_pool, seed_job, make_a
     app = make_app(read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_jobs(app, pilot)
-        for action in ("terminate_job", "disable_job", "enable_job", "delete_job"):
-            assert screen.check_action(action, ()) is False
+        for action in ("job.terminate", "job.disable", "job.enable", "job.delete"):
+            assert screen.check_action("act", (action,)) is False
         assert "Terminate" not in screen_text(app)
         recorder.clear()
-        await pilot.press("t", "d", "ctrl+d")
+        await pilot.press("T", "D", "X")
         await pilot_settle(pilot)
         assert isinstance(app.screen, JobsScreen)
 

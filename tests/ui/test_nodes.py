@@ -66,7 +66,7 @@ async def test_node_list_filter_sort_and_marks_survive_refresh(
         screen = await open_nodes(app, pilot)
         table = screen.table
         order = list(table.visible_keys)
-        await pilot.press("space", "down", "space", "down")
+        await pilot.press("space", "space")  # space marks and moves down
         assert table.marked_keys == tuple(order[:2])
         cursor = table.cursor_key
         emulator.engine.node_action(
@@ -175,9 +175,9 @@ async def test_heatmap_shows_the_legend_and_opens_a_node(make_app, seed_pool, em
         assert "idle 4" in screen_text(app)
         await pilot.press("right")
         assert heatmap.cursor_node.node_id == nodes[1]
-        assert app.screen.check_action("reboot_node", ()) is None, "rebooting: greyed out"
+        assert app.screen.check_action("act", ("node.reboot",)) is None, "rebooting: greyed out"
         await pilot.press("right")
-        assert app.screen.check_action("reboot_node", ()) is True
+        assert app.screen.check_action("act", ("node.reboot",)) is True
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen) and nodes[2] in app.screen.targets

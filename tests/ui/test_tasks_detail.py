@@ -112,7 +112,7 @@ async def test_task_actions_send_their_requests(
         screen = await open_screen(pilot, "tasks job-1", JobDetailScreen)
         await wait_for(pilot, lambda: screen.table.row_count == 2)
         assert screen.table.cursor_key == "t0"
-        assert screen.check_action("reactivate_task", ()) is None  # t0 runs: greyed out
+        assert screen.check_action("act", ("task.reactivate",)) is None  # t0 runs: greyed out
         recorder.clear()
         await pilot.press("R")
         await pilot_settle(pilot)

@@ -5,8 +5,7 @@ How to write a screen (this API is stable):
     class JobsScreen(ListScreen):
         REFRESH_KIND = "jobs"                   # `settings.refresh.<kind>` sets the timer
         COLUMNS = (Column("id", "ID"), ...)     # the VirtualTable's columns
-        MUTATING_ACTIONS = frozenset({"terminate_job"})   # hidden in read-only mode
-        BINDINGS = [Binding("t", "terminate_job", "Terminate", id="job.terminate", tooltip=...)]
+        BINDINGS = action_bindings("job")       # the registry's job keys: act('job.terminate')...
 
         @property
         def crumbs(self) -> tuple[str, ...]:   # after the account name: "demo › jobs"
@@ -52,7 +51,7 @@ esc clears), `s`/`S` sort (the table's keys), space marks, enter calls `open_row
 
 from __future__ import annotations
 
-from batch_tui.ui.actions import MAX_PARALLEL_ACTIONS, Perform, each
+from batch_tui.ui.action_runs import MAX_PARALLEL_ACTIONS, Perform, each
 from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.screens.list_screen import (
     FILTER_DEBOUNCE,

@@ -6,7 +6,6 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -14,15 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
 from batch_tui.batch.cache import Cached
 from batch_tui.batch.errors import BatchError, TransportError
-from batch_tui.ui.actions import ActionSpec, Outcome, Perform, summarize, typed_confirmation
-from batch_tui.ui.messages import ActionFinished
 from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.screen_actions import ScreenActions, parse_action
 from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
 from batch_tui.ui.widgets.key_bar import KeyBar
 
@@ -35,14 +32,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class BatchScreen(Screen[None]):
+class BatchScreen(ScreenActions):
     """A screen of one account: header, crumbs, body, error line, footer, refresh timer."""
 
     REFRESH_KIND: ClassVar[str] = "detail"
     """Which `settings.refresh` field is this screen's interval (overview, pools, nodes, ...)."""
-
-    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset()
-    """Action names (without `action_`) that change the service: gone in read-only mode."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="screen.back", tooltip="Go back"),
@@ -91,21 +85,19 @@ class BatchScreen(Screen[None]):
         """Returns True if `action` applies now, None to grey its key out, False to hide it."""
         return True
 
-    def why_not(self, action: str) -> str | None:
+    def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Says why `action` does not apply now (its key is greyed out), or None.
 
         Pressing a greyed-out key shows this as a toast, so a key never does nothing silently.
-        Screens that know the state rules say more; this names the key's action at least.
+        Registry actions name the targets and the service's rule; others name the key's action.
         """
+        if action == "act":
+            return self.act_refusal(parameters)
         for cls in type(self).__mro__:
             for binding in cls.__dict__.get("BINDINGS", ()):
-                if isinstance(binding, Binding) and binding.action == action:
+                if isinstance(binding, Binding) and parse_action(binding.action)[0] == action:
                     return f"{binding.description}: does not apply to the selection as it is now"
         return None
-
-    def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
-        """Called after an action ran; refreshes by default."""
-        self.refresh_data()
 
     # -- the account ----------------------------------------------------------------------
 
@@ -155,6 +147,7 @@ class BatchScreen(Screen[None]):
         yield Breadcrumbs()
         yield from self.compose_body()
         yield Static(id="error-line", classes="hidden", markup=False)
+        yield Static(id="action-line", classes="hidden", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -336,17 +329,17 @@ class BatchScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING_ACTIONS and self.read_only:
-            return False
+        if action == "act":
+            return self.act_state(parameters)
         return self.availability(action)
 
-    def _screen_actions(self) -> list[str]:
-        """The actions of this screen's own bindings (all classes of its MRO)."""
-        names: list[str] = []
+    def _screen_actions(self) -> list[tuple[str, tuple[object, ...]]]:
+        """The actions of this screen's own bindings (all classes of its MRO), parsed."""
+        names: list[tuple[str, tuple[object, ...]]] = []
         for cls in type(self).__mro__:
             for binding in cls.__dict__.get("BINDINGS", ()):
                 if isinstance(binding, Binding):
-                    names.append(binding.action)
+                    names.append(parse_action(binding.action))
         return names
 
     def refresh_availability(self) -> None:
@@ -358,61 +351,8 @@ class BatchScreen(Screen[None]):
         state = (
             self.focused,
             self.read_only,
-            *(self.check_action(action, ()) for action in self._screen_actions()),
+            *(self.check_action(name, params) for name, params in self._screen_actions()),
         )
         if state != self._availability:
             self._availability = state
             self.refresh_bindings()
-
-    def confirm_action(
-        self,
-        spec: ActionSpec,
-        targets: Sequence[str],
-        perform: Perform,
-        *,
-        context: str = "",
-    ) -> None:
-        """Confirms an action in a dialog, then performs it and reports the result.
-
-        Args:
-            spec: The action (label, options, kind).
-            targets: The ids it acts on (nodes, jobs or tasks).
-            perform: Sends the requests; see `each`.
-            context: Where the targets are, for the dialog ("pool pool-a").
-        """
-        from batch_tui.ui.screens.dialogs import Confirmation, ConfirmScreen
-
-        if self.read_only:
-            self.notify("Read-only mode: nothing was sent", severity="warning")
-            return
-        if not targets:
-            self.notify(f"{spec.label}: nothing selected", severity="warning")
-            return
-        chosen = list(targets)
-
-        def confirmed(result: Confirmation | None) -> None:
-            if result is None:
-                self.notify(f"{spec.label}: cancelled, nothing was sent")
-                return
-            self.run_worker(
-                self._perform(spec, chosen, perform, result.option),
-                group=f"{self.refresh_group}-action",
-                exit_on_error=False,
-            )
-
-        typed = typed_confirmation(spec, chosen)
-        dialog = ConfirmScreen(spec, chosen, context=context, typed=typed)
-        self.app.push_screen(dialog, callback=confirmed)
-
-    async def _perform(
-        self, spec: ActionSpec, targets: list[str], perform: Perform, option: str | None
-    ) -> None:
-        try:
-            outcomes = list(await perform(targets, option))
-        except Exception as error:  # noqa: BLE001 - reported, never a traceback
-            outcomes = [Outcome(target, sanitize_text(str(error))) for target in targets]
-        text, ok = summarize(spec, outcomes)
-        self.notify(text, severity="information" if ok else "error", markup=False)
-        self.cache.invalidate()
-        self.app.post_message(ActionFinished(spec.id, tuple(outcomes)))
-        self.on_action_finished(spec, outcomes)

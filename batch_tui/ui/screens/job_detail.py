@@ -33,29 +33,22 @@ from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
 from batch_tui.batch.models.task import Task
 from batch_tui.batch.streams import busy_states
 from batch_tui.ui import heap
-from batch_tui.ui.actions import ACTIONS, Outcome
+from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
+from batch_tui.ui.actions import Kind, Scope
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
 from batch_tui.ui.screens.base import ListScreen
-from batch_tui.ui.screens.jobs import (
-    JOB_ACTION_IDS,
-    job_availability,
-    job_bindings,
-    job_info,
-    job_perform,
-)
+from batch_tui.ui.screens.jobs import job_info
+from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.screens.tasks import (
     STATE_FILTERS,
-    TASK_ACTION_IDS,
     TASK_COLUMNS,
     TASK_FIELDS,
     QuietFooter,
     field_lines,
-    task_availability,
     task_failed,
-    task_perform,
     task_row,
 )
 from batch_tui.ui.widgets.table_lines import terminal_colors
@@ -110,7 +103,6 @@ class JobDetailScreen(QuietFooter, ListScreen):
     CSS_PATH = "job_detail.tcss"
     REFRESH_KIND = "tasks"
     COLUMNS = TASK_COLUMNS
-    MUTATING_ACTIONS = frozenset(JOB_ACTION_IDS) | frozenset(TASK_ACTION_IDS)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -122,16 +114,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         Binding("i", "toggle_info", "Info", id="job.info", tooltip="More or less job detail"),
         Binding("P", "prep_release", "Prep/release", id="job.prep-release",
                 tooltip="Job preparation and release status per node"),
-        Binding("t", "terminate_task", "Terminate", id="task.terminate",
-                tooltip=ACTIONS["task.terminate"].description),
-        Binding("R", "reactivate_task", "Reactivate", id="task.reactivate",
-                tooltip=ACTIONS["task.reactivate"].description),
-        Binding("ctrl+d", "delete_task", "Delete", id="task.delete",
-                tooltip=ACTIONS["task.delete"].description),
-        *job_bindings(
-            {"terminate_job": "T", "disable_job": "D", "enable_job": "E", "delete_job": "X"},
-            "job",
-        ),
+        *action_bindings("task", "job"),
     ]  # fmt: skip
 
     def __init__(self, job_id: str) -> None:
@@ -400,56 +383,19 @@ class JobDetailScreen(QuietFooter, ListScreen):
 
     # -- actions ------------------------------------------------------------------------
 
-    def availability(self, action: str) -> bool | None:
-        if action in TASK_ACTION_IDS:
-            return task_availability(action, (self.task_by_id.get(k) for k in self.targets()))
-        if action in JOB_ACTION_IDS:
-            return job_availability(action, (self.job,))
-        return True
+    def action_targets(self, kind: Kind) -> tuple[str, ...]:
+        if kind == "job":
+            return (self.job_id,)
+        return self.targets() if kind == "task" else ()
 
-    def _task_action(self, action: str) -> None:
-        action_id = TASK_ACTION_IDS[action]
-        perform = task_perform(self.client, self.job_id, action_id)
-        self.confirm_action(
-            ACTIONS[action_id], self.targets(), perform, context=self._action_context
-        )
+    def action_subject(self, kind: Kind, target: str) -> Job | Task | None:
+        return self.job if kind == "job" else self.task_by_id.get(target)
 
-    def _job_action(self, action: str) -> None:
-        action_id = JOB_ACTION_IDS[action]
-        perform = job_perform(self.client, action_id)
-        self.confirm_action(ACTIONS[action_id], (self.job_id,), perform)
+    def action_scope(self) -> Scope:
+        return Scope(job_id=self.job_id)
 
-    @property
-    def _action_context(self) -> str:
-        return f"job {self.job_id}"
-
-    def action_terminate_task(self) -> None:
-        """Terminates the marked tasks (or the cursor's)."""
-        self._task_action("terminate_task")
-
-    def action_reactivate_task(self) -> None:
-        """Reactivates failed tasks."""
-        self._task_action("reactivate_task")
-
-    def action_delete_task(self) -> None:
-        """Deletes the tasks."""
-        self._task_action("delete_task")
-
-    def action_terminate_job(self) -> None:
-        """Terminates this job."""
-        self._job_action("terminate_job")
-
-    def action_disable_job(self) -> None:
-        """Disables this job."""
-        self._job_action("disable_job")
-
-    def action_enable_job(self) -> None:
-        """Enables this job."""
-        self._job_action("enable_job")
-
-    def action_delete_job(self) -> None:
-        """Deletes this job."""
-        self._job_action("delete_job")
+    def action_context(self, kind: Kind) -> str:
+        return f"job {self.job_id}" if kind == "task" else ""
 
     def on_action_finished(self, spec: Spec, outcomes: Sequence[Outcome]) -> None:
         if spec.id == "job.delete" and all(outcome.error is None for outcome in outcomes):

@@ -1,24 +1,25 @@
-"""Provides JobsScreen, the job list, and the job rows and job actions the job views share.
+"""Provides JobsScreen, the job list, and the job rows the job views share.
 
 `JobsScreen()`: every job with its state, pool, priority and task counts with a progress
-bar; failing jobs stand out. Enter opens `JobDetailScreen(job_id)`. Job actions act on the
-marked jobs (or the one under the cursor): `t` terminate, `d` disable (requeue, terminate or
-wait for running tasks), `e` enable, `ctrl+d` delete; each is confirmed first.
+bar; failing jobs stand out. Enter opens `JobDetailScreen(job_id)`. The registry's job
+actions act on the marked jobs (or the one under the cursor): `T` terminate, `D` disable
+(requeue, terminate or wait for running tasks), `E` enable, `X` delete (its id typed); each
+is confirmed first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Final
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.content import Content
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models.job import Job, JobSchedulingError, TaskCountsResult
-from batch_tui.ui.actions import ACTIONS, job_action_allowed
+from batch_tui.ui.actions import Kind
 from batch_tui.ui.formatting import (
     FAILED,
     MISSING,
@@ -28,12 +29,13 @@ from batch_tui.ui.formatting import (
     progress_bar,
     state_style,
 )
-from batch_tui.ui.screens.base import ListScreen, Perform, each
+from batch_tui.ui.screens.base import ListScreen
+from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.screens.tasks import FieldValue, QuietFooter
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 if TYPE_CHECKING:
-    from batch_tui.batch.client import BatchClient
+    pass
 
 JOB_FIELDS: Final = (
     "id",
@@ -71,14 +73,6 @@ JOB_COLUMNS: Final = (
 
 FAILURE_REASONS: Final = frozenset({"TaskFailed", "MaxWallClockTimeExpiry"})
 """`executionInfo.terminateReason` values that mean the job ended badly."""
-
-JOB_ACTION_IDS: Final = {
-    "terminate_job": "job.terminate",
-    "disable_job": "job.disable",
-    "enable_job": "job.enable",
-    "delete_job": "job.delete",
-}
-"""Screen action name -> `ACTIONS` id, for the job actions."""
 
 
 def job_pool(job: Job) -> str | None:
@@ -120,55 +114,12 @@ def job_row(job: Job, counts: TaskCountsResult | None, now: datetime) -> RowData
     return RowData(job.id, cells, style=style, sort_values=sort_values)
 
 
-def job_perform(client: BatchClient, action_id: str) -> Perform:
-    """Returns the `Perform` of a job action (one request per job)."""
-    calls: dict[str, Callable[[str, str | None], Awaitable[object]]] = {
-        "job.terminate": lambda job_id, option: client.terminate_job(
-            job_id, force=option == "force"
-        ),
-        "job.disable": lambda job_id, option: client.disable_job(job_id, option or "requeue"),
-        "job.enable": lambda job_id, _option: client.enable_job(job_id),
-        "job.delete": lambda job_id, option: client.delete_job(job_id, force=option == "force"),
-    }
-    return each(calls[action_id])
-
-
-def job_availability(action: str, jobs: Iterable[Job | None]) -> bool | None:
-    """Whether a job action applies to at least one of `jobs` (None greys it out)."""
-    action_id = JOB_ACTION_IDS[action]
-    if any(job is not None and job_action_allowed(action_id, job.state) for job in jobs):
-        return True
-    return None
-
-
-def job_bindings(keys: dict[str, str], prefix: str) -> list[BindingType]:
-    """The bindings of the job actions, on the given keys.
-
-    Args:
-        keys: Screen action name -> key, e.g. {"terminate_job": "t"}.
-        prefix: The binding id prefix ("jobs" gives "jobs.terminate").
-    """
-    bindings: list[BindingType] = []
-    for action, key in keys.items():
-        spec = ACTIONS[JOB_ACTION_IDS[action]]
-        name = spec.id.split(".", 1)[1]
-        bindings.append(
-            Binding(key, action, spec.label, id=f"{prefix}.{name}", tooltip=spec.description)
-        )
-    return bindings
-
-
 class JobsScreen(QuietFooter, ListScreen):
     """The account's jobs with task counts; failures stand out."""
 
     REFRESH_KIND = "jobs"
     COLUMNS = JOB_COLUMNS
-    MUTATING_ACTIONS = frozenset(JOB_ACTION_IDS)
-
-    BINDINGS: ClassVar[list[BindingType]] = job_bindings(
-        {"terminate_job": "t", "disable_job": "d", "enable_job": "e", "delete_job": "ctrl+d"},
-        "jobs",
-    )
+    BINDINGS: ClassVar[list[BindingType]] = action_bindings("job")
 
     def __init__(self) -> None:
         super().__init__()
@@ -209,31 +160,11 @@ class JobsScreen(QuietFooter, ListScreen):
 
         self.app.push_screen(JobDetailScreen(key))
 
-    def availability(self, action: str) -> bool | None:
-        if action in JOB_ACTION_IDS:
-            return job_availability(action, (self.job_by_id.get(key) for key in self.targets()))
-        return True
+    def action_targets(self, kind: Kind) -> tuple[str, ...]:
+        return self.targets() if kind == "job" else ()
 
-    def _job_action(self, action: str) -> None:
-        action_id = JOB_ACTION_IDS[action]
-        perform = job_perform(self.client, action_id)
-        self.confirm_action(ACTIONS[action_id], self.targets(), perform)
-
-    def action_terminate_job(self) -> None:
-        """Terminates the marked jobs (or the one under the cursor)."""
-        self._job_action("terminate_job")
-
-    def action_disable_job(self) -> None:
-        """Disables the jobs, with what to do to their running tasks."""
-        self._job_action("disable_job")
-
-    def action_enable_job(self) -> None:
-        """Enables disabled jobs."""
-        self._job_action("enable_job")
-
-    def action_delete_job(self) -> None:
-        """Deletes the jobs and their tasks."""
-        self._job_action("delete_job")
+    def action_subject(self, kind: Kind, target: str) -> Job | None:
+        return self.job_by_id.get(target)
 
 
 def counts_line(counts: TaskCountsResult | None, width: int = 12) -> Content:

@@ -9,53 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import ClassVar, Final
+from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node
-from batch_tui.ui.actions import (
-    ACTIONS,
-    Outcome,
-    node_action_allowed,
-    node_action_refusal,
-    summarize,
-)
-from batch_tui.ui.screens.base import BatchScreen, Perform, each
+from batch_tui.ui.action_runs import each, summarize
+from batch_tui.ui.actions import ACTIONS, Kind, Scope
+from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser, SshCommandScreen
-
-NODE_ACTIONS: Final = {
-    "reboot_node": "node.reboot",
-    "reimage_node": "node.reimage",
-    "deallocate_node": "node.deallocate",
-    "start_node": "node.start",
-    "disable_scheduling": "node.disable-scheduling",
-    "enable_scheduling": "node.enable-scheduling",
-    "remove_nodes": "node.remove",
-    "add_user": "node.add-user",
-}
-"""Screen action name -> `ACTIONS` id."""
-
-MAX_REMOVE: Final = 100
-"""The service removes at most 100 nodes per request, and the pool is busy after one."""
-
-NODE_ACTION_BINDINGS: Final[list[BindingType]] = [
-    Binding("b", "reboot_node", "Reboot", id="node.reboot", tooltip="Reboot the node(s)"),
-    Binding("i", "reimage_node", "Reimage", id="node.reimage", tooltip="Reimage the node(s)"),
-    Binding("D", "deallocate_node", "Deallocate", id="node.deallocate",
-            tooltip="Deallocate the node(s)"),
-    Binding("u", "start_node", "Start", id="node.start", tooltip="Start deallocated node(s)"),
-    Binding("o", "disable_scheduling", "No sched", id="node.disable-scheduling",
-            tooltip="Disable task scheduling on the node(s)"),
-    Binding("O", "enable_scheduling", "Sched", id="node.enable-scheduling",
-            tooltip="Enable task scheduling on the node(s)"),
-    Binding("ctrl+d", "remove_nodes", "Remove", id="node.remove",
-            tooltip="Remove the node(s) from the pool"),
-    Binding("a", "add_user", "Add user", id="node.add-user",
-            tooltip="Add a user and show the SSH command"),
-]  # fmt: skip
-"""The node action keys; ids are the `ACTIONS` ids, so keymaps can remap them."""
+from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.screens.state_actions import start_state_action
 
 
 def ssh_command(user: str, address: str, port: int) -> str:
@@ -66,8 +31,7 @@ def ssh_command(user: str, address: str, port: int) -> str:
 class NodeActionScreen(BatchScreen):
     """A screen whose node (or marked nodes) can be rebooted, reimaged, ... from the keyboard."""
 
-    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset(NODE_ACTIONS)
-    BINDINGS: ClassVar[list[BindingType]] = NODE_ACTION_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = action_bindings("node")
 
     pool_id: str = ""
     """The pool of the nodes this screen shows."""
@@ -80,120 +44,32 @@ class NodeActionScreen(BatchScreen):
         """The last data seen for a node, or None."""
         return None
 
-    def _applicable(self, spec_id: str, targets: Sequence[str]) -> list[str]:
-        """The targets whose known state allows the action (unknown ones are kept)."""
-        chosen = []
-        for node_id in targets:
-            node = self.known_node(node_id)
-            if node is None or node_action_allowed(spec_id, node.state, node.scheduling_state):
-                chosen.append(node_id)
-        return chosen
+    def preset_state(self) -> str | None:
+        """The node state "act on all in a state" starts from, or None to ask."""
+        return None
 
-    def availability(self, action: str) -> bool | None:
-        spec_id = NODE_ACTIONS.get(action)
-        if spec_id is None:
-            return super().availability(action)
-        targets = self.node_targets()
-        return True if targets and self._applicable(spec_id, targets) else None
+    def action_targets(self, kind: Kind) -> tuple[str, ...]:
+        return self.node_targets() if kind == "node" else ()
 
-    def why_not(self, action: str) -> str | None:
-        spec_id = NODE_ACTIONS.get(action)
-        if spec_id is None:
-            return super().why_not(action)
-        label = ACTIONS[spec_id].label
-        targets = self.node_targets()
-        if not targets:
-            return f"{label}: no node selected"
-        reasons = []
-        for node_id in targets:
-            node = self.known_node(node_id)
-            if node is not None:
-                reason = node_action_refusal(spec_id, node.state, node.scheduling_state)
-                if reason is not None:
-                    reasons.append((node_id, reason))
-        if not reasons:
-            return None
-        if len(targets) == 1:
-            return f"{label}: not on node {targets[0]}: {reasons[0][1]}"
-        return f"{label}: none of the {len(targets)} marked nodes allows it ({reasons[0][1]})"
+    def action_subject(self, kind: Kind, target: str) -> Node | None:
+        return self.known_node(target) if kind == "node" else None
 
-    def _run_node_action(self, action: str) -> None:
-        spec = ACTIONS[NODE_ACTIONS[action]]
-        targets = self.node_targets()
-        chosen = self._applicable(spec.id, targets)
-        skipped = len(targets) - len(chosen)
-        if skipped:
-            self.notify(f"{spec.label}: {skipped} node(s) skipped: their state does not allow it")
-        if spec.id == "node.remove" and len(chosen) > MAX_REMOVE:
-            self.notify(f"Remove at most {MAX_REMOVE} nodes at a time", severity="error")
-            return
-        self.confirm_action(
-            spec, chosen, self._perform_for(spec.id), context=self._action_context()
-        )
+    def action_scope(self) -> Scope:
+        return Scope(pool_id=self.pool_id)
 
-    def _action_context(self) -> str:
+    def action_context(self, kind: Kind) -> str:
         return f"pool {self.pool_id}"
 
-    def _perform_for(self, spec_id: str) -> Perform:
-        client, pool = self.client, self.pool_id
-        if spec_id == "node.remove":
-            return self._remove
-        calls = {
-            "node.reboot": lambda n, o: client.reboot_node(pool, n, option=o or "requeue"),
-            "node.reimage": lambda n, o: client.reimage_node(pool, n, option=o or "requeue"),
-            "node.deallocate": lambda n, o: client.deallocate_node(pool, n, option=o or "requeue"),
-            "node.start": lambda n, o: client.start_node(pool, n),
-            "node.disable-scheduling": lambda n, o: client.disable_node_scheduling(
-                pool, n, option=o or "requeue"
-            ),
-            "node.enable-scheduling": lambda n, o: client.enable_node_scheduling(pool, n),
-        }
-        return each(calls[spec_id])
+    def flow_all_in_state(self) -> None:
+        """Acts on every node of the pool in a state: chosen, confirmed, paced, reported."""
+        start_state_action(self, self.pool_id, self.preset_state())
 
-    async def _remove(self, targets: Sequence[str], option: str | None) -> Sequence[Outcome]:
-        """One request for all targets: the pool resizes once."""
-        try:
-            await self.client.remove_nodes(self.pool_id, list(targets), option=option or "requeue")
-        except BatchError as error:
-            return [Outcome.of_error(target, error) for target in targets]
-        return [Outcome(target) for target in targets]
-
-    def action_reboot_node(self) -> None:
-        """Reboots the node(s), with an option for their running tasks."""
-        self._run_node_action("reboot_node")
-
-    def action_reimage_node(self) -> None:
-        """Reimages the node(s)."""
-        self._run_node_action("reimage_node")
-
-    def action_deallocate_node(self) -> None:
-        """Deallocates the node(s)."""
-        self._run_node_action("deallocate_node")
-
-    def action_start_node(self) -> None:
-        """Starts deallocated node(s)."""
-        self._run_node_action("start_node")
-
-    def action_disable_scheduling(self) -> None:
-        """Disables task scheduling on the node(s)."""
-        self._run_node_action("disable_scheduling")
-
-    def action_enable_scheduling(self) -> None:
-        """Enables task scheduling on the node(s)."""
-        self._run_node_action("enable_scheduling")
-
-    def action_remove_nodes(self) -> None:
-        """Removes the node(s) from the pool."""
-        self._run_node_action("remove_nodes")
-
-    def action_add_user(self) -> None:
+    def flow_add_user(self) -> None:
         """Asks for a user, adds it to the node(s), then shows the SSH command(s)."""
-        if self.read_only:
-            self.notify("Read-only mode: nothing was sent", severity="warning")
-            return
-        chosen = self._applicable("node.add-user", self.node_targets())
+        chosen, reasons = self.applicable(ACTIONS["node.add-user"], self.node_targets())
         if not chosen:
-            self.notify("Add user: no node in a state that allows it", severity="warning")
+            reason = reasons[0] if reasons else "no node selected"
+            self.notify(f"Add user: {reason}", severity="warning", markup=False)
             return
 
         def entered(user: NewUser | None) -> None:
@@ -205,7 +81,7 @@ class NodeActionScreen(BatchScreen):
             )
 
         self.app.push_screen(
-            AddUserScreen(chosen, context=self._action_context()), callback=entered
+            AddUserScreen(chosen, context=self.action_context("node")), callback=entered
         )
 
     async def _add_user(self, targets: list[str], user: NewUser) -> None:

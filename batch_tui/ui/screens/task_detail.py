@@ -24,18 +24,17 @@ from batch_tui.batch.errors import BatchError, NotFound
 from batch_tui.batch.models.account import NodeFile
 from batch_tui.batch.models.constants import TaskState
 from batch_tui.batch.models.task import Subtask, Task, TaskExecutionInfo
-from batch_tui.ui.actions import ACTIONS, ActionSpec, Outcome
+from batch_tui.ui.action_runs import Outcome
+from batch_tui.ui.actions import ActionSpec, Kind, Scope
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.details import Value, failure_text, section, when
+from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.screens.tasks import (
-    TASK_ACTION_IDS,
     QuietFooter,
-    task_availability,
     task_failed,
-    task_perform,
 )
 from batch_tui.ui.widgets.file_list import FileList
 
@@ -152,7 +151,6 @@ class TaskDetailScreen(QuietFooter):
 
     CSS_PATH = "task_detail.tcss"
     REFRESH_KIND = "detail"
-    MUTATING_ACTIONS = frozenset(TASK_ACTION_IDS)
     CHECKED_ACTIONS = ("open_node",)
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -163,12 +161,7 @@ class TaskDetailScreen(QuietFooter):
         Binding("n", "open_node", "Node", id="task.node", tooltip="The node the task ran on"),
         Binding("1", "tab('details')", "Details", show=False, id="task.details", tooltip="Fields"),
         Binding("2", "tab('files')", "Files", id="task.files", tooltip="The task's files"),
-        Binding("t", "terminate_task", "Terminate", id="task.terminate",
-                tooltip=ACTIONS["task.terminate"].description),
-        Binding("R", "reactivate_task", "Reactivate", id="task.reactivate",
-                tooltip=ACTIONS["task.reactivate"].description),
-        Binding("ctrl+d", "delete_task", "Delete", id="task.delete",
-                tooltip=ACTIONS["task.delete"].description),
+        *action_bindings("task"),
     ]  # fmt: skip
 
     def __init__(self, job_id: str, task_id: str) -> None:
@@ -304,17 +297,21 @@ class TaskDetailScreen(QuietFooter):
     # -- actions ------------------------------------------------------------------------
 
     def availability(self, action: str) -> bool | None:
-        if action in TASK_ACTION_IDS:
-            return task_availability(action, (self.loaded_task,))
         if action == "open_node":
             return True if self.loaded_task is not None and self.loaded_task.node_info else None
         return True
 
-    def _task_action(self, action: str) -> None:
-        action_id = TASK_ACTION_IDS[action]
-        perform = task_perform(self.client, self.job_id, action_id)
-        spec = ACTIONS[action_id]
-        self.confirm_action(spec, (self.task_id,), perform, context=f"job {self.job_id}")
+    def action_targets(self, kind: Kind) -> tuple[str, ...]:
+        return (self.task_id,) if kind == "task" else ()
+
+    def action_subject(self, kind: Kind, target: str) -> Task | None:
+        return self.loaded_task if kind == "task" else None
+
+    def action_scope(self) -> Scope:
+        return Scope(job_id=self.job_id)
+
+    def action_context(self, kind: Kind) -> str:
+        return f"job {self.job_id}"
 
     def _forget_in_job_lists(self) -> None:
         """Removes this deleted task from its job's task lists further down the stack."""
@@ -323,18 +320,6 @@ class TaskDetailScreen(QuietFooter):
         for screen in self.app.screen_stack:
             if isinstance(screen, JobDetailScreen) and screen.job_id == self.job_id:
                 screen.forget_tasks((self.task_id,))
-
-    def action_terminate_task(self) -> None:
-        """Terminates the task."""
-        self._task_action("terminate_task")
-
-    def action_reactivate_task(self) -> None:
-        """Reactivates the failed task."""
-        self._task_action("reactivate_task")
-
-    def action_delete_task(self) -> None:
-        """Deletes the task and its files."""
-        self._task_action("delete_task")
 
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         if spec.id == "task.delete" and all(outcome.error is None for outcome in outcomes):

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -21,7 +21,6 @@ from textual.content import Content
 from batch_tui.batch import odata
 from batch_tui.batch.models.constants import TaskExecutionResult, TaskState
 from batch_tui.batch.models.task import Task
-from batch_tui.ui.actions import task_action_allowed
 from batch_tui.ui.formatting import (
     FAILED,
     MISSING,
@@ -29,12 +28,12 @@ from batch_tui.ui.formatting import (
     state_style,
 )
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.base import BatchScreen, Perform, each
+from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 if TYPE_CHECKING:
-    from batch_tui.batch.client import BatchClient
+    pass
 
 TASK_FIELDS: Final = ("id", "state", "stateTransitionTime", "executionInfo", "nodeInfo")
 """The task fields the list shows ($select): a sixth of a full task's bytes."""
@@ -153,33 +152,6 @@ def _state_cell(state: str, failed: bool) -> Content:
     return Content.styled(state or MISSING, state_style("task", state, failed=failed))
 
 
-def task_perform(client: BatchClient, job_id: str, action_id: str) -> Perform:
-    """Returns the `Perform` of a task action (one request per task)."""
-    calls: dict[str, Callable[[str, str | None], Awaitable[object]]] = {
-        "task.terminate": lambda task_id, _option: client.terminate_task(job_id, task_id),
-        "task.reactivate": lambda task_id, _option: client.reactivate_task(job_id, task_id),
-        "task.delete": lambda task_id, _option: client.delete_task(job_id, task_id),
-    }
-    return each(calls[action_id])
-
-
-TASK_ACTION_IDS: Final = {
-    "terminate_task": "task.terminate",
-    "reactivate_task": "task.reactivate",
-    "delete_task": "task.delete",
-}
-"""Screen action name -> `ACTIONS` id, for the task actions."""
-
-
-def task_availability(action: str, tasks: Iterable[Task | None]) -> bool | None:
-    """Whether a task action applies to at least one of `tasks` (None greys it out)."""
-    action_id = TASK_ACTION_IDS[action]
-    known = [task for task in tasks if task is not None]
-    if any(task_action_allowed(action_id, task.state, task_failed(task)) for task in known):
-        return True
-    return None
-
-
 FieldValue = str | Content | None
 
 
@@ -232,7 +204,7 @@ class QuietFooter(BatchScreen):
         state = (
             self.focused,
             self.read_only,
-            *(self.check_action(action, ()) for action in sorted(self.MUTATING_ACTIONS)),
+            *(self.act_state(params) for name, params in self._screen_actions() if name == "act"),
             *(self.check_action(action, ()) for action in self.CHECKED_ACTIONS),
         )
         bars = self.query(KeyBar)
