@@ -20,7 +20,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    OptionList,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+from textual.widgets.option_list import Option
 
 from batch_tui.ui.actions import ActionSpec, describe_targets, target_lines
 from batch_tui.ui.clipboard import copy_text
@@ -67,8 +77,12 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         *,
         context: str = "",
         typed: str | None = None,
+        heading: str | None = None,
     ) -> None:
         super().__init__()
+        self.heading = heading
+        """What the dialog asks, when the targets' count says less ("Reboot all 17
+        starttaskfailed nodes of gpu-pool"); None: the action and the targets' count."""
         self.spec = spec
         self.targets = list(targets)
         self.context = context
@@ -83,7 +97,13 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         with Vertical(id="dialog", classes="destructive" if spec.destructive else ""):
             yield Label(Content(f"{spec.label}?"), id="dialog-title")
             lines = target_lines(spec.kind, self.targets)
-            head = sanitize_text(f"{spec.label} {lines[0]}{_where(self.context)}", limit=400)
+            if self.heading is not None:
+                head = sanitize_text(self.heading, limit=400) + ":"
+            elif len(self.targets) == 1:
+                head = sanitize_text(f"{spec.label} {lines[0]}{_where(self.context)}", limit=400)
+            else:
+                count = lines[0].removesuffix(":")
+                head = sanitize_text(f"{spec.label} {count}{_where(self.context)}:", limit=400)
             listed = [sanitize_text(line, limit=200) for line in lines[1:]]
             yield Static(Content("\n".join([head, *listed])), id="dialog-targets")
             if spec.options:
@@ -164,6 +184,81 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
     @on(Button.Pressed, "#dialog-cancel")
     def action_cancel(self) -> None:
         """Cancels; nothing is sent."""
+        self.dismiss(None)
+
+
+class ChoiceScreen(Guarded, ModalScreen[str | None]):
+    """Asks to choose one of a few values: a number key, or the arrows and enter.
+
+    Dismisses with the chosen value, or None on esc. Keys read before it was drawn are
+    dropped (`Guarded`): a choice that leads to an action is never made by a stray key.
+    """
+
+    CSS_PATH = "dialogs.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Choose nothing"),
+        *(
+            Binding(str(index + 1), f"choose({index})", show=False, id=f"dialog.choice-{index + 1}",
+                    tooltip=f"Choose {index + 1}")
+            for index in range(9)
+        ),
+    ]  # fmt: skip
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]], *, note: str = "") -> None:
+        """
+        Args:
+            title: The question.
+            choices: (value, label) pairs; the first nine get a number key.
+            note: A line under the choices.
+        """
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.note = note
+        self.opened_at = float("inf")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Content(sanitize_text(self.title_text, limit=400)), id="dialog-title")
+            options = [
+                Option(
+                    Content(sanitize_text(f"{index + 1} {label}" if index < 9 else f"  {label}")),
+                    id=str(index),
+                )
+                for index, (_value, label) in enumerate(self.choices)
+            ]
+            yield OptionList(*options, id="dialog-choices", compact=True)
+            if self.note:
+                yield Static(Content(sanitize_text(self.note)), classes="dialog-note")
+            yield Static("", id="dialog-problem")
+            yield Static(Content("number or enter chooses · esc cancels"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog-choices").focus()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self.opened_at = get_time()
+
+    def dropped_keys(self, keys: list[str]) -> None:
+        shown = " ".join(keys)
+        self.query_one("#dialog-problem", Static).update(
+            Content(sanitize_text(f"Ignored {shown}: typed before this dialog opened"))
+        )
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_choose(event.option_index)
+
+    def action_choose(self, index: int) -> None:
+        """Chooses the value at `index`."""
+        if 0 <= index < len(self.choices):
+            self.dismiss(self.choices[index][0])
+
+    def action_cancel(self) -> None:
+        """Chooses nothing."""
         self.dismiss(None)
 
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from batch_tui.batch.models import Node
+from batch_tui.batch.models import Node, NodeState
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
@@ -46,7 +46,7 @@ def node_row(node: Node, now: datetime) -> RowData:
     """Returns the list row of a node."""
     state = _state_cell("node", node.state)
     sched = _state_cell("scheduling", node.scheduling_state)
-    priority = "dedicated" if node.is_dedicated is not False else "low-pri"
+    priority = "ded" if node.is_dedicated is not False else "low"  # as the overview's Ded/Low
     age_seconds = (
         (now - node.state_transition_time).total_seconds() if node.state_transition_time else None
     )
@@ -82,11 +82,12 @@ class NodesScreen(NodeActionScreen, ListScreen):
     REFRESH_KIND = "nodes"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("id", "Node", min_width=16, max_width=40, cut="middle"),
-        Column("state", "State", min_width=6, max_width=20),
+        # Never cut: "start…" would be starting or starttaskfailed.
+        Column("state", "State", min_width=6, max_width=20, cut="never"),
         Column("sched", "Sched", min_width=5, max_width=9),
         Column("ip", "IP", min_width=7, cut="never"),
         Column("vm", "VM size", min_width=6, max_width=18),
-        Column("priority", "Priority", min_width=6, max_width=10),
+        Column("priority", "Pri", min_width=3, max_width=3),
         Column("running", "Run", min_width=3, max_width=6, align="right"),
         Column("total", "Total", min_width=3, max_width=8, align="right"),
         Column("ok", "OK", min_width=3, max_width=8, align="right"),
@@ -109,6 +110,11 @@ class NodesScreen(NodeActionScreen, ListScreen):
 
     def node_targets(self) -> tuple[str, ...]:
         return self.targets()
+
+    def preset_state(self) -> str | None:
+        """A list filtered to exactly a node state ("starttaskfailed") starts from it."""
+        pattern = self.table.filter_pattern.strip().lower()
+        return pattern if pattern in set(NodeState) else None
 
     def known_node(self, node_id: str) -> Node | None:
         return self._pool.nodes.get(node_id)

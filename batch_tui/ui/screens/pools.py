@@ -17,11 +17,14 @@ from textual.widgets.tree import TreeNode
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, Pool, PoolNodeCounts
 from batch_tui.batch.odata import eq
+from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.overview import POOL_FIELDS, node_state_counts
+from batch_tui.ui.screens.screen_actions import action_binding
+from batch_tui.ui.screens.state_actions import start_state_action
 
 POPULATE_CHUNK_SIZE = 250
 """Tree nodes added between yields to the event loop, so 10,000 nodes never freeze the UI."""
@@ -104,6 +107,7 @@ class PoolsScreen(BatchScreen):
                 tooltip="The pool's settings and errors"),
         Binding("n", "nodes", "Node list", id="pools.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pools.heatmap", tooltip="The pool's heatmap"),
+        action_binding(ACTIONS["node.all-in-state"]),
     ]  # fmt: skip
 
     def __init__(self) -> None:
@@ -286,6 +290,13 @@ class PoolsScreen(BatchScreen):
         pool_id = self._cursor_pool()
         if pool_id:
             self.app.push_screen(NodesScreen(pool_id))
+
+    def flow_all_in_state(self) -> None:
+        """Acts on every node in a state of the pool under the cursor; on a state group, in
+        that group's state."""
+        item = self._cursor_item()
+        state = item.state if item is not None and item.kind == "group" else None
+        start_state_action(self, self._cursor_pool() or "", state)
 
     def action_heatmap(self) -> None:
         """Opens the heatmap of the pool under the cursor."""
