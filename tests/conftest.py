@@ -31,3 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="how long tests/hardening/test_soak.py drives the app (default 60; CI runs that)",
     )
+    parser.addoption(
+        "--burst-rounds",
+        type=int,
+        default=None,
+        help="seeded rounds of tests/hardening/test_burst_typing.py per screen (default 3)",
+    )

@@ -73,6 +73,11 @@ class OrderedKeys(_Base):
         self._key_in_flight = False
         self._key_watchdog: Timer | None = None
 
+    @property
+    def keys_pending(self) -> bool:
+        """Whether keys are held or one is still settling (tests wait for the typing to end)."""
+        return self._key_in_flight or bool(self._held_keys)
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, self._key_types) and not event.is_forwarded:
             if self._key_in_flight or self._held_keys:

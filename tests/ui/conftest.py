@@ -327,6 +327,7 @@ async def pilot_settle(pilot: Pilot[Any]) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         idle = not any(worker.is_running for worker in pilot.app.workers)
+        idle = idle and not getattr(pilot.app, "keys_pending", False)
         if idle and screens_loaded(pilot.app):
             # Lay out and paint now: on a busy machine the screen's own update timer can
             # lag behind the workers, and tests read what is on screen.
