@@ -46,17 +46,20 @@ from textual.timer import Timer
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path, save_snapshot
-from batch_tui.config import Settings
+from batch_tui.config import Settings, Ui
 from batch_tui.ui import heap, textual_fixes
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.messages import AccountChosen
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.session import AccountSession, guard_read_only, open_session
+from batch_tui.ui.session import AccountSession, open_session
 from batch_tui.ui.signals import exit_on_signals
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
 Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
+
+DEFAULT_THEME = Ui().theme
+"""The theme when the config names none."""
 
 SETTLE_AFTER = 2.0
 """Seconds from start to `heap.settle`: after the first screen with data (budget 1.5 s)."""
@@ -167,6 +170,12 @@ class BatchApp(OrderedKeys, App[None]):
 
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
+        if self._sixteen_colours() and self.settings.ui.theme == DEFAULT_THEME:
+            # On a 16-colour terminal (TERM=xterm) the default theme's colours are mapped to
+            # the nearest of 16: its orange accent and its error red both come out magenta
+            # or red. The ANSI theme uses the terminal's own red for failures, as lazygit
+            # and k9s do.
+            self.theme = "ansi-dark"
         self.set_keymap(self.settings.keymap)
         self.push_screen(AccountsScreen())
         if self.open_target is not None:
@@ -179,6 +188,19 @@ class BatchApp(OrderedKeys, App[None]):
         self.screen_change_signal.subscribe(self, self._screen_changed)
         if not self.is_headless:  # a real terminal (tests and benchmarks keep the defaults)
             exit_on_signals(self)
+
+    def _sixteen_colours(self) -> bool:
+        """Whether the terminal shows 16 colours (a real one: tests keep the default)."""
+        return not self.is_headless and self.console.color_system == "standard"
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Saves a screenshot and says where, or why not (Textual's says only "Failed")."""
+        from batch_tui.ui.screenshot import save_screenshot
+
+        saved = save_screenshot(self, filename, path, time_format)
+        return None if saved is None else str(saved)
 
     def _screen_changed(self, screen: Screen[object]) -> None:
         # A screen that closed is garbage now: collect it once the change is drawn, while it
@@ -211,7 +233,7 @@ class BatchApp(OrderedKeys, App[None]):
             self.notify(str(error), severity="error", markup=False)
             return
         if self.read_only and not session.read_only:
-            guard_read_only(session.client)
+            session.client.refuse_writes()
             session.read_only = True
         # The old account's data is saved, and seeds the new session if it is the same account
         # (the background save may not have reached the disk when the file is read).
@@ -324,7 +346,7 @@ class BatchApp(OrderedKeys, App[None]):
             action, self if default_namespace is None else default_namespace, namespaces
         )
         if isinstance(target, BatchScreen) and target.check_action(name, params) is None:
-            reason = target.why_not(name)
+            reason = target.why_not(name, params)
             if reason is not None:
                 self.notify(reason, severity="warning", markup=False)
                 return True
