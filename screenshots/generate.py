@@ -24,6 +24,7 @@ from batch_tui.emulator.core import Emulator  # noqa: E402
 from batch_tui.emulator.settings import EmulatorSettings  # noqa: E402
 from batch_tui.ui.app import BatchApp  # noqa: E402
 from batch_tui.ui.byte_sources import TaskFileRef  # noqa: E402
+from batch_tui.ui.screens.dialogs import ChoiceScreen, ConfirmScreen  # noqa: E402
 from batch_tui.ui.session import open_session  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -58,10 +59,15 @@ async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
 
 
 async def shoot(app: BatchApp, pilot: object, name: str) -> None:
-    """Lets the screen load, then saves it."""
-    await app.workers.wait_for_complete()
-    await pilot.pause(0.3)  # type: ignore[attr-defined]
-    await app.workers.wait_for_complete()
+    """Lets the screen load, then saves it.
+
+    A flow waiting for a dialog's answer (acting on a state) is a worker that does not end
+    while the dialog is open: only the others are waited for.
+    """
+    for _ in range(2):
+        busy = [w for w in app.workers if w.is_running and w.group != "state-action"]
+        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+        await pilot.pause(0.3)  # type: ignore[attr-defined]
     app.save_screenshot(f"{name}.svg", str(OUT))
     print(f"screenshots/{name}.svg")
 
@@ -152,8 +158,41 @@ async def main() -> None:
                 app.push_screen(HelpScreen(app.screen))
                 await shoot(app, pilot, "help")
                 await pilot.press("escape")
+                # Every starttaskfailed node of gpu-pool at once: the state, then the action.
+                app.show(NodesScreen("gpu-pool"))
+                await shoot(app, pilot, "node-list-failed")
+                await pilot.press("asterisk")
+                await wait_for(lambda: isinstance(app.screen, ChoiceScreen), 10)
+                await shoot(app, pilot, "state-action-choice")
+                await pilot.press("1")  # the starttaskfailed state ...
+                await wait_for(lambda: "which action" in str(app.screen.title_text), 10)
+                await pilot.press("1")  # ... and reboot
+                await wait_for(lambda: isinstance(app.screen, ConfirmScreen), 10)
+                await shoot(app, pilot, "state-action-confirm")
+                await pilot.press("escape")
+                app.show(JobsScreen())
+                await shoot(app, pilot, "job-list")
+                await pilot.press("X")  # deleting a job asks for its id
+                await shoot(app, pilot, "confirm-delete-job")
+                await pilot.press("escape")
                 app.show_accounts()
                 await shoot(app, pilot, "accounts")
+            # At 80x24: what an SSH session on a small terminal sees.
+            small = BatchApp(
+                Settings(),
+                targets=[target],
+                open_target=target,
+                session_factory=lambda t: open_session(t, transport=httpx.ASGITransport(asgi)),
+            )
+            async with small.run_test(size=(80, 24)) as pilot:
+                await shoot(small, pilot, "overview-80x24")
+                small.show(NodesScreen("render-pool"))
+                await shoot(small, pilot, "node-list-80x24")
+                await pilot.press("space", "space", "space", "b")  # three marked: every id shown
+                await shoot(small, pilot, "confirm-marked-80x24")
+                await pilot.press("escape")
+                small.show(JobDetailScreen("nightly-render"))
+                await shoot(small, pilot, "job-tasks-80x24")
         finally:
             await emu.stop()
 
