@@ -286,16 +286,6 @@ MAX_LISTED_TARGETS: Final = 8
 """How many target ids a dialog lists before it says "and N more" (it must fit 80x24)."""
 
 
-def describe_targets(kind: Kind, targets: Sequence[str]) -> str:
-    """Names the targets of an action: "node tvm-1", "3 nodes: a, b, c", "… and 12 more"."""
-    if len(targets) == 1:
-        return f"{kind} {targets[0]}"
-    shown = ", ".join(targets[:MAX_LISTED_TARGETS])
-    rest = len(targets) - MAX_LISTED_TARGETS
-    more = f" and {rest} more" if rest > 0 else ""
-    return f"{len(targets)} {kind}s: {shown}{more}"
-
-
 def target_lines(kind: Kind, targets: Sequence[str]) -> list[str]:
     """Names the targets one per line, for a dialog where every id must be readable.
 

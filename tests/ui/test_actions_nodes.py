@@ -143,7 +143,7 @@ async def test_bulk_reboot_of_marked_nodes_in_the_list(make_app, seed_pool, reco
         await pilot.press("b")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        assert "2 nodes" in screen_text(app)
+        assert "Reboot the 2 marked nodes in pool pool-a" in screen_text(app)
         await pilot.press("y")
         await pilot_settle(pilot)
         paths = sorted(r.path for r in recorder.mutations())

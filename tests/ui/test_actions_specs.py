@@ -9,9 +9,9 @@ import pytest
 from batch_tui.ui.action_runs import Outcome, summarize
 from batch_tui.ui.actions import (
     ACTIONS,
-    describe_targets,
     job_action_allowed,
     node_action_allowed,
+    target_lines,
     task_action_allowed,
 )
 from batch_tui.ui.clipboard import copy_text, osc52
@@ -95,11 +95,11 @@ def test_options_match_the_service():
     assert "retention" in ACTIONS["node.reboot"].option_help("retaineddata")
 
 
-def test_describe_targets_names_them_and_stays_short():
-    assert describe_targets("node", ["tvm-1"]) == "node tvm-1"
-    assert describe_targets("task", ["a", "b"]) == "2 tasks: a, b"
-    many = describe_targets("node", [f"n{i}" for i in range(20)])
-    assert many.startswith("20 nodes: n0, n1") and many.endswith("n7 and 12 more")
+def test_target_lines_name_every_target_on_a_line_of_its_own():
+    assert target_lines("node", ["tvm-1"]) == ["node tvm-1"]
+    assert target_lines("task", ["a", "b"]) == ["2 tasks:", "a", "b"]
+    many = target_lines("node", [f"n{i}" for i in range(20)])
+    assert many[:3] == ["20 nodes:", "n0", "n1"] and many[-2:] == ["n7", "… and 12 more"]
 
 
 def test_summarize_reports_each_failure():

@@ -32,7 +32,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from batch_tui.ui.actions import ActionSpec, describe_targets, target_lines
+from batch_tui.ui.actions import ActionSpec, target_lines
 from batch_tui.ui.clipboard import copy_text
 from batch_tui.ui.key_order import Guarded
 from batch_tui.ui.sanitize import sanitize_text
@@ -319,24 +319,36 @@ class AddUserScreen(ModalScreen[NewUser | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Send nothing"),
     ]
 
-    def __init__(self, targets: Sequence[str], *, context: str = "") -> None:
+    def __init__(self, targets: Sequence[str], *, context: str = "", marked: bool = False) -> None:
         super().__init__()
         self.targets = list(targets)
         self.context = context
+        self.marked = marked
+        """The targets are the marked rows: the dialog says so."""
 
     def compose(self) -> ComposeResult:
-        names = sanitize_text(describe_targets("node", self.targets), limit=400)
-        where = _where(self.context)
+        lines = target_lines("node", self.targets)
+        if len(self.targets) > 1:
+            many = f"the {len(self.targets)} marked nodes" if self.marked else lines[0][:-1]
+            lines[0] = f"{many}{_where(self.context)}:"
+        else:
+            lines[0] += _where(self.context)
+        text = "\n".join(sanitize_text(line, limit=400) for line in lines)
         with Vertical(id="dialog"):
             yield Label(Content("Add user?"), id="dialog-title")
-            yield Static(Content(f"Add a user to {names}{where}"), id="dialog-targets")
+            yield Static(Content(f"Add a user to {text}"), id="dialog-targets")
+            yield Label("User name", classes="dialog-label")
             yield Input(placeholder="user name", id="user-name", compact=True)
+            yield Label("SSH public key", classes="dialog-label")
             yield Input(
                 placeholder="SSH public key (ssh-ed25519 AAAA…)", id="user-key", compact=True
             )
+            yield Label("Or a password", classes="dialog-label")
             yield Input(
                 placeholder="or a password", password=True, id="user-password", compact=True
             )
+            # Its value hides its placeholder: without a label it was a bare "24.0".
+            yield Label("Expires in (hours)", classes="dialog-label")
             yield Input(
                 str(DEFAULT_USER_HOURS),
                 placeholder="expires in hours",

@@ -394,6 +394,9 @@ class JobDetailScreen(QuietFooter, ListScreen):
     def action_scope(self) -> Scope:
         return Scope(job_id=self.job_id)
 
+    def targets_marked(self, kind: Kind) -> bool:
+        return kind == "task" and super().targets_marked(kind)
+
     def action_context(self, kind: Kind) -> str:
         return f"job {self.job_id}" if kind == "task" else ""
 

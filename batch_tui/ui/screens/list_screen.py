@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from batch_tui.ui.actions import Kind
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
@@ -121,6 +122,9 @@ class ListScreen(BatchScreen):
         """The table the filter, marks and status apply to: the focused one, else the main one."""
         focused = self.focused
         return focused if isinstance(focused, VirtualTable) else self._last_table or self.table
+
+    def targets_marked(self, kind: Kind) -> bool:
+        return bool(self.active_table().marked_keys)
 
     def targets(self) -> tuple[str, ...]:
         """The marked rows, or the row under the cursor when none is marked."""

@@ -81,7 +81,10 @@ class NodeActionScreen(BatchScreen):
             )
 
         self.app.push_screen(
-            AddUserScreen(chosen, context=self.action_context("node")), callback=entered
+            AddUserScreen(
+                chosen, context=self.action_context("node"), marked=self.targets_marked("node")
+            ),
+            callback=entered,
         )
 
     async def _add_user(self, targets: list[str], user: NewUser) -> None:

@@ -89,6 +89,10 @@ class ScreenActions(Screen[None]):
         """Where the targets are, for the dialog ("pool gpu-pool", "job nightly")."""
         return ""
 
+    def targets_marked(self, kind: Kind) -> bool:
+        """Whether `action_targets(kind)` are the marked rows (the dialog then says so)."""
+        return False
+
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         """Called after an action ran; refreshes by default."""
         self.refresh_data()
@@ -176,7 +180,13 @@ class ScreenActions(Screen[None]):
             self.notify(f"{spec.label}: at most {MAX_TOGETHER} at a time", severity="error")
             return
         perform = perform_for(spec, self.client, self.action_scope())
-        self.confirm_action(spec, chosen, perform, context=self.action_context(spec.kind))
+        context = self.action_context(spec.kind)
+        heading = None
+        if self.targets_marked(spec.kind):
+            where = f" in {context}" if context else ""
+            noun = spec.kind if len(chosen) == 1 else f"{spec.kind}s"
+            heading = f"{spec.label} the {len(chosen)} marked {noun}{where}"
+        self.confirm_action(spec, chosen, perform, context=context, heading=heading)
 
     # -- confirm, perform, report ---------------------------------------------------------
 
