@@ -24,7 +24,7 @@ from batch_tui.emulator.core import Emulator  # noqa: E402
 from batch_tui.emulator.settings import EmulatorSettings  # noqa: E402
 from batch_tui.ui.app import BatchApp  # noqa: E402
 from batch_tui.ui.byte_sources import TaskFileRef  # noqa: E402
-from batch_tui.ui.screens.dialogs import ChoiceScreen, ConfirmScreen  # noqa: E402
+from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen  # noqa: E402
 from batch_tui.ui.session import open_session  # noqa: E402
 
 OUT = Path(__file__).resolve().parent

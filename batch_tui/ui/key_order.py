@@ -10,9 +10,12 @@ a dialog sent the next field's text to the previous one.
 `OrderedKeys` (a mixin for the `App`) holds each key until the one before has settled: it has
 bubbled through the widgets it went to, the callbacks it scheduled (a focus change) have run,
 and the screen on top (maybe one it pushed) has been mounted and resumed, so its input has
-focus. Two marker messages tell when: the first follows the key through the focused widget's
-queue and up to the app; the second goes through the top screen's queue after its mount.
-A watchdog lets the keys go if a marker is lost with a widget that was removed.
+focus. Marker messages tell when: the first follows the key through the focused widget's
+queue and up to the app; then others go through the top screen's queue (after its mount),
+round after round while that screen still has messages waiting or the top screen changed
+(`:jobs` + enter: the input's Submitted dismisses the command line, whose callback pushes the
+job list; the keys after enter go to the job list). The rounds are bounded, and a watchdog
+lets the keys go if a marker is lost with a widget that was removed.
 
 Dialogs that answer with one key (`Guarded`) never take a key read before they opened: a `y`
 that was on its way when `b` opened the Reboot dialog is dropped, and the dialog says so.
@@ -35,18 +38,30 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+MAX_ROUNDS = 12
+"""Rounds through the top screen's queue a key waits for it to be quiet (a screen that is
+never quiet, following a growing log, must not hold the keys for long)."""
+
 WATCHDOG = 1.0
 """Seconds after which held keys go on even if the key before them never settled (a marker
 lost with a widget that closed): typing must never freeze."""
 
 
 class KeySettled(Message):
-    """A marker behind a key: when it reaches the app, the key's stage `stage` is done."""
+    """A marker behind a key: when it reaches the app, the key's stage `stage` is done.
 
-    def __init__(self, serial: int, stage: int) -> None:
+    Stage 1 followed the key through the widget it went to; stage 2 goes through the top
+    screen's queue (`screen`), as many `rounds` as it takes for that screen to be quiet.
+    """
+
+    def __init__(
+        self, serial: int, stage: int, rounds: int = 0, screen: MessagePump | None = None
+    ) -> None:
         super().__init__()
         self.serial = serial
         self.stage = stage
+        self.rounds = rounds
+        self.screen = screen
 
 
 class Guarded:
@@ -100,7 +115,7 @@ class OrderedKeys(_Base):
             self._key_watchdog.stop()
         self._key_watchdog = self.set_timer(WATCHDOG, lambda: self._settled(serial))
         if not target.post_message(KeySettled(serial, 1)):
-            self.on_key_settled(KeySettled(serial, 1))
+            self._stage_done(KeySettled(serial, 1))
 
     def _dropped_by_dialog(self, event: events.Event) -> bool:
         screen = self.screen
@@ -115,13 +130,33 @@ class OrderedKeys(_Base):
         message.stop()
         if message.serial != self._key_serial:
             return  # released by the watchdog already
-        if message.stage == 1:
-            # The key's callbacks (a focus change) are queued on the app before this marker
-            # ran; the top screen, maybe new, may still be mounting: follow its queue.
-            if not self.screen.post_message(KeySettled(message.serial, 2)):
-                self._settled(message.serial)
-        else:
-            self._settled(message.serial)
+        # What the key scheduled with `call_next` runs after this message: a dismissed
+        # dialog's result callback (`:jobs` + enter pushes the job list from there). Go on
+        # after it, or the next key would go to the screen that was on top before.
+        self.call_next(self._stage_done, message)
+
+    def _stage_done(self, message: KeySettled) -> None:
+        if message.serial != self._key_serial:
+            return
+        # The key's handling may go on in messages it made (an input's Submitted, which then
+        # dismisses the command line), and the top screen may change: follow the top
+        # screen's queue until it is quiet, a bounded number of rounds.
+        if message.stage == 1 or (
+            message.rounds < MAX_ROUNDS
+            and (message.screen is not self.screen or self._screen_busy())
+        ):
+            screen = self.screen
+            follow = KeySettled(message.serial, 2, message.rounds + 1, screen)
+            if screen.post_message(follow):
+                return
+        self._settled(message.serial)
+
+    def _screen_busy(self) -> bool:
+        """Whether a widget of the top screen has messages waiting (the key's work going on)."""
+        screen = self.screen
+        return any(
+            not pump._message_queue.empty() for pump in (screen, *screen.walk_children())
+        )
 
     def _settled(self, serial: int) -> None:
         if serial != self._key_serial:

@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from batch_tui.ui.screens.dialogs import AddUserScreen, Confirmation, ConfirmScreen, NewUser
+from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.list_screen import ListScreen
 from batch_tui.ui.screens.overview import OverviewScreen

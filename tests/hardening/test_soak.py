@@ -24,7 +24,8 @@ from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.accounts import AccountsScreen
 from batch_tui.ui.screens.batch_screen import BatchScreen
-from batch_tui.ui.screens.dialogs import AddUserScreen, Confirmation, ConfirmScreen, NewUser
+from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen

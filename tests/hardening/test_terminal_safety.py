@@ -38,7 +38,8 @@ from batch_tui.emulator.routes.pools import add_pool
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.screens.accounts import AccountsScreen
-from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen, SshCommandScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen, SshCommandScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.help import HelpScreen

@@ -7,7 +7,8 @@ import base64
 import httpx
 import pytest
 
-from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen, SshCommandScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen, SshCommandScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from tests.ui.conftest import capture_notifications, node_states, pilot_settle, screen_text

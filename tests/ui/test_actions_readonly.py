@@ -7,7 +7,8 @@ import pytest
 from batch_tui.batch.errors import ReadOnly
 from batch_tui.ui.action_runs import perform_for
 from batch_tui.ui.actions import ACTIONS, Scope
-from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from tests.ui.conftest import pilot_settle, screen_text

@@ -7,7 +7,7 @@ import re
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.ui.screens.accounts import AccountsScreen
-from batch_tui.ui.screens.dialogs import ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from batch_tui.ui.screens.dialogs import ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen

@@ -6,7 +6,8 @@ from the terminal does, and checks where they went and what reached the emulator
 
 from __future__ import annotations
 
-from batch_tui.ui.screens.dialogs import AddUserScreen, ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
+from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.widgets.command_line import CommandLineScreen
@@ -119,3 +120,18 @@ async def test_acting_on_more_than_ten_nodes_asks_for_the_count(make_app, seed_p
         await pilot.press("backspace", *keys_of("12"), "enter")
         await pilot_settle(pilot)
         assert len(recorder.mutations()) == 12
+
+
+async def test_keys_after_a_command_go_to_the_screen_it_opened(make_app, seed_pool, seed_job):
+    """`:job job-1`, enter and `5` in one burst: the `5` (failed tasks) reaches the job."""
+    from batch_tui.ui.screens.job_detail import JobDetailScreen
+
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["echo one"])
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot_settle(pilot)
+        burst(pilot, ["colon", *keys_of("job job-1"), "enter", "5"])
+        await until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        await pilot_settle(pilot)
+        assert app.screen.state_key == "failed"

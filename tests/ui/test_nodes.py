@@ -16,7 +16,7 @@ from batch_tui.emulator.store import iso
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.formatting import format_age
 from batch_tui.ui.pool_nodes import FULL_NODES_EVERY
-from batch_tui.ui.screens.dialogs import ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.nodes import NodesScreen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from batch_tui.emulator.routes.pools import add_pool
-from batch_tui.ui.screens.dialogs import ChoiceScreen, ConfirmScreen
+from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.pools import PoolsScreen

@@ -8,7 +8,7 @@ import pytest
 
 from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.ui.screens.dialogs import ConfirmScreen
+from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen

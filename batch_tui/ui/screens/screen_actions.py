@@ -208,7 +208,7 @@ class ScreenActions(Screen[None]):
             context: Where the targets are, for the dialog ("pool pool-a").
             heading: What the dialog asks, if more than the action and the targets' count.
         """
-        from batch_tui.ui.screens.dialogs import Confirmation, ConfirmScreen
+        from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
 
         if self.read_only:
             self.notify("Read-only mode: nothing was sent", severity="warning")

@@ -16,7 +16,7 @@ from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, NodeState
 from batch_tui.ui.action_runs import perform_for
 from batch_tui.ui.actions import ACTIONS, MAX_TOGETHER, Scope, refusal, specs_of
-from batch_tui.ui.screens.dialogs import ChoiceScreen
+from batch_tui.ui.screens.confirm import ChoiceScreen
 
 if TYPE_CHECKING:
     from batch_tui.ui.screens.batch_screen import BatchScreen

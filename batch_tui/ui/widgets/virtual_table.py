@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from textual import events, work
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import var
@@ -16,6 +16,7 @@ from textual.strip import Strip
 
 from batch_tui.ui import heap
 from batch_tui.ui.widgets.sort_picker import SortOrder, SortPicker
+from batch_tui.ui.widgets.table_keys import TABLE_BINDINGS
 from batch_tui.ui.widgets.table_lines import LineStyles, TableLines
 from batch_tui.ui.widgets.table_marks import TableMarks
 from batch_tui.ui.widgets.table_model import TableModel
@@ -82,37 +83,7 @@ class VirtualTable(ScrollView, can_focus=True):
         "virtual-table--marked",
     }
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous row"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="table.down", tooltip="Next row"),
-        Binding(
-            "pageup", "page_up", "Page up", show=False, id="table.page-up", tooltip="Up a page"
-        ),
-        Binding(
-            "pagedown", "page_down", "Page down", show=False, id="table.page-down",
-            tooltip="Down a page",
-        ),
-        Binding("home,g", "first", "First", show=False, id="table.first", tooltip="First row"),
-        Binding("end,G", "last", "Last", show=False, id="table.last", tooltip="Last row"),
-        Binding("enter", "select", "Open", id="table.select", tooltip="Open the row"),
-        Binding("space", "toggle_mark", "Mark", id="table.mark",
-                tooltip="Mark or unmark the row, then go down"),
-        Binding("V", "mark_range", "Mark range", show=False, id="table.mark-range",
-                tooltip="From the last mark to here"),  # V as in vim's visual line mode
-        # k9s's ctrl+space, which terminals send as ctrl+@ (shown as ^@ unless told).
-        Binding("ctrl+@", "mark_range", "Mark range", show=False, key_display="^space",
-                id="table.mark-range-k9s", tooltip="From the last mark to here"),
-        Binding("A", "mark_all", "Mark all", show=False, id="table.mark-all",
-                tooltip="Every row shown (as filtered)"),
-        # ctrl+\ is k9s's key; U (unmark) is easier to type.
-        Binding("U,ctrl+backslash", "clear_marks", "Unmark all", show=False,
-                id="table.clear-marks", tooltip="Unmark every row"),
-        Binding("s", "cycle_sort", "Sort", id="table.sort", tooltip="Sort by the next column"),
-        Binding("greater_than_sign", "pick_sort", "Sort by", id="table.sort-by",
-                tooltip="Pick the column to sort by"),
-        Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse-sort",
-                tooltip="Reverse the sort order"),
-    ]  # fmt: skip
+    BINDINGS: ClassVar[list[BindingType]] = TABLE_BINDINGS
 
     class RowSelected(TableMessage[str]):
         """Posted when the user presses enter on a row (`key`)."""
