@@ -154,9 +154,7 @@ class OrderedKeys(_Base):
     def _screen_busy(self) -> bool:
         """Whether a widget of the top screen has messages waiting (the key's work going on)."""
         screen = self.screen
-        return any(
-            not pump._message_queue.empty() for pump in (screen, *screen.walk_children())
-        )
+        return any(not pump._message_queue.empty() for pump in (screen, *screen.walk_children()))
 
     def _settled(self, serial: int) -> None:
         if serial != self._key_serial:
