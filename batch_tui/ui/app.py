@@ -360,6 +360,14 @@ class BatchApp(OrderedKeys, App[None]):
         """The ids of a kind seen so far, sorted."""
         return sorted(self._known.get(kind, ()))
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: says how to quit (Textual's own hint is markup, and toasts here are plain)."""
+        keys = [
+            key for key, active in self.active_bindings.items() if active.binding.action == "quit"
+        ]
+        shown = " or ".join(self.get_key_display(self.active_bindings[k].binding) for k in keys)
+        self.notify(f"To quit, press {shown or 'q'} (or type :q)", title="Quit?")
+
     def action_help(self) -> None:
         """Shows every key of the current screen."""
         from batch_tui.ui.screens.help import HelpScreen

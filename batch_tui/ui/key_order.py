@@ -65,13 +65,18 @@ class KeySettled(Message):
 
 
 class Guarded:
-    """A dialog answered by single keys: keys read before it opened are dropped.
+    """A dialog that a key read before it was drawn must not answer.
 
-    Subclasses set `opened_at` (the event clock, `textual._time.get_time`) when built, and
-    say what was dropped with `dropped_keys(keys)`.
+    `opened_at` (the event clock, `textual._time.get_time`) is when it was drawn; until
+    then it is infinite. A key read earlier is dropped if `holds_back(key)`, and the dialog
+    is told with `dropped_keys(keys)`.
     """
 
-    opened_at: float = 0.0
+    opened_at: float = float("inf")
+
+    def holds_back(self, event: events.Key) -> bool:
+        """Whether a key read before the dialog was drawn is dropped (by default: all)."""
+        return True
 
     def dropped_keys(self, keys: list[str]) -> None:
         """Called with the keys dropped because they were typed before the dialog opened."""
@@ -83,6 +88,8 @@ class OrderedKeys(_Base):
     _key_types: ClassVar[tuple[type[events.Event], ...]] = (events.Key, events.Paste)
 
     def _ordered_init(self) -> None:
+        self._swallowing: str | None = None
+        self._swallowed = 0
         self._held_keys: deque[events.Event] = deque()
         self._key_serial = 0
         self._key_in_flight = False
@@ -92,6 +99,20 @@ class OrderedKeys(_Base):
     def keys_pending(self) -> bool:
         """Whether keys are held or one is still settling (tests wait for the typing to end)."""
         return self._key_in_flight or bool(self._held_keys)
+
+    def swallow_keys(self, why: str) -> None:
+        """Drops every key from now until `stop_swallowing`: they were meant for a program
+        the terminal is about to be handed to (the pager), not for the app (`v` then `q`
+        must quit the pager, never batch-tui)."""
+        self._swallowing = why
+        self._swallowed = 0
+
+    def stop_swallowing(self) -> None:
+        """Takes keys again; says how many were dropped, if any."""
+        why, dropped = self._swallowing, self._swallowed
+        self._swallowing = None
+        if dropped:
+            self.notify(f"Ignored {dropped} key(s) typed while {why}", severity="warning")
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, self._key_types) and not event.is_forwarded:
@@ -106,6 +127,10 @@ class OrderedKeys(_Base):
         self._key_serial += 1
         serial = self._key_serial
         self._key_in_flight = True
+        if self._swallowing is not None:
+            self._swallowed += 1
+            self._settled(serial)
+            return
         if self._dropped_by_dialog(event):
             self._settled(serial)
             return
@@ -121,7 +146,7 @@ class OrderedKeys(_Base):
         screen = self.screen
         if not isinstance(screen, Guarded) or not isinstance(event, events.Key):
             return False
-        if event.time >= screen.opened_at:
+        if event.time >= screen.opened_at or not screen.holds_back(event):
             return False
         screen.dropped_keys([event.key])
         return True

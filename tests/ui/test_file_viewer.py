@@ -303,3 +303,50 @@ async def test_missing_file_shows_an_error_not_a_traceback(emulator, node, make_
         screen = await await_screen(pilot, FileViewerScreen)
         assert screen.error is not None and "404" in screen.error
         assert "Traceback" not in screen_text(app)
+
+
+async def test_a_replace_typed_ahead_never_replaces_the_file(
+    emulator, node, make_app, tmp_path
+):
+    """`s`, a path, enter and `y` in one burst: the Replace dialog stays open and says it
+    ignored the `y`; the file is kept until a `y` typed once the dialog is there."""
+    from tests.ui.typing import burst, keys_of, until
+
+    write_node_file(emulator, node, "startup/save.txt", b"new content\n")
+    destination = tmp_path / "keep.txt"
+    destination.write_bytes(b"precious")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_viewer(app, pilot, NodeFileRef("pool-a", node, "startup/save.txt"))
+        burst(pilot, ["s", "ctrl+u", *keys_of(str(destination)), "enter", "y"])
+        await until(pilot, lambda: isinstance(app.screen, OverwriteScreen))
+        await until(pilot, lambda: "Ignored 1 key typed before this dialog" in screen_text(app))
+        await pilot_settle(pilot)
+        assert isinstance(app.screen, OverwriteScreen)
+        assert destination.read_bytes() == b"precious"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: destination.read_bytes() == b"new content\n")
+
+
+async def test_keys_typed_while_the_pager_starts_are_not_run_by_the_app(
+    emulator, node, make_app, tmp_path, monkeypatch
+):
+    """`v` then `q` in one burst: the `q` was meant for the pager, it must not quit the app."""
+    from tests.ui.typing import burst
+
+    write_node_file(emulator, node, "startup/page.txt", b"paged\n" * 5000)
+    copy = tmp_path / "pager-copy.txt"
+    script = tmp_path / "pager.sh"
+    script.write_text(f'#!/bin/sh\ncp "$1" "{copy}"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PAGER", str(script))
+    app = make_app()
+    quits: list[object] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(app, "suspend", no_suspend)
+        monkeypatch.setattr(app, "exit", lambda *args, **kwargs: quits.append(args))
+        await open_viewer(app, pilot, NodeFileRef("pool-a", node, "startup/page.txt"))
+        burst(pilot, ["v", "q"])
+        await wait_for(pilot, lambda: copy.exists())
+        await pilot_settle(pilot)
+        assert quits == [] and app.is_running

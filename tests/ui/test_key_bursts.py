@@ -11,7 +11,7 @@ from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.widgets.command_line import CommandLineScreen
-from tests.ui.conftest import pilot_settle, screen_text
+from tests.ui.conftest import capture_notifications, pilot_settle, screen_text
 from tests.ui.typing import burst, keys_of, paste, until
 
 
@@ -135,3 +135,36 @@ async def test_keys_after_a_command_go_to_the_screen_it_opened(make_app, seed_po
         await until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         await pilot_settle(pilot)
         assert app.screen.state_key == "failed"
+
+
+async def test_an_add_user_form_is_never_sent_by_keys_typed_ahead(make_app, seed_pool, recorder):
+    """`a`, the name, tab, tab, a password and enter in one burst: the form fills in, but the
+    enter typed before it was drawn does not send it; one typed after does."""
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_nodes(app, pilot)
+        recorder.clear()
+        burst(pilot, ["a", *keys_of("carol"), "tab", "tab", *keys_of("Pa55word!"), "enter"])
+        await until(pilot, lambda: isinstance(app.screen, AddUserScreen))
+        dialog = app.screen
+        await until(pilot, lambda: dialog.query_one("#user-password").value == "Pa55word!")
+        await until(pilot, lambda: "Ignored 1 key typed before this dialog" in screen_text(app))
+        await pilot_settle(pilot)
+        assert app.screen is dialog and recorder.mutations() == []
+        await pilot.press("enter")
+        await pilot_settle(pilot)
+        assert [r.path.rsplit("/", 1)[-1] for r in recorder.mutations()] == ["users"]
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(make_app, seed_pool):
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    notes = capture_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot_settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.is_running
+        [(text, _)] = [note for note in notes if "quit" in note[0]]
+        assert "[b]" not in text and "q" in text

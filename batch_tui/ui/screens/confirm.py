@@ -11,9 +11,10 @@ Both are `Guarded`: a key read before the dialog was drawn never answers it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on
 from textual._time import get_time
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
@@ -28,6 +30,40 @@ from textual.widgets.option_list import Option
 from batch_tui.ui.actions import ActionSpec, target_lines
 from batch_tui.ui.key_order import Guarded
 from batch_tui.ui.sanitize import sanitize_text
+
+ResultT = TypeVar("ResultT")
+
+
+class GuardedModal(Guarded, ModalScreen[ResultT]):
+    """A modal dialog that keys read before it was drawn never answer (`Guarded`).
+
+    It takes keys once it has been drawn; those dropped before are named on its
+    `#dialog-problem` line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened_at = float("inf")
+        self._dropped: list[str] = []
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount: subclasses focus their widget in theirs.
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        self.opened_at = get_time()
+
+    def dropped_keys(self, keys: list[str]) -> None:
+        self._dropped.extend(keys)
+        count = len(self._dropped)
+        shown = ("… " if count > 8 else "") + " ".join(self._dropped[-8:])
+        noun = "key" if count == 1 else "keys"
+        self.show_problem(f"Ignored {count} {noun} typed before this dialog opened: {shown}")
+
+    def show_problem(self, text: str) -> None:
+        """Shows a one-line problem in the dialog (what was ignored, what is missing)."""
+        with contextlib.suppress(NoMatches):
+            self.query_one("#dialog-problem", Static).update(Content(sanitize_text(text)))
 
 
 @dataclass(frozen=True)
@@ -42,7 +78,7 @@ def where_text(context: str) -> str:
     return f" in {sanitize_text(context, limit=200)}" if context else ""
 
 
-class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
+class ConfirmScreen(GuardedModal[Confirmation | None]):
     """Asks to confirm an action on named targets, with its option.
 
     Keys read before the dialog was on screen never answer it (`Guarded`): they are dropped,
@@ -81,8 +117,6 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         self.typed = typed
         """What must be typed to confirm (an id or a count), or None: `y` confirms."""
         self.option = spec.default_option
-        self.opened_at = float("inf")  # nothing answers it until it has been drawn
-        self._dropped: list[str] = []
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -127,18 +161,6 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         else:
             focus = "#dialog-options" if self.spec.options else "#dialog-cancel"
         self.query_one(focus).focus()
-        self.call_after_refresh(self._arm)
-
-    def _arm(self) -> None:
-        self.opened_at = get_time()
-
-    def dropped_keys(self, keys: list[str]) -> None:
-        self._dropped.extend(keys)
-        shown = " ".join(self._dropped[-8:])
-        self._problem(f"Ignored {shown}: typed before this dialog opened")
-
-    def _problem(self, text: str) -> None:
-        self.query_one("#dialog-problem", Static).update(Content(sanitize_text(text)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm" and self.typed is not None:
@@ -170,7 +192,7 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         if self.typed is not None:
             entered = self.query_one("#dialog-typed", Input).value.strip()
             if entered != self.typed:
-                self._problem(f"Type {self.typed} exactly to confirm, or esc to cancel")
+                self.show_problem(f"Type {self.typed} exactly to confirm, or esc to cancel")
                 return
         self.dismiss(Confirmation(self.option))
 
@@ -180,7 +202,7 @@ class ConfirmScreen(Guarded, ModalScreen[Confirmation | None]):
         self.dismiss(None)
 
 
-class ChoiceScreen(Guarded, ModalScreen[str | None]):
+class ChoiceScreen(GuardedModal[str | None]):
     """Asks to choose one of a few values: a number key, or the arrows and enter.
 
     Dismisses with the chosen value, or None on esc. Keys read before it was drawn are
@@ -209,7 +231,6 @@ class ChoiceScreen(Guarded, ModalScreen[str | None]):
         self.title_text = title
         self.choices = list(choices)
         self.note = note
-        self.opened_at = float("inf")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -229,16 +250,6 @@ class ChoiceScreen(Guarded, ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#dialog-choices").focus()
-        self.call_after_refresh(self._arm)
-
-    def _arm(self) -> None:
-        self.opened_at = get_time()
-
-    def dropped_keys(self, keys: list[str]) -> None:
-        shown = " ".join(keys)
-        self.query_one("#dialog-problem", Static).update(
-            Content(sanitize_text(f"Ignored {shown}: typed before this dialog opened"))
-        )
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

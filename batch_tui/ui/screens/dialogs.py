@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -30,7 +30,7 @@ from textual.widgets import (
 from batch_tui.ui.actions import target_lines
 from batch_tui.ui.clipboard import copy_text
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.confirm import where_text
+from batch_tui.ui.screens.confirm import GuardedModal, where_text
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -81,7 +81,7 @@ DEFAULT_USER_HOURS = 24.0
 """The service's default expiry for a node user is one day; we ask for the same."""
 
 
-class AddUserScreen(ModalScreen[NewUser | None]):
+class AddUserScreen(GuardedModal[NewUser | None]):
     """Asks for a user name and an SSH public key or a password, for the named nodes."""
 
     CSS_PATH = "dialogs.tcss"
@@ -89,6 +89,13 @@ class AddUserScreen(ModalScreen[NewUser | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Send nothing"),
     ]
+
+    TYPED_AHEAD: ClassVar[frozenset[str]] = frozenset({"tab", "shift+tab", "backspace"})
+    """Keys typed before the form was drawn that still go to it (with the text): they fill it
+    in; `enter`, which would send it, does not."""
+
+    def holds_back(self, event: events.Key) -> bool:
+        return not (event.is_printable or event.key in self.TYPED_AHEAD)
 
     def __init__(self, targets: Sequence[str], *, context: str = "", marked: bool = False) -> None:
         super().__init__()

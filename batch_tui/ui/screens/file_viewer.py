@@ -27,7 +27,6 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from batch_tui.batch.errors import BatchError, NotFound
@@ -43,8 +42,10 @@ from batch_tui.ui.byte_sources import (
     expand_path,
 )
 from batch_tui.ui.formatting import format_bytes, format_time
+from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.sanitize import SafeLineStream, sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.screens.confirm import GuardedModal
 from batch_tui.ui.widgets.log_view import LogView
 
 DEFAULT_PAGER = "less"
@@ -77,8 +78,11 @@ def _remove_download(folder: Path) -> None:
     folder.rmdir()
 
 
-class OverwriteScreen(ModalScreen[bool]):
-    """Asks whether to replace an existing local file; `y` replaces, `n`/`esc` keeps it."""
+class OverwriteScreen(GuardedModal[bool]):
+    """Asks whether to replace an existing local file; `y` replaces, `n`/`esc` keeps it.
+
+    A `y` typed ahead of it (`s`, a path, enter, `y` in one burst) never replaces the file.
+    """
 
     CSS_PATH = ["dialogs.tcss", "file_viewer.tcss"]
 
@@ -95,6 +99,7 @@ class OverwriteScreen(ModalScreen[bool]):
         with Vertical(id="dialog", classes="destructive"):
             yield Label(Content("Replace the file?"), id="dialog-title")
             yield Static(Content(f"{sanitize_text(str(self.path))} exists."), id="dialog-targets")
+            yield Static("", id="dialog-problem")
             with Horizontal(id="dialog-buttons"):
                 yield Button("Replace (y)", variant="error", id="dialog-confirm")
                 yield Button("Keep (n)", id="dialog-cancel")
@@ -325,6 +330,11 @@ class FileViewerScreen(BatchScreen):
 
     def action_pager(self) -> None:
         """Downloads the file to a temporary file and opens it in `$PAGER`."""
+        # Keys typed from now until the pager returns are meant for the pager (`v` then `q`
+        # in one burst quit batch-tui while the file downloaded): from the key itself on,
+        # not from when the worker starts.
+        if isinstance(self.app, OrderedKeys):
+            self.app.swallow_keys("the pager was starting")
         self.run_worker(self.open_in_pager(), group="file-pager", exclusive=True)
 
     async def open_in_pager(self) -> None:
@@ -338,6 +348,7 @@ class FileViewerScreen(BatchScreen):
         assert self.source is not None
         folder = Path(tempfile.mkdtemp(prefix="batch-tui-"))
         path = folder / default_save_name(self.ref)
+        keys = self.app if isinstance(self.app, OrderedKeys) else None
         try:
             self.notify("Downloading for the pager …")
             await _write_shown_text(self.source, path)
@@ -345,6 +356,8 @@ class FileViewerScreen(BatchScreen):
         except (BatchError, OSError) as error:
             self.notify(f"Pager: {sanitize_text(str(error))}", severity="error", markup=False)
         finally:
+            if keys is not None:
+                keys.stop_swallowing()
             _remove_download(folder)
 
     def _run_pager(self, path: Path) -> None:

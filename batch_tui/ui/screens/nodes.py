@@ -91,7 +91,7 @@ class NodesScreen(NodeActionScreen, ListScreen):
         Column("running", "Run", min_width=3, max_width=6, align="right"),
         Column("total", "Total", min_width=3, max_width=8, align="right"),
         Column("ok", "OK", min_width=3, max_width=8, align="right"),
-        Column("age", "Age", min_width=3, max_width=8, align="right"),
+        Column("age", "Age", min_width=5, max_width=8, align="right"),  # "1m30s", not "1m…"
         Column("errors", "Err", min_width=3, max_width=4, align="right"),
     )
     BINDINGS: ClassVar[list[BindingType]] = [
