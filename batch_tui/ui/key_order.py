@@ -39,8 +39,12 @@ else:
     _Base = object
 
 MAX_ROUNDS = 12
-"""Rounds through the top screen's queue a key waits for it to be quiet (a screen that is
-never quiet, following a growing log, must not hold the keys for long)."""
+"""Rounds through the top screen's queue a key waits while the top screen keeps changing."""
+
+BUSY_ROUNDS = 3
+"""Rounds a key waits for a screen that stays on top to be quiet: enough for the messages a
+key makes (an input's Submitted), not for a list streaming 100,000 rows, which would hold
+the next key back for nothing."""
 
 WATCHDOG = 1.0
 """Seconds after which held keys go on even if the key before them never settled (a marker
@@ -166,9 +170,10 @@ class OrderedKeys(_Base):
         # The key's handling may go on in messages it made (an input's Submitted, which then
         # dismisses the command line), and the top screen may change: follow the top
         # screen's queue until it is quiet, a bounded number of rounds.
+        moved = message.screen is not self.screen
         if message.stage == 1 or (
             message.rounds < MAX_ROUNDS
-            and (message.screen is not self.screen or self._screen_busy())
+            and (moved or (message.rounds < BUSY_ROUNDS and self._screen_busy()))
         ):
             screen = self.screen
             follow = KeySettled(message.serial, 2, message.rounds + 1, screen)
