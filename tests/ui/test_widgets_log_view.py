@@ -359,3 +359,20 @@ def test_line_window_trims_a_single_huge_line() -> None:
     assert (window.start, len(window.data), window.offsets) == (60, 40, [60])
     window.drop_back(10)
     assert (window.start, len(window.data), window.lines) == (60, 10, ["x" * 10])
+
+
+async def test_search_wraps_round_a_file_held_whole_and_clears_a_stale_match() -> None:
+    source = MemorySource(b"error: out of memory (tile 3)\nsecond\nthird (x)\n")
+    app = ViewApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await settle(pilot)
+        view.find("tile", backwards=True)
+        await settle(pilot)
+        assert view.match is not None and view.match.offset == 0
+        await pilot.press("n")  # no later match: round to the top, the same line again
+        await settle(pilot)
+        assert view.match is not None and view.match.offset == 0
+        assert view.notice == "search wrapped to the top"
+        view.find("nowhere")
+        await settle(pilot)
+        assert view.match is None and view.notice == "not found: nowhere"

@@ -269,18 +269,46 @@ class LogView(LogLines, can_focus=True):
         async with self._io_lock:
             origin = self._search_origin(backwards)
             scanned = 0
+            wrapped = False
             while (found := find_in_window(self._window, pattern, origin, backwards)) is None:
                 origin = next_origin(self._window, origin, backwards)
                 anchor = self._anchor()
-                if scanned >= SEARCH_LIMIT or not await self._extend(backwards):
-                    self.notice = f"not found: {pattern}"
+                if scanned >= SEARCH_LIMIT:
+                    self._no_match(f"not found: {pattern}")
                     return
+                if not await self._extend(backwards):
+                    # At the file's edge: once round, as less and vim do, when the whole
+                    # other end is in memory (a 5 GB log is not read again from its start).
+                    wrap = None if wrapped else self._wrap_origin(backwards)
+                    if wrap is None:
+                        where = "above" if backwards else "below"
+                        whole = wrapped or self._match is None
+                        self._no_match(f"not found: {pattern}" if whole else
+                                       f"no more matches {where}: {pattern}")  # fmt: skip
+                        return
+                    origin, wrapped = wrap, True
+                    continue
                 scanned += CHUNK_SIZE
                 self._relayout(anchor)
             self._match = found
-            self.notice = ""
+            self.notice = (
+                f"search wrapped to the {'end' if backwards else 'top'}" if wrapped else ""
+            )
             self._relayout(None)
             self._scroll_to_offset(found.offset)
+
+    def _no_match(self, notice: str) -> None:
+        """Ends a search that found nothing: says so, and the old match is no longer shown."""
+        self._match = None
+        self.notice = notice
+        self._relayout(None)
+
+    def _wrap_origin(self, backwards: bool) -> Origin | None:
+        """Where a search goes on from the other end of the file, if that end is in memory."""
+        window = self._window
+        if backwards:
+            return (window.end, None) if window.end >= self._file_size else None
+        return (window.start - 1, 0) if window.start == 0 else None
 
     def _search_origin(self, backwards: bool) -> Origin:
         """Where a search starts: just past the current match, or the view's edge."""
