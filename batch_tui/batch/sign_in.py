@@ -53,6 +53,8 @@ class SignInStore:
         """
         self.directory = directory or paths.data_dir()
         self.cache_name = cache_name
+        self.problem: str | None = None
+        """Why the last `load` found a record it could not use, or None."""
 
     def record_path(self, tenant: str | None) -> Path:
         """The record file of a tenant (None: the user's home tenant)."""
@@ -60,13 +62,27 @@ class SignInStore:
         return self.directory / f"{RECORD_PREFIX}{key}.json"
 
     def load(self, tenant: str | None) -> AuthenticationRecord | None:
-        """The remembered record of a tenant, or None if there is none or it is unreadable."""
+        """The remembered record of a tenant, or None if there is none or it is unreadable.
+
+        A record that is there but cannot be read costs one new device code, and says so in
+        `problem` (never skipped without a word).
+        """
         from azure.identity import AuthenticationRecord
 
+        path = self.record_path(tenant)
+        self.problem = None
         try:
-            return AuthenticationRecord.deserialize(self.record_path(tenant).read_text("utf-8"))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged record costs one new device code, nothing more
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.problem = f"the remembered sign-in {path} cannot be read ({error.strerror})"
+            return None
+        try:
+            return AuthenticationRecord.deserialize(text)
+        except (ValueError, KeyError, TypeError):
+            self.problem = f"the remembered sign-in {path} is damaged"
+            return None
 
     def save(self, tenant: str | None, record: AuthenticationRecord) -> None:
         """Remembers a record (0600), and makes sure the token cache file is 0600 too."""

@@ -13,9 +13,10 @@ Nothing here imports Textual or builds a request (the client does).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from batch_tui.batch.errors import BatchError, OutcomeUnknown, Throttled
@@ -35,6 +36,13 @@ class Outcome:
     unknown: bool = False
     """The request went out and its answer was lost: it may have been applied."""
 
+    @property
+    def status(self) -> str:
+        """ "done", "failed" or "unknown" (the answer was lost: never called failed)."""
+        if self.unknown:
+            return "unknown"
+        return "failed" if self.error else "done"
+
     @classmethod
     def of_error(cls, target: str, error: BatchError) -> Outcome:
         """The outcome of a request that raised `error` (unknown if its answer was lost)."""
@@ -53,8 +61,8 @@ def summarize(spec: ActionSpec, outcomes: Sequence[Outcome]) -> tuple[str, bool]
         failed target and why) and what is unknown: a request whose answer was lost may have
         been applied, so it is never called failed.
     """
-    failed = [outcome for outcome in outcomes if outcome.error and not outcome.unknown]
-    unknown = [outcome for outcome in outcomes if outcome.unknown]
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    unknown = [outcome for outcome in outcomes if outcome.status == "unknown"]
     done = len(outcomes) - len(failed) - len(unknown)
     noun = spec.kind if len(outcomes) == 1 else f"{spec.kind}s"
     if not failed and not unknown:
@@ -145,25 +153,19 @@ class Tally:
     """The outcomes of a running action so far: its progress line."""
 
     total: int
-    done: int = 0
-    failed: int = 0
-    unknown: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    """Outcomes by `Outcome.status`."""
 
     def add(self, outcome: Outcome) -> None:
         """Counts one target's outcome."""
-        if outcome.unknown:
-            self.unknown += 1
-        elif outcome.error:
-            self.failed += 1
-        else:
-            self.done += 1
+        self.counts[outcome.status] += 1
 
     def line(self, spec: ActionSpec) -> str:
         """ "Reboot: 9 of 17 · 8 done · 1 failed · 0 unknown"."""
-        answered = self.done + self.failed + self.unknown
+        done, failed, unknown = (self.counts[s] for s in ("done", "failed", "unknown"))
         return (
-            f"{spec.label}: {answered} of {self.total} · {self.done} done · "
-            f"{self.failed} failed · {self.unknown} unknown"
+            f"{spec.label}: {done + failed + unknown} of {self.total} · {done} done · "
+            f"{failed} failed · {unknown} unknown"
         )
 
 

@@ -71,9 +71,12 @@ class ActionSpec:
         option_name: What the option is called in the dialog.
         destructive: Whether it loses work or data (the dialog says so in red).
         description: One line for tooltips and the help screen.
-        call: The client call, or None for an action with a flow of its own (the screen's
-            `flow_<id>` method: adding a user asks for more than a confirmation).
+        call: The client call, or None for an action with a flow of its own.
+        flow: The screen method that runs it when it has no `call` (adding a user asks for
+            more than a confirmation).
         together: `call` takes every target in one request.
+        per_target: It acts on the selected rows, so their states decide whether it
+            applies; False for a pool-wide flow (acting on a state picks its own nodes).
         short: The key's name in the footer, where the label is too long for 80 columns.
     """
 
@@ -86,7 +89,9 @@ class ActionSpec:
     destructive: bool = False
     description: str = ""
     call: Call | None = None
+    flow: str = ""
     together: bool = False
+    per_target: bool = True
     short: str = ""
 
     @property
@@ -136,10 +141,11 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
                    call=lambda c, s, ns, o: c.remove_nodes(s.pool_id, ns, option=_option(o)),
                    together=True),
         ActionSpec("node.add-user", "node", "a", "Add user",
-                   description="Add a login user and show the SSH command"),
+                   description="Add a login user and show the SSH command",
+                   flow="flow_add_user"),
         ActionSpec("node.all-in-state", "node", "asterisk", "All in state",
                    description="Act on every node of the pool in a state (reboot all "
-                   "starttaskfailed ...)"),
+                   "starttaskfailed ...)", flow="flow_all_in_state", per_target=False),
         ActionSpec("job.terminate", "job", "T", "Terminate", tuple(JOB_FORCE_OPTIONS),
                    option_name="End it", destructive=True,
                    description="Terminate the job and its running tasks",
@@ -264,8 +270,6 @@ def task_action_allowed(action_id: str, state: str, failed: bool) -> bool:
 def refusal(spec: ActionSpec, subject: Node | Job | Task) -> str | None:
     """Says why the service would refuse `spec` on `subject` as it is now, or None if not."""
     if isinstance(subject, Node):
-        if spec.id == "node.all-in-state":
-            return None
         return node_action_refusal(spec.id, subject.state, subject.scheduling_state)
     if isinstance(subject, Job):
         return None if job_action_allowed(spec.id, subject.state) else f"it is {subject.state}"
@@ -286,16 +290,26 @@ MAX_LISTED_TARGETS: Final = 8
 """How many target ids a dialog lists before it says "and N more" (it must fit 80x24)."""
 
 
-def target_lines(kind: Kind, targets: Sequence[str]) -> list[str]:
+def target_lines(
+    kind: Kind, targets: Sequence[str], *, where: str = "", marked: bool = False
+) -> list[str]:
     """Names the targets one per line, for a dialog where every id must be readable.
 
+    Args:
+        kind: What the targets are.
+        targets: Their ids.
+        where: Where they are ("pool gpu-pool"), or "".
+        marked: They are the marked rows: the first line says so.
+
     Returns:
-        ["node tvm-1"] for one target; else ["3 nodes:", "tvm-1", "tvm-2", "tvm-3"], with
-        "… and 12 more" after `MAX_LISTED_TARGETS` ids.
+        ["node tvm-1 in pool p"] for one target; else ["the 3 marked nodes in pool p:",
+        "tvm-1", "tvm-2", "tvm-3"], with "… and 12 more" after `MAX_LISTED_TARGETS` ids.
     """
+    place = f" in {where}" if where else ""
     if len(targets) == 1:
-        return [f"{kind} {targets[0]}"]
-    lines = [f"{len(targets)} {kind}s:", *targets[:MAX_LISTED_TARGETS]]
+        return [f"{'the marked ' if marked else ''}{kind} {targets[0]}{place}"]
+    count = f"the {len(targets)} marked {kind}s" if marked else f"{len(targets)} {kind}s"
+    lines = [f"{count}{place}:", *targets[:MAX_LISTED_TARGETS]]
     rest = len(targets) - MAX_LISTED_TARGETS
     if rest > 0:
         lines.append(f"… and {rest} more")

@@ -347,6 +347,15 @@ def test_an_unreadable_record_costs_a_new_device_code(tmp_path: Path) -> None:
     assert store.load(None) is None
 
 
+def test_a_damaged_record_says_so_and_a_missing_one_does_not(tmp_path: Path) -> None:
+    store = SignInStore(tmp_path)
+    assert store.load(None) is None and store.problem is None  # never signed in: no word
+    path = store.record_path(None)
+    path.write_text("{not json")
+    assert store.load(None) is None
+    assert store.problem == f"the remembered sign-in {path} is damaged"
+
+
 def test_an_expired_sign_in_asks_again_and_remembers_the_new_one(tmp_path: Path) -> None:
     kind, store = stand_in(), SignInStore(tmp_path)
     store.save(None, ALICE)

@@ -10,6 +10,7 @@
 - `make_app(read_only=False, **kw)`: a `BatchApp` with the demo account open, long refresh
   intervals (tests press `r`), and `now` from the emulator's clock.
 - `pilot_settle(pilot)`: waits for every worker and the screen to quiet down.
+- `open_nodes(app, pilot, pool_id)`: shows a pool's node list, loaded.
 """
 
 from __future__ import annotations
@@ -335,6 +336,16 @@ async def pilot_settle(pilot: Pilot[Any]) -> None:
             await pilot.pause()
             return
     raise AssertionError("the screens did not finish loading")
+
+
+async def open_nodes(app: Any, pilot: Pilot[Any], pool_id: str = "pool-a") -> Any:
+    """Shows a pool's node list and waits until it has loaded; returns the screen."""
+    from batch_tui.ui.screens.nodes import NodesScreen
+
+    app.show(NodesScreen(pool_id))
+    await pilot_settle(pilot)
+    assert isinstance(app.screen, NodesScreen)
+    return app.screen
 
 
 def screen_text(app: Any) -> str:

@@ -10,15 +10,13 @@ import pytest
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, SshCommandScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from batch_tui.ui.screens.nodes import NodesScreen
-from tests.ui.conftest import capture_notifications, node_states, pilot_settle, screen_text
-
-
-async def open_nodes(app, pilot, pool_id="pool-a"):
-    app.show(NodesScreen(pool_id))
-    await pilot_settle(pilot)
-    assert isinstance(app.screen, NodesScreen)
-    return app.screen
+from tests.ui.conftest import (
+    capture_notifications,
+    node_states,
+    open_nodes,
+    pilot_settle,
+    screen_text,
+)
 
 
 async def open_node(app, pilot, node_id, pool_id="pool-a"):

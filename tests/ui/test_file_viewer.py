@@ -16,11 +16,11 @@ from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen, OverwriteScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.log_buffer import CHUNK_SIZE
+from tests.ui import viewer_fixtures
 from tests.ui.conftest import Recorder, pilot_settle, quiet_settings, screen_text
 from tests.ui.jobs_fixtures import (
     ByteCounter,
     await_screen,
-    local_emulator,
     node_root,
     open_screen,
     real_settle,
@@ -30,14 +30,11 @@ from tests.ui.jobs_fixtures import (
     wait_for,
 )
 
+emulator = viewer_fixtures.emulator  # the local executor: task files are real
+node = viewer_fixtures.node
+
 BIG_LINES = 1_000_000
 """About 50 MB of numbered lines."""
-
-
-@pytest.fixture
-async def emulator(tmp_path, clock):
-    async with local_emulator(tmp_path, clock) as emu:
-        yield emu
 
 
 @pytest.fixture
@@ -48,12 +45,6 @@ def counter(recorder: Recorder) -> ByteCounter:
 @pytest.fixture
 def transport(counter: ByteCounter) -> ByteCounter:
     return counter
-
-
-@pytest.fixture
-async def node(seed_pool: Any) -> str:
-    nodes = await seed_pool("pool-a", 1)
-    return str(nodes[0])
 
 
 def write_node_file(emulator: Any, node_id: str, path: str, data: bytes) -> Path:

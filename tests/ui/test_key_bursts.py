@@ -9,17 +9,9 @@ from __future__ import annotations
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.jobs import JobsScreen
-from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.widgets.command_line import CommandLineScreen
-from tests.ui.conftest import capture_notifications, pilot_settle, screen_text
+from tests.ui.conftest import capture_notifications, open_nodes, pilot_settle, screen_text
 from tests.ui.typing import burst, keys_of, paste, until
-
-
-async def open_nodes(app, pilot, pool_id="pool-a"):
-    app.show(NodesScreen(pool_id))
-    await pilot_settle(pilot)
-    assert isinstance(app.screen, NodesScreen)
-    return app.screen
 
 
 async def test_keys_after_slash_go_into_the_filter_not_to_the_list(make_app, seed_pool, recorder):

@@ -19,24 +19,17 @@ from batch_tui.ui.pool_nodes import FULL_NODES_EVERY
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.session import AccountSession
 from batch_tui.ui.widgets.table_rows import plain
 from tests.ui.conftest import (
     TARGET,
     node_states,
+    open_nodes,
     pilot_settle,
     quiet_settings,
     screen_text,
     wait_for_text,
 )
-
-
-async def open_nodes(app, pilot, pool_id="pool-a"):
-    app.show(NodesScreen(pool_id))
-    await pilot_settle(pilot)
-    assert isinstance(app.screen, NodesScreen)
-    return app.screen
 
 
 async def test_node_list_shows_nodes_and_failed_ones_in_red(make_app, seed_pool, emulator):

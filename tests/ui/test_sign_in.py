@@ -81,3 +81,13 @@ async def test_without_an_entra_sign_in_there_is_no_sign_in_line(make_app):
         await pilot_settle(pilot)
         assert app.screen.query_one("#sign-in").has_class("hidden")
         assert "Sign out" not in screen_text(app)
+
+
+def test_a_damaged_remembered_sign_in_is_named_on_the_account_screen(tmp_path: Path) -> None:
+    from batch_tui.ui.screens.accounts import sign_in_line
+
+    store = SignInStore(tmp_path)
+    store.record_path(None).write_text("{not json")
+    credential = DeviceCodeSignIn(store=store, factory=lambda **_: object())
+    line = sign_in_line("device-code", credential)
+    assert line.startswith("Not signed in: the remembered sign-in ") and "is damaged" in line

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
+from tests.ui import viewer_fixtures
 from tests.ui.conftest import pilot_settle, quiet_settings, screen_text
 from tests.ui.jobs_fixtures import (
     await_screen,
-    local_emulator,
     node_root,
     open_screen,
     real_settle,
@@ -25,19 +23,10 @@ from tests.ui.jobs_fixtures import (
     wait_for,
 )
 
+emulator = viewer_fixtures.emulator  # the local executor: task files are real
+node = viewer_fixtures.node
+
 DEPENDENCIES = {"usesTaskDependencies": True}
-
-
-@pytest.fixture
-async def emulator(tmp_path, clock):
-    async with local_emulator(tmp_path, clock) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def node(seed_pool: Any) -> str:
-    nodes = await seed_pool("pool-a", 1)
-    return str(nodes[0])
 
 
 def stdout_of(emulator: Any, node: str, job_id: str, task_id: str) -> Any:

@@ -51,7 +51,9 @@ def sign_in_line(method: str, credential: Any) -> str:
     if isinstance(credential, DeviceCodeSignIn):
         record = credential.record
         if record is None:
-            return "Not signed in: a device code shows when accounts are listed or opened"
+            problem = credential.store.problem
+            lead = f"Not signed in: {problem}" if problem else "Not signed in"
+            return f"{lead}: a device code shows when accounts are listed or opened"
         return (
             f"Signed in as {record.username} (tenant {record.tenant_id}) · device code, "
             "remembered until you sign out"

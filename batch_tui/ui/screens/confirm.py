@@ -73,11 +73,6 @@ class Confirmation:
     option: str | None
 
 
-def where_text(context: str) -> str:
-    """The " in job x" after a dialog's targets, sanitized (it names service ids)."""
-    return f" in {sanitize_text(context, limit=200)}" if context else ""
-
-
 class ConfirmScreen(GuardedModal[Confirmation | None]):
     """Asks to confirm an action on named targets, with its option.
 
@@ -106,14 +101,17 @@ class ConfirmScreen(GuardedModal[Confirmation | None]):
         context: str = "",
         typed: str | None = None,
         heading: str | None = None,
+        marked: bool = False,
     ) -> None:
         super().__init__()
         self.heading = heading
         """What the dialog asks, when the targets' count says less ("Reboot all 17
-        starttaskfailed nodes of gpu-pool"); None: the action and the targets' count."""
+        starttaskfailed nodes of gpu-pool"); None: the action and the targets."""
         self.spec = spec
         self.targets = list(targets)
         self.context = context
+        self.marked = marked
+        """The targets are the marked rows: the dialog says so."""
         self.typed = typed
         """What must be typed to confirm (an id or a count), or None: `y` confirms."""
         self.option = spec.default_option
@@ -122,17 +120,13 @@ class ConfirmScreen(GuardedModal[Confirmation | None]):
         spec = self.spec
         with Vertical(id="dialog", classes="destructive" if spec.destructive else ""):
             yield Label(Content(f"{spec.label}?"), id="dialog-title")
-            lines = target_lines(spec.kind, self.targets)
+            lines = target_lines(spec.kind, self.targets, where=self.context, marked=self.marked)
             if self.heading is not None:
-                head = sanitize_text(self.heading, limit=400) + ":"
-            elif len(self.targets) == 1:
-                where = where_text(self.context)
-                head = sanitize_text(f"{spec.label} {lines[0]}{where}", limit=400)
+                lines[0] = f"{self.heading}:"
             else:
-                count = lines[0].removesuffix(":")
-                head = sanitize_text(f"{spec.label} {count}{where_text(self.context)}:", limit=400)
-            listed = [sanitize_text(line, limit=200) for line in lines[1:]]
-            yield Static(Content("\n".join([head, *listed])), id="dialog-targets")
+                lines[0] = f"{spec.label} {lines[0]}"
+            text = "\n".join(sanitize_text(line, limit=400) for line in lines)
+            yield Static(Content(text), id="dialog-targets")
             if spec.options:
                 yield Label(Content(f"{spec.option_name}:"), id="dialog-option-name")
                 with RadioSet(id="dialog-options"):

@@ -30,7 +30,7 @@ from textual.widgets import (
 from batch_tui.ui.actions import target_lines
 from batch_tui.ui.clipboard import copy_text
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.confirm import GuardedModal, where_text
+from batch_tui.ui.screens.confirm import GuardedModal
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -105,12 +105,7 @@ class AddUserScreen(GuardedModal[NewUser | None]):
         """The targets are the marked rows: the dialog says so."""
 
     def compose(self) -> ComposeResult:
-        lines = target_lines("node", self.targets)
-        if len(self.targets) > 1:
-            many = f"the {len(self.targets)} marked nodes" if self.marked else lines[0][:-1]
-            lines[0] = f"{many}{where_text(self.context)}:"
-        else:
-            lines[0] += where_text(self.context)
+        lines = target_lines("node", self.targets, where=self.context, marked=self.marked)
         text = "\n".join(sanitize_text(line, limit=400) for line in lines)
         with Vertical(id="dialog"):
             yield Label(Content("Add user?"), id="dialog-title")

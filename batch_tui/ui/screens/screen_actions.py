@@ -14,7 +14,7 @@ screen says what an action would act on and no more:
 count typed where `typed_confirmation` asks), sends the requests (`action_runs.perform_for`),
 shows progress under the body, then the summary (done / failed / unknown) and refreshes. An
 action without a client call (adding a user, acting on a state) runs the screen's
-`flow_<name>` instead. In read-only mode every `act` key is hidden; the transport refuses
+`spec.flow` method instead. In read-only mode every `act` key is hidden; the transport refuses
 anything that would change the service, whatever a screen does.
 """
 
@@ -125,23 +125,31 @@ class ScreenActions(Screen[None]):
         chosen: list[str] = []
         reasons: list[str] = []
         for target in targets:
-            subject = self.action_subject(spec.kind, target)
-            reason = refusal(spec, subject) if subject is not None else None
+            reason = self._refusal_of(spec, target)
             if reason is None:
                 chosen.append(target)
             else:
                 reasons.append(f"{spec.kind} {target}: {reason}")
         return chosen, reasons
 
+    def _refusal_of(self, spec: ActionSpec, target: str) -> str | None:
+        """Why the service would refuse `spec` on `target` as last seen (None: unknown or ok)."""
+        subject = self.action_subject(spec.kind, target)
+        return None if subject is None else refusal(spec, subject)
+
     def act_state(self, parameters: tuple[object, ...]) -> bool | None:
         """`check_action` of an `act` key: hidden in read-only mode, greyed where refused."""
         spec = self._spec(parameters)
         if spec is None or self.read_only:
             return False
-        if spec.call is None and spec.id != "node.add-user":
-            return True  # a flow of its own says what it needs
-        targets = self.action_targets(spec.kind)
-        return True if targets and self.applicable(spec, targets)[0] else None
+        if not spec.per_target:
+            return True  # a pool-wide flow says what it needs
+        # Any one target it applies to will do: with 100,000 rows marked, this runs on every
+        # cursor move, so it stops at the first.
+        applies = (
+            self._refusal_of(spec, target) is None for target in self.action_targets(spec.kind)
+        )
+        return True if any(applies) else None
 
     def act_refusal(self, parameters: tuple[object, ...]) -> str | None:
         """Why an `act` key does nothing now, for the toast its press shows."""
@@ -166,8 +174,7 @@ class ScreenActions(Screen[None]):
             self.notify("Read-only mode: nothing was sent", severity="warning")
             return
         if spec.call is None:
-            flow = getattr(self, "flow_" + spec.id.split(".", 1)[1].replace("-", "_"))
-            flow()
+            getattr(self, spec.flow)()
             return
         targets = self.action_targets(spec.kind)
         chosen, reasons = self.applicable(spec, targets)
@@ -176,17 +183,10 @@ class ScreenActions(Screen[None]):
                 f"{spec.label}: {len(reasons)} {spec.kind}(s) skipped, the service would refuse "
                 f"it: {reasons[0]}" + (f" and {len(reasons) - 1} more" if len(reasons) > 1 else "")
             )
-        if spec.together and len(chosen) > MAX_TOGETHER:
-            self.notify(f"{spec.label}: at most {MAX_TOGETHER} at a time", severity="error")
-            return
         perform = perform_for(spec, self.client, self.action_scope())
         context = self.action_context(spec.kind)
-        heading = None
-        if self.targets_marked(spec.kind):
-            where = f" in {context}" if context else ""
-            noun = spec.kind if len(chosen) == 1 else f"{spec.kind}s"
-            heading = f"{spec.label} the {len(chosen)} marked {noun}{where}"
-        self.confirm_action(spec, chosen, perform, context=context, heading=heading)
+        marked = self.targets_marked(spec.kind)
+        self.confirm_action(spec, chosen, perform, context=context, marked=marked)
 
     # -- confirm, perform, report ---------------------------------------------------------
 
@@ -198,6 +198,7 @@ class ScreenActions(Screen[None]):
         *,
         context: str = "",
         heading: str | None = None,
+        marked: bool = False,
     ) -> None:
         """Confirms an action in a dialog, then performs it and reports the result.
 
@@ -207,6 +208,7 @@ class ScreenActions(Screen[None]):
             perform: Sends the requests; see `action_runs.each`.
             context: Where the targets are, for the dialog ("pool pool-a").
             heading: What the dialog asks, if more than the action and the targets' count.
+            marked: The targets are the marked rows (the dialog says so).
         """
         from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
 
@@ -215,6 +217,9 @@ class ScreenActions(Screen[None]):
             return
         if not targets:
             self.notify(f"{spec.label}: nothing selected", severity="warning")
+            return
+        if spec.together and len(targets) > MAX_TOGETHER:
+            self.notify(f"{spec.label}: at most {MAX_TOGETHER} at a time", severity="error")
             return
         chosen = list(targets)
 
@@ -229,7 +234,9 @@ class ScreenActions(Screen[None]):
             )
 
         typed = typed_confirmation(spec, chosen)
-        dialog = ConfirmScreen(spec, chosen, context=context, typed=typed, heading=heading)
+        dialog = ConfirmScreen(
+            spec, chosen, context=context, typed=typed, heading=heading, marked=marked
+        )
         self.app.push_screen(dialog, callback=confirmed)
 
     def _show_progress(self, line: str | None) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, NodeState
 from batch_tui.ui.action_runs import perform_for
-from batch_tui.ui.actions import ACTIONS, MAX_TOGETHER, Scope, refusal, specs_of
+from batch_tui.ui.actions import ACTIONS, Scope, refusal, specs_of
 from batch_tui.ui.screens.confirm import ChoiceScreen
 
 if TYPE_CHECKING:
@@ -93,9 +93,6 @@ async def _state_action(screen: BatchScreen, pool_id: str, state: str | None) ->
         return
     spec = ACTIONS[action_id]
     targets = sorted(node.id for node in members if refusal(spec, node) is None)
-    if spec.together and len(targets) > MAX_TOGETHER:
-        screen.notify(f"{spec.label}: at most {MAX_TOGETHER} at a time", severity="error")
-        return
     screen.confirm_action(
         spec,
         targets,
