@@ -20,7 +20,7 @@ from batch_tui.accounts import (
 from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from batch_tui.emulator.background import BackgroundEmulator
+    from batch_tui.emulator.http.background import BackgroundEmulator
     from batch_tui.ui.app import BatchApp
     from batch_tui.ui.session import AccountSession
 
@@ -118,9 +118,9 @@ def command_line_problem(
 
 def run_emulator(args: argparse.Namespace) -> int:
     """Serves the emulator until Ctrl-C."""
-    from batch_tui.emulator.faults import FaultPlan
-    from batch_tui.emulator.server import ensure_loopback, serve
-    from batch_tui.emulator.settings import EmulatorSettings, key_problem
+    from batch_tui.emulator.base.settings import EmulatorSettings, key_problem
+    from batch_tui.emulator.http.faults_spec import FaultPlan
+    from batch_tui.emulator.http.server import ensure_loopback, serve
 
     problem = ensure_loopback(args.host, key_given=args.key is not None)
     if problem:
@@ -241,8 +241,8 @@ class DemoLauncher:
     def launch(self) -> BackgroundEmulator:
         """Starts the emulator if needed and returns at once; requests wait until it serves."""
         if self.emulator is None:
-            from batch_tui.emulator.background import BackgroundEmulator
-            from batch_tui.emulator.settings import EmulatorSettings
+            from batch_tui.emulator.base.settings import EmulatorSettings
+            from batch_tui.emulator.http.background import BackgroundEmulator
 
             settings = EmulatorSettings(
                 account="demo",

@@ -108,8 +108,8 @@ async def measure_open(job: dict[str, Any]) -> dict[str, Any]:
 
 def file_tail_table(latency_ms: int, big: int, repeats: int) -> Any:
     """Serves a local emulator with a `big`-byte and a 1 MiB file; returns the table."""
-    from batch_tui.emulator.routes.pools import add_pool
-    from batch_tui.emulator.settings import EmulatorSettings, Timings
+    from batch_tui.emulator.base.settings import EmulatorSettings, Timings
+    from batch_tui.emulator.ops.pools import add_pool
     from bench.served import ServedEmulator
     from bench.tables import Table, verdict
 

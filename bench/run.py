@@ -22,14 +22,14 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))  # run as a script: make `bench` and `batch_tui` importable
 
 from batch_tui.batch.client import BatchClient  # noqa: E402
-from batch_tui.emulator.scenario_large import (  # noqa: E402
+from batch_tui.emulator.base.settings import EmulatorSettings  # noqa: E402
+from batch_tui.emulator.scenarios.large import (  # noqa: E402
     LARGE_JOB,
     POOL_PLANS,
     LargeSummary,
     seed_large,
-    seed_pool,
 )
-from batch_tui.emulator.settings import EmulatorSettings  # noqa: E402
+from batch_tui.emulator.scenarios.large_nodes import seed_pool  # noqa: E402
 from bench.file_tail import file_tail_table  # noqa: E402
 from bench.listing import (  # noqa: E402
     NODE_FIELDS,

@@ -16,10 +16,11 @@ from typing import Any
 
 import uvicorn
 
-from batch_tui.emulator.app import create_served_app
-from batch_tui.emulator.core import Emulator, build_emulator
-from batch_tui.emulator.faults import FaultInjector
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.build import build_emulator
+from batch_tui.emulator.http.app import create_served_app
+from batch_tui.emulator.http.faults import FaultInjector
+from batch_tui.emulator.ops.emulator import Emulator
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]

@@ -19,9 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from batch_tui.accounts import AccountTarget  # noqa: E402
 from batch_tui.config import Settings  # noqa: E402
-from batch_tui.emulator import build_emulator, create_app  # noqa: E402
-from batch_tui.emulator.core import Emulator  # noqa: E402
-from batch_tui.emulator.settings import EmulatorSettings  # noqa: E402
+from batch_tui.emulator import (  # noqa: E402
+    Emulator,  # noqa: E402
+    build_emulator,
+    create_app,
+)
+from batch_tui.emulator.base.settings import EmulatorSettings  # noqa: E402
 from batch_tui.ui.app import BatchApp  # noqa: E402
 from batch_tui.ui.byte_sources import TaskFileRef  # noqa: E402
 from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen  # noqa: E402

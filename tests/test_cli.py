@@ -20,8 +20,9 @@ from batch_tui.accounts import AccountTarget
 from batch_tui.batch.auth import TokenCredentialAuth
 from batch_tui.cli import DEMO_TARGET, DemoLauncher, build_app, build_parser, main
 from batch_tui.config import Settings
-from batch_tui.emulator.background import BackgroundEmulator
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.http.background import BackgroundEmulator
+from batch_tui.emulator.scenarios import catalog
 from batch_tui.ui.session import AccountSession, open_session, plain_http_transport
 
 API = "api-version=2024-07-01.20.0"
@@ -61,8 +62,21 @@ def test_a_request_sent_before_the_emulator_serves_waits_for_it(tmp_path: Path) 
         emulator.stop()
 
 
-def test_an_emulator_that_cannot_start_refuses_requests_and_says_why(tmp_path: Path) -> None:
-    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario="no-such-scenario")
+def _seed_that_fails(emu: object) -> None:
+    raise RuntimeError("the scenario could not be seeded")
+
+
+@pytest.fixture
+def failing_scenario(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A scenario whose seed fails: the emulator builds, then cannot start."""
+    monkeypatch.setitem(catalog._SEEDERS, "failing", (_seed_that_fails, None))
+    return "failing"
+
+
+def test_an_emulator_that_cannot_start_refuses_requests_and_says_why(
+    tmp_path: Path, failing_scenario: str
+) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario=failing_scenario)
     emulator = BackgroundEmulator(settings).start(wait=False)
     try:
         with pytest.raises(httpx.TransportError):
@@ -72,14 +86,22 @@ def test_an_emulator_that_cannot_start_refuses_requests_and_says_why(tmp_path: P
     assert emulator.failure is not None and not emulator.started
 
 
-def test_waiting_for_an_emulator_that_cannot_start_raises(tmp_path: Path) -> None:
-    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario="no-such-scenario")
+def test_waiting_for_an_emulator_that_cannot_start_raises(
+    tmp_path: Path, failing_scenario: str
+) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario=failing_scenario)
     emulator = BackgroundEmulator(settings)
     try:
         with pytest.raises(RuntimeError, match="failed to start"):
             emulator.start()
     finally:
         emulator.stop()
+
+
+def test_an_unknown_scenario_fails_at_start(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path, persist=False, scenario="no-such-scenario")
+    with pytest.raises(ValueError, match="unknown scenario"):
+        BackgroundEmulator(settings).start(wait=False)
 
 
 def test_settings_that_cannot_build_an_emulator_fail_at_start(tmp_path: Path) -> None:

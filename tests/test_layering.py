@@ -23,8 +23,8 @@ HEADLESS = [
     "batch_tui.config",
     "batch_tui.paths",
     "batch_tui.emulator",
-    "batch_tui.emulator.app",
-    "batch_tui.emulator.engine",
+    "batch_tui.emulator.http.app",
+    "batch_tui.emulator.engine.engine",
 ]
 
 
@@ -45,7 +45,7 @@ def test_headless_module_does_not_load_textual(module: str) -> None:
 
 def test_emulator_does_not_import_the_client() -> None:
     code = (
-        "import sys, batch_tui.emulator.app, batch_tui.emulator.engine\n"
+        "import sys, batch_tui.emulator.http.app, batch_tui.emulator.engine.engine\n"
         "print(','.join(sorted(m for m in sys.modules if m.startswith('batch_tui.batch'))))\n"
     )
     result = subprocess.run(

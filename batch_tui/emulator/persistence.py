@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from batch_tui.emulator import statedisk, statefiles
+from batch_tui.emulator.state.store import Location, Record, Store
 from batch_tui.emulator.statedisk import DirLock, Journal, SnapshotWriter
 from batch_tui.emulator.statefiles import Delete, Loaded
-from batch_tui.emulator.store import Location, Record, Store
 
 log = logging.getLogger("batch_tui.emulator.persistence")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from batch_tui.emulator.store import Location, NodeRecord, Record, Store, TaskRecord
+from batch_tui.emulator.state.store import Location, NodeRecord, Record, Store, TaskRecord
 
 FORMAT = 1
 """The version of the state file format, written in each snapshot header."""

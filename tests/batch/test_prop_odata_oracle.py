@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from batch_tui.batch import odata
 from batch_tui.batch.odata import Filter
-from batch_tui.emulator.filters import TASK_FILTER
-from batch_tui.emulator.odata import EQ_NE, FilterProp, compile_filter
+from batch_tui.emulator.query.filter import EQ_NE, FilterProp, compile_filter
+from batch_tui.emulator.query.filter_tables import TASK_FILTER
 from tests.batch.test_prop_wire import SLOW
 
 SPEC: dict[str, FilterProp] = {**TASK_FILTER, "isDedicated": FilterProp("bool", EQ_NE)}

@@ -20,10 +20,10 @@ from batch_tui.batch.odata import eq
 from batch_tui.batch.retry import RetryPolicy
 from batch_tui.batch.streams import busy_node_states, busy_states, merge_pages, state_parts
 from batch_tui.emulator import build_emulator, create_app
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.tasks import add_tasks
 
 URL = "https://acct.westus.batch.azure.com"
 KEY = base64.b64encode(b"streams-test-key-0123456789abcdef").decode()

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator, build_emulator, create_app
-from batch_tui.emulator.clock import Clock, ManualClock
-from batch_tui.emulator.settings import EmulatorSettings, Timings
+from batch_tui.emulator.base.clock import Clock, ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings, Timings
 
 API_VERSION = "2024-07-01.20.0"
 ACCOUNT = "testaccount"

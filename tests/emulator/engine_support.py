@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from batch_tui.emulator import Emulator, build_emulator
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.pools import add_pool
-from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.emulator.settings import EmulatorSettings, Timings
-from batch_tui.emulator.store import NodeRecord, Record, TaskRecord
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings, Timings
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.tasks import add_tasks
+from batch_tui.emulator.state.store import NodeRecord, Record, TaskRecord
 from tests import polling
 
 IMAGE = {

@@ -9,14 +9,16 @@ from typing import Any
 import httpx
 import pytest
 
-from batch_tui.emulator import Emulator, autoscale
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.metrics import History, measure
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.pools import add_pool
-from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.emulator.store import Record, iso
+from batch_tui.emulator import Emulator
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.base.times import iso
+from batch_tui.emulator.ops import autoscale
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.metrics import History, measure
+from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.tasks import add_tasks
+from batch_tui.emulator.state.store import Record
 from tests.emulator.conftest import POOL_BODY, Settle
 from tests.emulator.test_wire_auth import assert_error
 
@@ -182,7 +184,7 @@ async def test_measure_counts_the_tasks_of_the_jobs_on_the_pool(emulator: Emulat
     ]  # fmt: skip
     add_tasks(emulator, "j1", bodies)
     add_tasks(emulator, "other", [{"id": "z", "commandLine": "x"}])
-    values = measure(emulator, pool, None)
+    values = measure(emulator.engine.ctx, pool, None)
     # `b` waits on `a`; `m` counts its three instances; the other pool's job does not count.
     assert values["$ActiveTasks"] == 4 and values["$PendingTasks"] == 4
     assert values["$RunningTasks"] == values["$SucceededTasks"] == 0

@@ -12,7 +12,7 @@ import pytest
 from azure.batch import BatchClient
 from azure.core.credentials import AzureNamedKeyCredential
 
-from batch_tui.emulator.background import free_port
+from batch_tui.emulator.http.background import free_port
 from tests.emulator.conftest import KEY
 
 STARTUP_SECONDS = 60

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.errors import ServiceError
+from batch_tui.emulator.base.errors import ServiceError
 from tests.emulator.engine_support import (
     advance,
     job,

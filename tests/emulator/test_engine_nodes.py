@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.routes.scaling import resize_pool
+from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.ops.scaling import resize_pool
 from tests.emulator.engine_support import (
     advance,
     job,

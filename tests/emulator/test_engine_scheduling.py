@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.routes.jobs import add_job
+from batch_tui.emulator.ops.jobs import add_job
 from tests.emulator.engine_support import (
     IMAGE,
     advance,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator, build_emulator
-from batch_tui.emulator.clock import Clock
-from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.emulator.settings import EmulatorSettings, Timings
+from batch_tui.emulator.base.clock import Clock
+from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.base.settings import EmulatorSettings, Timings
+from batch_tui.emulator.ops.tasks import add_tasks
 from tests import polling
 from tests.emulator.engine_support import (
     advance,

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.executors import Outcome, RunSpec
-from batch_tui.emulator.executors.local import LocalExecutor
-from batch_tui.emulator.executors.simulated import FAIL_PER_MILLE, SimulatedExecutor, plan_run
-from batch_tui.emulator.runtime import Timers
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.engine.runtime import Timers
+from batch_tui.emulator.node.executors import Outcome, RunSpec
+from batch_tui.emulator.node.executors.local import LocalExecutor
+from batch_tui.emulator.node.executors.simulated import FAIL_PER_MILLE, SimulatedExecutor, plan_run
 from tests.polling import until
 
 NODE = "tvmps_0000_d"

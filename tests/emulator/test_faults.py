@@ -21,16 +21,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from batch_tui.emulator.background import free_port
-from batch_tui.emulator.faults import (
+from batch_tui.emulator.http.background import free_port
+from batch_tui.emulator.http.faults import (
     CONTROL_PATH,
     FaultInjector,
-    FaultPlan,
     InjectedReset,
     describe_plan,
     plan_from_json,
 )
-from batch_tui.emulator.faults_spec import FaultRule, RoutePattern, parse_spec
+from batch_tui.emulator.http.faults_spec import FaultPlan, FaultRule, RoutePattern, parse_spec
 from tests.emulator.conftest import ACCOUNT, API_VERSION, BASE_URL, KEY, SharedKeyAuth
 from tests.polling import wait_until
 
@@ -659,7 +658,7 @@ async def test_faults_wrap_the_real_emulator(
 def test_the_fault_modules_load_neither_httpx_nor_rich() -> None:
     # httpx imports its CLI, and with it rich: the emulator must stay headless without it.
     code = (
-        "import sys, batch_tui.emulator.faults\n"
+        "import sys, batch_tui.emulator.http.faults\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'rich'))))"
     )
     result = subprocess.run(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.outputfiles import (
+from batch_tui.emulator.node.outputfiles import (
     UPLOAD_ERROR_LOG,
     UPLOAD_LOG,
     Match,
@@ -18,7 +18,7 @@ from batch_tui.emulator.outputfiles import (
     find,
     wants_upload,
 )
-from batch_tui.emulator.storage import StorageError, blob_path, container_dir
+from batch_tui.emulator.node.storage import StorageError, blob_path, container_dir
 from tests.emulator.engine_support import (
     job,
     make_emulator,

@@ -19,10 +19,10 @@ from batch_tui.emulator import (
     statedisk,
     statefiles,
 )
-from batch_tui.emulator.clock import Clock, ManualClock
-from batch_tui.emulator.preemption import preempt
-from batch_tui.emulator.settings import EmulatorSettings
-from batch_tui.emulator.store import Store
+from batch_tui.emulator.base.clock import Clock, ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.ops.preemption import preempt
+from batch_tui.emulator.state.store import Store
 from tests.emulator.conftest import (
     ACCOUNT,
     API_VERSION,

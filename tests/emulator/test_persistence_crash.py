@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from batch_tui.emulator.executors.leftovers import leftover_pids
+from batch_tui.emulator.node.executors.leftovers import leftover_pids
 from tests.emulator.conftest import ACCOUNT, API_VERSION, KEY, POOL_BODY, SharedKeyAuth
 from tests.polling import until
 

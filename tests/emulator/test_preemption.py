@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator, create_app
-from batch_tui.emulator.preemption import PreemptionError, default_recovery, preempt
-from batch_tui.emulator.routes.account import node_counts
+from batch_tui.emulator.ops.account import node_counts
+from batch_tui.emulator.ops.preemption import PreemptionError, default_recovery, preempt
 from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
 from tests.emulator.engine_support import (
     TIMINGS,

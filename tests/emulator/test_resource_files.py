@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from batch_tui.emulator import Emulator, resourcefiles
-from batch_tui.emulator.executors import Outcome, RunSpec
-from batch_tui.emulator.executors.local import LocalExecutor
-from batch_tui.emulator.resourcefiles import fetch_all
+from batch_tui.emulator import Emulator
+from batch_tui.emulator.node import resourcefiles
+from batch_tui.emulator.node.executors import Outcome, RunSpec
+from batch_tui.emulator.node.executors.local import LocalExecutor
+from batch_tui.emulator.node.resourcefiles import fetch_all
 from tests.emulator.engine_support import (
     job,
     make_emulator,
@@ -298,7 +299,7 @@ async def test_a_run_killed_while_it_downloads_never_starts(
 
 @pytest.mark.parametrize("name", ["inputs\n", "..", "", "in puts"])
 def test_a_container_name_with_a_newline_or_dots_maps_nowhere(tmp_path: Path, name: str) -> None:
-    from batch_tui.emulator.storage import StorageError, named_container
+    from batch_tui.emulator.node.storage import StorageError, named_container
 
     assert named_container(tmp_path, "inputs") == tmp_path / "inputs"
     with pytest.raises(StorageError):

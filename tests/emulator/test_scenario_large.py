@@ -15,15 +15,15 @@ import pytest
 from batch_tui.batch.models import Node, Task, decode_page
 from batch_tui.cli import build_parser
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.odata import parse_iso
-from batch_tui.emulator.scenario_large import (
+from batch_tui.emulator.base.times import parse_iso
+from batch_tui.emulator.scenarios.catalog import SCENARIOS, scenario
+from batch_tui.emulator.scenarios.large import (
     LARGE_JOB,
     POOL_PLANS,
     LargeSummary,
     seed_large,
     seed_large_scenario,
 )
-from batch_tui.emulator.scenarios import SCENARIOS, scenario
 from tests.emulator.conftest import SHARED, Settle
 
 NODES = 200

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator import Emulator, build_emulator
-from batch_tui.emulator.scenarios import scenario
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.scenarios.catalog import scenario
 from tests.emulator.conftest import fast_timings
 from tests.polling import until
 

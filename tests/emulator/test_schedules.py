@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.store import iso
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.times import iso
 from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
 from tests.emulator.test_wire_auth import assert_error
 

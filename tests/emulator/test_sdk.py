@@ -20,8 +20,8 @@ from azure.batch.models._models import BatchNodeRebootOptions
 from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from batch_tui.emulator.server import build_server
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.http.server import build_server
 from tests.emulator.conftest import ACCOUNT, KEY, fast_timings
 from tests.polling import wait_until
 

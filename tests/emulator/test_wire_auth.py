@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from batch_tui.emulator import sharedkey
-from batch_tui.emulator.routes import pools as pool_routes
+from batch_tui.emulator.http import sharedkey
+from batch_tui.emulator.ops import pools as pool_ops
 from tests.emulator.conftest import ACCOUNT, API_VERSION, BASE_URL, KEY, SharedKeyAuth
 
 ERROR_METADATA = (
@@ -153,7 +153,7 @@ async def test_handler_crash_is_a_500_batch_error(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(pool_routes, "_pool_data", boom)
+    monkeypatch.setattr(pool_ops, "_pool_data", boom)
     response = await http.post("/pools", json={"id": "p", "vmSize": "a1", "virtualMachineConfiguration": {"imageReference": {}, "nodeAgentSKUId": "x"}})  # fmt: skip
     assert_error(response, 500, "InternalError")
     assert "kaboom" not in response.text

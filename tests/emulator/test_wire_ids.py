@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from batch_tui.emulator.validation import parse_duration
+from batch_tui.emulator.base.times import parse_duration
 from tests.emulator.conftest import POOL_BODY
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.routes.jobs import add_job
+from batch_tui.emulator.ops.jobs import add_job
 from tests.emulator.conftest import BASE_URL, Settle
 from tests.emulator.test_wire_auth import assert_error
 from tests.emulator.test_wire_pools import add_pool, idle

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.store import NodeRecord
+from batch_tui.emulator.state.store import NodeRecord
 from tests.emulator.conftest import Settle
 from tests.emulator.test_wire_auth import assert_error
 from tests.emulator.test_wire_pools import add_pool, idle

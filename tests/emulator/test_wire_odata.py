@@ -6,16 +6,23 @@ from typing import Any
 
 import pytest
 
-from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.filters import FILE_FILTER, NODE_FILTER, POOL_FILTER, TASK_FILTER
-from batch_tui.emulator.odata import compile_filter, filter_properties
-from batch_tui.emulator.paging import PageRequest, next_link, parse_paging, take_page
-from batch_tui.emulator.select import TASK_PROPS, compile_select, parse_expand, selected_properties
-from batch_tui.emulator.validation import (
-    format_duration,
-    parse_duration,
-    validate,
+from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.base.times import format_duration, parse_duration
+from batch_tui.emulator.query.filter import compile_filter, filter_properties
+from batch_tui.emulator.query.filter_tables import (
+    FILE_FILTER,
+    NODE_FILTER,
+    POOL_FILTER,
+    TASK_FILTER,
 )
+from batch_tui.emulator.query.paging import PageRequest, next_link, parse_paging, take_page
+from batch_tui.emulator.query.select import (
+    TASK_PROPS,
+    compile_select,
+    parse_expand,
+    selected_properties,
+)
+from batch_tui.emulator.validation.checks import validate
 
 TASKS: list[dict[str, Any]] = [
     {"id": "a1", "state": "completed", "executionInfo": {"exitCode": 0, "result": "success",

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from batch_tui.emulator import server
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.emulator.http import server
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])

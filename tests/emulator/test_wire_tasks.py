@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from batch_tui.emulator import Emulator
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.tasks import add_tasks
 from tests.emulator.conftest import BASE_URL, Settle
 from tests.emulator.test_wire_auth import assert_error
 from tests.emulator.test_wire_jobs import UNLIMITED, create_job

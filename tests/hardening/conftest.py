@@ -39,7 +39,7 @@ from batch_tui.accounts import AccountTarget
 from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
-from batch_tui.emulator.faults import FaultInjector
+from batch_tui.emulator.http.faults import FaultInjector
 from batch_tui.ui.session import AccountSession
 from tests.ui.conftest import (  # noqa: F401 - fixtures used by this folder's tests
     BreakableTransport,

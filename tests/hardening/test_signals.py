@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_tui.emulator.executors.leftovers import leftover_pids
+from batch_tui.emulator.node.executors.leftovers import leftover_pids
 from tests.polling import until
 
 pytestmark = pytest.mark.skipif(

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from textual.screen import ModalScreen, Screen
 
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.accounts import AccountsScreen
 from batch_tui.ui.screens.batch_screen import BatchScreen

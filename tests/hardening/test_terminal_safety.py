@@ -33,9 +33,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from batch_tui.accounts import AccountTarget
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.pools import add_pool
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.screens.accounts import AccountsScreen
 from batch_tui.ui.screens.confirm import ConfirmScreen

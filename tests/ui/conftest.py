@@ -34,11 +34,11 @@ from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
 from batch_tui.config import Refresh, Settings
 from batch_tui.emulator import Emulator, build_emulator, create_app
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.pools import add_pool
-from batch_tui.emulator.routes.tasks import add_tasks
-from batch_tui.emulator.settings import EmulatorSettings, Timings
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings, Timings
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.session import AccountSession
 

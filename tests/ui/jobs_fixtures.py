@@ -18,8 +18,8 @@ import httpx
 from textual.pilot import Pilot
 
 from batch_tui.emulator import Emulator, build_emulator
-from batch_tui.emulator.clock import ManualClock
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.clock import ManualClock
+from batch_tui.emulator.base.settings import EmulatorSettings
 from tests.polling import until
 from tests.ui.conftest import ACCOUNT, BASE_URL, KEY, fast_timings, pilot_settle, screen_text
 

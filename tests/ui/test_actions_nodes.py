@@ -235,7 +235,7 @@ async def test_add_user_needs_a_key_or_password(make_app, seed_pool, recorder):
 
 async def failed_start_task_pool(emulator, settle, pool_id="pool-f"):
     """A pool whose one node failed its start task (a real failing start task)."""
-    from batch_tui.emulator.routes.pools import add_pool
+    from batch_tui.emulator.ops.pools import add_pool
     from tests.ui.conftest import pool_body
 
     start = {"commandLine": "/bin/sh -c 'exit 7'", "waitForSuccess": True}

@@ -229,7 +229,7 @@ async def test_a_job_deleted_while_another_screen_is_open_leaves_that_screen(
 
 
 async def test_job_detail_info_shows_constraints_and_job_tasks(emulator, seed_pool, make_app):
-    from batch_tui.emulator.routes.jobs import add_job
+    from batch_tui.emulator.ops.jobs import add_job
 
     await seed_pool("pool-a", 1)
     add_job(

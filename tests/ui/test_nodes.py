@@ -12,7 +12,7 @@ import httpx
 from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.retry import RetryPolicy
-from batch_tui.emulator.store import iso
+from batch_tui.emulator.base.times import iso
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.formatting import format_age
 from batch_tui.ui.pool_nodes import FULL_NODES_EVERY

@@ -20,7 +20,7 @@ from batch_tui.batch.client import BatchClient
 from batch_tui.batch.models import Job, Pool, PoolInformation, TaskCountsResult
 from batch_tui.batch.models.job import TaskCounts
 from batch_tui.batch.retry import RetryPolicy
-from batch_tui.emulator.clock import ManualClock
+from batch_tui.emulator.base.clock import ManualClock
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.screens.overview import JOB_FIELDS, POOL_FIELDS, OverviewScreen
 from batch_tui.ui.session import AccountSession

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batch_tui.emulator.routes.pools import add_pool
+from batch_tui.emulator.ops.pools import add_pool
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen

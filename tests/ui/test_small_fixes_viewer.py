@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from batch_tui.emulator.routes.pools import add_pool
+from batch_tui.emulator.ops.pools import add_pool
 from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.nodes import NodesScreen

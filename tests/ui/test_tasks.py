@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from batch_tui.emulator.routes.jobs import add_job
-from batch_tui.emulator.routes.tasks import add_tasks
+from batch_tui.emulator.ops.jobs import add_job
+from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen

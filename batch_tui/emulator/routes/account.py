@@ -8,38 +8,19 @@ from typing import Any
 
 from starlette.responses import Response
 
-from batch_tui.emulator.core import Emulator
-from batch_tui.emulator.errors import not_found
-from batch_tui.emulator.filters import (
+from batch_tui.emulator.base.errors import not_found
+from batch_tui.emulator.base.times import iso, parse_iso
+from batch_tui.emulator.ops.account import node_counts
+from batch_tui.emulator.ops.emulator import Emulator
+from batch_tui.emulator.query.filter import invalid_query
+from batch_tui.emulator.query.filter_tables import (
     NODE_COUNTS_FILTER,
     SUPPORTED_IMAGES_FILTER,
     USAGE_METRICS_FILTER,
 )
-from batch_tui.emulator.odata import invalid_query, parse_iso
-from batch_tui.emulator.paging import NODE_COUNTS_MAX_RESULTS
+from batch_tui.emulator.query.paging import NODE_COUNTS_MAX_RESULTS
 from batch_tui.emulator.routes.common import Call, ListSpec, RouteTable, list_response
-from batch_tui.emulator.store import Record, iso
-from batch_tui.emulator.wire import json_response
-
-NODE_COUNT_KEYS = {
-    "creating": "creating",
-    "idle": "idle",
-    "offline": "offline",
-    "preempted": "preempted",
-    "rebooting": "rebooting",
-    "reimaging": "reimaging",
-    "running": "running",
-    "starting": "starting",
-    "starttaskfailed": "startTaskFailed",
-    "leavingpool": "leavingPool",
-    "unknown": "unknown",
-    "unusable": "unusable",
-    "waitingforstarttask": "waitingForStartTask",
-    "upgradingos": "upgradingOS",
-    "deallocated": "deallocated",
-    "deallocating": "deallocating",
-}
-"""Node state (as on a node) -> its key in NodeCounts (camelCase there)."""
+from batch_tui.emulator.routes.wire import json_response
 
 NODE_COUNTS_LIST = ListSpec("poolnodecounts", NODE_COUNTS_FILTER, maximum=NODE_COUNTS_MAX_RESULTS)
 IMAGES_LIST = ListSpec("supportedimages", SUPPORTED_IMAGES_FILTER)
@@ -101,18 +82,6 @@ SUPPORTED_IMAGES = [
     ),
 ]
 """A realistic subset of the images the service lists (publishers, offers, SKUs, agents)."""
-
-
-def node_counts(emu: Emulator, pool: Record) -> dict[str, Any]:
-    """Counts a pool's nodes by state, dedicated and low-priority apart."""
-    dedicated = dict.fromkeys([*NODE_COUNT_KEYS.values(), "total"], 0)
-    low = dict(dedicated)
-    for node in emu.store.pool_nodes(pool.id.lower()).values():
-        counts = dedicated if node.data.get("isDedicated", True) else low
-        key = NODE_COUNT_KEYS.get(str(node.data.get("state")), "unknown")
-        counts[key] += 1
-        counts["total"] += 1
-    return {"poolId": pool.id, "dedicated": dedicated, "lowPriority": low}
 
 
 async def _node_counts(call: Call) -> Response:

@@ -9,15 +9,19 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from batch_tui.emulator import conditions
-from batch_tui.emulator.core import Emulator
-from batch_tui.emulator.errors import not_found
-from batch_tui.emulator.odata import FilterProp, compile_filter, filter_properties, invalid_query
-from batch_tui.emulator.paging import MAX_RESULTS, next_link, parse_paging, take_page
-from batch_tui.emulator.select import compile_select, parse_expand, selected_properties, shape
-from batch_tui.emulator.store import NodeRecord, Record, TaskRecord, iso
-from batch_tui.emulator.validation import MAX_BODY_BYTES, parse_json, too_large, validate
-from batch_tui.emulator.wire import entity_headers, json_response
+from batch_tui.emulator.ops.emulator import Emulator
+from batch_tui.emulator.query.filter import (
+    FilterProp,
+    compile_filter,
+    filter_properties,
+    invalid_query,
+)
+from batch_tui.emulator.query.paging import MAX_RESULTS, next_link, parse_paging, take_page
+from batch_tui.emulator.query.select import compile_select, parse_expand, selected_properties, shape
+from batch_tui.emulator.routes import conditions
+from batch_tui.emulator.routes.wire import entity_headers, json_response
+from batch_tui.emulator.state.store import Record
+from batch_tui.emulator.validation.checks import MAX_BODY_BYTES, parse_json, too_large, validate
 
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
@@ -80,69 +84,6 @@ class Call:
         if value not in ("true", "false"):
             raise invalid_query(name, value, "The value must be true or false.")
         return value == "true"
-
-
-def get_pool(emu: Emulator, pool_id: str) -> Record:
-    """Returns a pool or raises 404 PoolNotFound."""
-    pool = emu.store.pools.get(pool_id.lower())
-    if pool is None:
-        raise not_found("Pool")
-    return pool
-
-
-def get_node(emu: Emulator, pool_id: str, node_id: str) -> NodeRecord:
-    """Returns a node of a pool or raises 404 PoolNotFound / NodeNotFound."""
-    pool = get_pool(emu, pool_id)
-    node = emu.store.pool_nodes(pool.id.lower()).get(node_id.lower())
-    if node is None:
-        raise not_found("Node")
-    return node
-
-
-def get_job(emu: Emulator, job_id: str) -> Record:
-    """Returns a job or raises 404 JobNotFound."""
-    job = emu.store.jobs.get(job_id.lower())
-    if job is None:
-        raise not_found("Job")
-    return job
-
-
-def get_task(emu: Emulator, job_id: str, task_id: str) -> TaskRecord:
-    """Returns a task or raises 404 JobNotFound / TaskNotFound."""
-    job = get_job(emu, job_id)
-    task = emu.store.job_tasks(job.id.lower()).get(task_id.lower())
-    if task is None:
-        raise not_found("Task")
-    return task
-
-
-def pool_url(emu: Emulator, pool: Record) -> str:
-    return emu.url(f"/pools/{pool.id}")
-
-
-def node_url(emu: Emulator, pool_id: str, node: Record) -> str:
-    return emu.url(f"/pools/{pool_id}/nodes/{node.id}")
-
-
-def job_url(emu: Emulator, job: Record) -> str:
-    return emu.url(f"/jobs/{job.id}")
-
-
-def task_url(emu: Emulator, job_id: str, task: Record) -> str:
-    return emu.url(f"/jobs/{job_id}/tasks/{task.id}")
-
-
-def set_state(emu: Emulator, record: Record, state: str) -> None:
-    """Moves an entity to `state`, keeping `previousState` and the transition times as the
-    service reports them, and stamps a new ETag."""
-    data = record.data
-    now = iso(emu.clock.now())
-    if "state" in data and data["state"] != state:
-        data["previousState"] = data["state"]
-        data["previousStateTransitionTime"] = data.get("stateTransitionTime", now)
-    data["state"] = state
-    data["stateTransitionTime"] = now
-    emu.store.touch(record)
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,14 @@ from urllib.parse import quote
 
 from starlette.responses import Response, StreamingResponse
 
-from batch_tui.emulator import conditions
-from batch_tui.emulator.errors import ServiceError
-from batch_tui.emulator.filters import FILE_FILTER
-from batch_tui.emulator.nodefs import FileEntry, FileTree
-from batch_tui.emulator.routes.common import (
-    Call,
-    ListSpec,
-    RouteTable,
-    get_node,
-    get_task,
-    list_response,
-    node_url,
-    task_url,
-)
-from batch_tui.emulator.store import iso
-from batch_tui.emulator.wire import base_headers, empty_response, rfc1123
+from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.base.times import iso
+from batch_tui.emulator.node.files import FileEntry, FileTree
+from batch_tui.emulator.ops.entities import get_node, get_task
+from batch_tui.emulator.query.filter_tables import FILE_FILTER
+from batch_tui.emulator.routes import conditions
+from batch_tui.emulator.routes.common import Call, ListSpec, RouteTable, list_response
+from batch_tui.emulator.routes.wire import base_headers, empty_response, rfc1123
 
 FILE_LIST = ListSpec("files", FILE_FILTER)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -39,10 +31,10 @@ def _tree(call: Call) -> tuple[FileTree, str]:
     if "task_id" in call.params:
         task = get_task(call.emu, call.params["job_id"], call.params["task_id"])
         job_id = call.emu.store.jobs[task.job_key].id
-        return call.emu.engine.task_files(task), task_url(call.emu, job_id, task) + "/files"
+        return call.emu.engine.task_files(task), call.emu.urls.task(job_id, task.id) + "/files"
     node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
     pool_id = call.emu.store.pools[node.pool_key].id if node.pool_key else call.params["pool_id"]
-    return call.emu.engine.node_files(node), node_url(call.emu, pool_id, node) + "/files"
+    return call.emu.engine.node_files(node), call.emu.urls.node(pool_id, node.id) + "/files"
 
 
 def clean_path(raw: str) -> str:

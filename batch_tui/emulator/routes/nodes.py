@@ -8,30 +8,22 @@ from typing import Any
 
 from starlette.responses import Response
 
-from batch_tui.emulator.errors import ServiceError, conflict, not_found
-from batch_tui.emulator.filters import NODE_FILTER
-from batch_tui.emulator.nodes import USER_READY, state_conflict
-from batch_tui.emulator.odata import parse_iso
-from batch_tui.emulator.routes.common import (
-    Call,
-    Handler,
-    ListSpec,
-    RouteTable,
-    get_node,
-    get_pool,
-    list_response,
-    node_url,
-)
-from batch_tui.emulator.select import EXTENSION_PROPS, NODE_PROPS, compile_select, shape
-from batch_tui.emulator.store import NodeRecord, Record, iso
-from batch_tui.emulator.validation import invalid_value
-from batch_tui.emulator.wire import (
+from batch_tui.emulator.base.errors import ServiceError, conflict, not_found
+from batch_tui.emulator.base.times import iso, parse_iso
+from batch_tui.emulator.engine.nodes import USER_READY, state_conflict
+from batch_tui.emulator.ops.entities import get_node, get_pool
+from batch_tui.emulator.query.filter_tables import NODE_FILTER
+from batch_tui.emulator.query.select import EXTENSION_PROPS, NODE_PROPS, compile_select, shape
+from batch_tui.emulator.routes.common import Call, Handler, ListSpec, RouteTable, list_response
+from batch_tui.emulator.routes.wire import (
     action_headers,
     empty_response,
     entity,
     entity_headers,
     json_response,
 )
+from batch_tui.emulator.state.store import NodeRecord, Record
+from batch_tui.emulator.validation.checks import invalid_value
 
 NODE_LIST = ListSpec("nodes", NODE_FILTER, NODE_PROPS)
 EXTENSION_LIST = ListSpec("extensions", None, EXTENSION_PROPS)
@@ -49,7 +41,7 @@ _PLAIN_ACTIONS = {"start": 202, "enablescheduling": 200}
 
 
 def _render(call: Call, node: NodeRecord) -> dict[str, Any]:
-    return entity(node, node_url(call.emu, call.params["pool_id"], node), stamps=False)
+    return entity(node, call.emu.urls.node(call.params["pool_id"], node.id), stamps=False)
 
 
 async def _list(call: Call) -> Response:
@@ -95,7 +87,7 @@ def _user(call: Call, name: str, body: dict[str, Any], is_admin: bool) -> dict[s
 
 
 def _user_url(call: Call, node: NodeRecord, name: str) -> str:
-    return node_url(call.emu, call.params["pool_id"], node) + f"/users/{name}"
+    return call.emu.urls.node(call.params["pool_id"], node.id) + f"/users/{name}"
 
 
 async def _add_user(call: Call) -> Response:
@@ -142,7 +134,7 @@ async def _delete_user(call: Call) -> Response:
 
 
 def _action_url(call: Call, node: Record, action: str) -> str:
-    return node_url(call.emu, call.params["pool_id"], node) + f"/{action}"
+    return call.emu.urls.node(call.params["pool_id"], node.id) + f"/{action}"
 
 
 async def _option_action(call: Call, action: str) -> Response:

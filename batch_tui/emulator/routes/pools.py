@@ -9,140 +9,41 @@ from typing import Any
 
 from starlette.responses import Response
 
-from batch_tui.emulator.core import Emulator
-from batch_tui.emulator.errors import conflict
-from batch_tui.emulator.filters import POOL_FILTER
+from batch_tui.emulator.base.times import iso
+from batch_tui.emulator.engine.runtime import set_state
+from batch_tui.emulator.ops.defaults import start_task
+from batch_tui.emulator.ops.emulator import Emulator
+from batch_tui.emulator.ops.entities import get_pool
+from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.scaling import resize_pool, writable
+from batch_tui.emulator.query.filter_tables import POOL_FILTER
+from batch_tui.emulator.query.select import POOL_PROPS
 from batch_tui.emulator.routes.common import (
     Call,
     ListSpec,
     RouteTable,
     entity_response,
-    get_pool,
     list_response,
-    pool_url,
-    set_state,
 )
-from batch_tui.emulator.routes.defaults import start_task
-from batch_tui.emulator.routes.scaling import (
-    apply_autoscale,
-    check_resize_timeout,
-    resize_pool,
-    writable,
-)
-from batch_tui.emulator.select import POOL_PROPS
-from batch_tui.emulator.store import Record, iso
-from batch_tui.emulator.validation import (
-    invalid_value,
-    missing_property,
-    parse_json,
-    validate,
-    validate_id,
-)
-from batch_tui.emulator.wire import (
+from batch_tui.emulator.routes.wire import (
     action_headers,
     created_headers,
     empty_response,
     entity,
     entity_headers,
 )
+from batch_tui.emulator.state.store import Record
+from batch_tui.emulator.validation.checks import (
+    parse_json,
+)
 
 __all__ = ["ROUTES", "add_pool", "resize_pool"]
 
-DEFAULT_RESIZE_TIMEOUT = "PT15M"
 POOL_LIST = ListSpec("pools", POOL_FILTER, POOL_PROPS, expand=True)
 
 
-def _check_scaling(body: dict[str, Any]) -> None:
-    if body.get("enableAutoScale"):
-        if not body.get("autoScaleFormula"):
-            raise missing_property("autoScaleFormula")
-        for name in ("targetDedicatedNodes", "targetLowPriorityNodes"):
-            if name in body:
-                raise invalid_value(
-                    name, body[name], "Target nodes cannot be set when autoscale is enabled."
-                )
-    elif "autoScaleFormula" in body:
-        raise invalid_value(
-            "autoScaleFormula", body["autoScaleFormula"], "Autoscale is not enabled."
-        )
-
-
-def _pool_data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
-    """Builds the full wire dict of a new pool with every default the service echoes."""
-    now = iso(emu.clock.now())
-    growing = bool(body.get("targetDedicatedNodes") or body.get("targetLowPriorityNodes"))
-    data: dict[str, Any] = {"id": body["id"]}
-    if "displayName" in body:
-        data["displayName"] = body["displayName"]
-    data.update(
-        creationTime=now,
-        state="active",
-        stateTransitionTime=now,
-        allocationState="resizing" if growing or body.get("enableAutoScale") else "steady",
-        allocationStateTransitionTime=now,
-        vmSize=body["vmSize"].lower(),
-        virtualMachineConfiguration=body["virtualMachineConfiguration"],
-        resizeTimeout=body.get("resizeTimeout", DEFAULT_RESIZE_TIMEOUT),
-        currentDedicatedNodes=0,
-        currentLowPriorityNodes=0,
-        targetDedicatedNodes=body.get("targetDedicatedNodes", 0),
-        targetLowPriorityNodes=body.get("targetLowPriorityNodes", 0),
-        enableAutoScale=body.get("enableAutoScale", False),
-    )
-    for name in ("autoScaleFormula", "networkConfiguration"):
-        if name in body:
-            data[name] = body[name]
-    if body.get("enableAutoScale"):
-        data["autoScaleEvaluationInterval"] = body.get("autoScaleEvaluationInterval", "PT15M")
-    data["enableInterNodeCommunication"] = body.get("enableInterNodeCommunication", False)
-    if "startTask" in body:
-        data["startTask"] = start_task(body["startTask"])
-    for name in ("certificateReferences", "applicationPackageReferences"):
-        if name in body:
-            data[name] = body[name]
-    data["taskSlotsPerNode"] = body.get("taskSlotsPerNode", 1)
-    data["taskSchedulingPolicy"] = body.get("taskSchedulingPolicy", {"nodeFillType": "spread"})
-    for name in ("userAccounts", "metadata", "mountConfiguration", "upgradePolicy"):
-        if name in body:
-            data[name] = body[name]
-    data["targetNodeCommunicationMode"] = body.get("targetNodeCommunicationMode", "default")
-    data["currentNodeCommunicationMode"] = "simplified"
-    if "resourceTags" in body:
-        data["resourceTags"] = body["resourceTags"]
-    return data
-
-
-def add_pool(emu: Emulator, body: dict[str, Any]) -> Record:
-    """Validates a PoolAddParameter, stores the new pool and tells the engine to allocate.
-
-    Args:
-        emu: The emulator.
-        body: The JSON body of `POST /pools` (not yet validated).
-
-    Returns:
-        The stored pool record.
-
-    Raises:
-        ServiceError: 400 for an invalid body, 409 PoolExists for a duplicate id.
-    """
-    body = validate(body, "PoolAddParameter")
-    validate_id(body["id"])
-    if "virtualMachineConfiguration" not in body:
-        raise missing_property("virtualMachineConfiguration")
-    _check_scaling(body)
-    check_resize_timeout(body)
-    if body["id"].lower() in emu.store.pools:
-        raise conflict("PoolExists", "The specified pool already exists.")
-    record = Record(_pool_data(emu, body))
-    if body.get("enableAutoScale"):
-        apply_autoscale(emu, record)
-    emu.store.add(emu.store.pools, record)
-    emu.engine.pool_added(record)
-    return record
-
-
 def _render(emu: Emulator, pool: Record, expand: bool) -> dict[str, Any]:
-    data = entity(pool, pool_url(emu, pool))
+    data = entity(pool, emu.urls.pool(pool.id))
     if expand and "stats" not in data:
         data["stats"] = _stats(emu, pool)
     return data
@@ -152,7 +53,7 @@ def _stats(emu: Emulator, pool: Record) -> dict[str, Any]:
     """Pool statistics computed from the store (`$expand=stats`)."""
     now = iso(emu.clock.now())
     return {
-        "url": pool_url(emu, pool) + "/stats",
+        "url": emu.urls.pool(pool.id) + "/stats",
         "startTime": pool.data["creationTime"],
         "lastUpdateTime": now,
     }
@@ -160,7 +61,7 @@ def _stats(emu: Emulator, pool: Record) -> dict[str, Any]:
 
 async def _add(call: Call) -> Response:
     pool = add_pool(call.emu, parse_json(await call.raw_body()))
-    return empty_response(call.request, 201, created_headers(pool, pool_url(call.emu, pool)))
+    return empty_response(call.request, 201, created_headers(pool, call.emu.urls.pool(pool.id)))
 
 
 async def _list(call: Call) -> Response:
@@ -199,7 +100,7 @@ async def _patch(call: Call) -> Response:
         body["vmSize"] = body["vmSize"].lower()
     pool.data.update(body)
     call.emu.store.touch(pool)
-    return empty_response(call.request, 200, action_headers(pool, pool_url(call.emu, pool)))
+    return empty_response(call.request, 200, action_headers(pool, call.emu.urls.pool(pool.id)))
 
 
 async def _update_properties(call: Call) -> Response:
@@ -215,7 +116,7 @@ async def _update_properties(call: Call) -> Response:
         pool.data[name] = body[name]
     pool.data["targetNodeCommunicationMode"] = body.get("targetNodeCommunicationMode", "default")
     call.emu.store.touch(pool)
-    url = pool_url(call.emu, pool) + "/updateproperties"
+    url = call.emu.urls.pool(pool.id) + "/updateproperties"
     return empty_response(call.request, 204, action_headers(pool, url))
 
 
@@ -223,7 +124,8 @@ async def _delete(call: Call) -> Response:
     pool = get_pool(call.emu, call.params["pool_id"])
     call.check(pool)
     writable(pool)
-    set_state(call.emu, pool, "deleting")
+    set_state(call.emu.engine.ctx, pool, "deleting")
+    call.emu.engine.ctx.touch(pool)
     call.emu.engine.pool_deleted(pool)
     return empty_response(call.request, 202)
 

@@ -9,67 +9,42 @@ and delete; a new ETag on every change. The recurrence itself is `schedules.Sche
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from starlette.responses import Response
 
-from batch_tui.emulator.core import Emulator
-from batch_tui.emulator.errors import conflict, not_found
-from batch_tui.emulator.filters import JOB_SCHEDULE_FILTER
+from batch_tui.emulator.engine.runtime import set_state
+from batch_tui.emulator.ops.emulator import Emulator
+from batch_tui.emulator.ops.schedules import (
+    add_job_schedule,
+    get_schedule,
+    require_schedule_open,
+    schedule_stats,
+    set_schedule_parts,
+)
+from batch_tui.emulator.query.filter_tables import JOB_SCHEDULE_FILTER
+from batch_tui.emulator.query.select import JOB_SCHEDULE_PROPS
 from batch_tui.emulator.routes.common import (
     Call,
     ListSpec,
     RouteTable,
     entity_response,
     list_response,
-    set_state,
 )
-from batch_tui.emulator.routes.defaults import (
-    job_constraints,
-    manager_task,
-    prep_task,
-    release_task,
-)
-from batch_tui.emulator.routes.jobs import check_job_spec, job_stats
-from batch_tui.emulator.schedules import schedule_jobs
-from batch_tui.emulator.select import JOB_SCHEDULE_PROPS
-from batch_tui.emulator.store import Record, iso
-from batch_tui.emulator.validation import (
-    TICKS_PER_SECOND,
-    invalid_value,
-    missing_property,
-    parse_duration,
-    parse_json,
-    validate,
-    validate_id,
-)
-from batch_tui.emulator.wire import (
+from batch_tui.emulator.routes.wire import (
     action_headers,
     created_headers,
     empty_response,
     entity,
     entity_headers,
 )
+from batch_tui.emulator.state.store import Record
+from batch_tui.emulator.validation.checks import (
+    parse_json,
+    validate,
+)
 
 SCHEDULE_LIST = ListSpec("jobschedules", JOB_SCHEDULE_FILTER, JOB_SCHEDULE_PROPS, expand=True)
-MIN_SCHEDULE_SECONDS = 60
-"""`startWindow` and `recurrenceInterval` are at least 1 minute (400 otherwise, spec)."""
-_BLOCKING = {
-    "completed": (
-        "JobScheduleCompleted",
-        "The specified job schedule is already in completed state.",
-    ),
-    "terminating": (
-        "JobScheduleBeingTerminated",
-        "The specified job schedule is being terminated.",
-    ),
-    "deleting": (
-        "JobScheduleBeingDeleted",
-        "The specified job schedule has been marked for deletion and is being reclaimed.",
-    ),
-}
-"""States in which a schedule refuses changes, with the service's 409 codes."""
 
 
 async def _body(call: Call, type_name: str) -> dict[str, Any]:
@@ -81,146 +56,8 @@ async def _body(call: Call, type_name: str) -> dict[str, Any]:
     return validate(body, type_name)
 
 
-def get_schedule(emu: Emulator, schedule_id: str) -> Record:
-    """Returns a job schedule or raises 404 JobScheduleNotFound."""
-    schedule = emu.store.job_schedules.get(schedule_id.lower())
-    if schedule is None:
-        raise not_found("job schedule", "JobScheduleNotFound")
-    return schedule
-
-
-def schedule_url(emu: Emulator, schedule: Record) -> str:
-    return emu.url(f"/jobschedules/{schedule.id}")
-
-
-def _require_open(schedule: Record, *also: str) -> None:
-    """Raises the service's 409 when the schedule's state forbids the change."""
-    state = str(schedule.data.get("state"))
-    if state in _BLOCKING and state not in also:
-        raise conflict(*_BLOCKING[state])
-
-
-def _check_schedule(schedule: dict[str, Any]) -> None:
-    for name in ("startWindow", "recurrenceInterval"):
-        value = schedule.get(name)
-        if value is not None and parse_duration(value) < MIN_SCHEDULE_SECONDS * TICKS_PER_SECOND:
-            raise invalid_value(name, value, "The minimum value is 1 minute.")
-
-
-def _check_job_spec(spec: dict[str, Any]) -> None:
-    check_job_spec(spec)
-    auto = spec["poolInfo"].get("autoPoolSpecification")
-    if auto is not None:
-        if "pool" not in auto:
-            raise missing_property("autoPoolSpecification.pool")
-        if "virtualMachineConfiguration" not in auto["pool"]:
-            raise missing_property("virtualMachineConfiguration")
-
-
-def job_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """Returns a job specification with the defaults the service echoes (recording)."""
-    out: dict[str, Any] = {}
-    if "displayName" in spec:
-        out["displayName"] = spec["displayName"]
-    out.update(
-        priority=spec.get("priority", 0),
-        maxParallelTasks=spec.get("maxParallelTasks", -1),
-        allowTaskPreemption=spec.get("allowTaskPreemption", False),
-        usesTaskDependencies=spec.get("usesTaskDependencies", False),
-        onAllTasksComplete=spec.get("onAllTasksComplete", "noaction"),
-        onTaskFailure=spec.get("onTaskFailure", "noaction"),
-        constraints=job_constraints(spec.get("constraints")),
-    )
-    tasks = (("jobManagerTask", manager_task), ("jobPreparationTask", prep_task),
-             ("jobReleaseTask", release_task))  # fmt: skip
-    for name, defaults in tasks:
-        if name in spec:
-            out[name] = defaults(spec[name])
-    for name in ("commonEnvironmentSettings", "poolInfo", "networkConfiguration", "metadata"):
-        if name in spec:
-            out[name] = spec[name]
-    return out
-
-
-def _set_parts(schedule: Record, body: dict[str, Any]) -> None:
-    """Validates and stores a new `schedule` and/or `jobSpecification` from a body."""
-    if "schedule" in body:
-        _check_schedule(body["schedule"])
-    if "jobSpecification" in body:
-        _check_job_spec(body["jobSpecification"])
-    if "schedule" in body:
-        schedule.data["schedule"] = body["schedule"]
-    if "jobSpecification" in body:
-        schedule.data["jobSpecification"] = job_spec(body["jobSpecification"])
-
-
-def _schedule_data(body: dict[str, Any], created: datetime) -> dict[str, Any]:
-    now = iso(created)
-    data: dict[str, Any] = {"id": body["id"]}
-    if "displayName" in body:
-        data["displayName"] = body["displayName"]
-    data.update(creationTime=now, state="active", stateTransitionTime=now)
-    data.update(schedule=body["schedule"], jobSpecification=job_spec(body["jobSpecification"]))
-    data["executionInfo"] = {}
-    if "metadata" in body:
-        data["metadata"] = body["metadata"]
-    return data
-
-
-def add_job_schedule(emu: Emulator, body: dict[str, Any]) -> Record:
-    """Validates a JobScheduleAddParameter, stores the schedule and makes its first job if due.
-
-    Args:
-        emu: The emulator.
-        body: The parsed JSON body of `POST /jobschedules` (validated against the schema).
-
-    Returns:
-        The stored schedule.
-
-    Raises:
-        ServiceError: 400 for an invalid body; 409 JobScheduleExists, or JobWithSameIdExists
-            (a job and a job schedule cannot share an id).
-    """
-    validate_id(body["id"])
-    _check_schedule(body["schedule"])
-    _check_job_spec(body["jobSpecification"])
-    key = body["id"].lower()
-    if key in emu.store.job_schedules:
-        raise conflict("JobScheduleExists", "The specified job schedule already exists.")
-    if key in emu.store.jobs:
-        raise conflict("JobWithSameIdExists", "A job with the specified job schedule id exists.")
-    created = emu.clock.now()
-    schedule = Record(_schedule_data(body, created))
-    emu.store.add(emu.store.job_schedules, schedule)
-    emu.periodic.schedules.plan(schedule, created)
-    return schedule
-
-
-def schedule_stats(emu: Emulator, schedule: Record) -> dict[str, Any]:
-    """Job schedule statistics, summed over its jobs (`$expand=stats`)."""
-    per_job = [job_stats(emu, job) for job in schedule_jobs(emu, schedule.id)]
-    totals = {
-        name: sum(int(stats[name]) for stats in per_job)
-        for name in ("numSucceededTasks", "numFailedTasks", "numTaskRetries")
-    }
-    return {
-        "url": schedule_url(emu, schedule) + "/stats",
-        "startTime": schedule.data["creationTime"],
-        "lastUpdateTime": iso(emu.clock.now()),
-        "userCPUTime": "PT0S",
-        "kernelCPUTime": "PT0S",
-        "wallClockTime": "PT0S",
-        "readIOps": 0,
-        "writeIOps": 0,
-        "readIOGiB": 0.0,
-        "writeIOGiB": 0.0,
-        **totals,
-        "waitTime": "PT0S",
-    }
-
-
 def _render(emu: Emulator, schedule: Record, expand: bool) -> dict[str, Any]:
-    data = entity(schedule, schedule_url(emu, schedule))
+    data = entity(schedule, emu.urls.schedule(schedule.id))
     if expand:
         data["stats"] = schedule_stats(emu, schedule)
     return data
@@ -228,7 +65,7 @@ def _render(emu: Emulator, schedule: Record, expand: bool) -> dict[str, Any]:
 
 async def _add(call: Call) -> Response:
     schedule = add_job_schedule(call.emu, await _body(call, "JobScheduleAddParameter"))
-    url = schedule_url(call.emu, schedule)
+    url = call.emu.urls.schedule(schedule.id)
     return empty_response(call.request, 201, created_headers(schedule, url))
 
 
@@ -262,7 +99,7 @@ async def _exists(call: Call) -> Response:
 
 def _changed(call: Call, schedule: Record, suffix: str = "", status: int = 200) -> Response:
     call.emu.store.touch(schedule)
-    url = schedule_url(call.emu, schedule) + suffix
+    url = call.emu.urls.schedule(schedule.id) + suffix
     return empty_response(call.request, status, action_headers(schedule, url))
 
 
@@ -270,8 +107,8 @@ async def _patch(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
     body = await _body(call, "JobSchedulePatchParameter")
-    _require_open(schedule)
-    _set_parts(schedule, body)
+    require_schedule_open(schedule)
+    set_schedule_parts(schedule, body)
     if "metadata" in body:
         schedule.data["metadata"] = body["metadata"]
     if "schedule" in body:
@@ -283,8 +120,8 @@ async def _update(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
     body = await _body(call, "JobScheduleUpdateParameter")
-    _require_open(schedule)
-    _set_parts(schedule, body)
+    require_schedule_open(schedule)
+    set_schedule_parts(schedule, body)
     # A full replace: metadata left out is deleted (spec).
     schedule.data.pop("metadata", None)
     if "metadata" in body:
@@ -297,7 +134,7 @@ async def _delete(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
     call.bool_param("force")
-    _require_open(schedule, "completed", "terminating")
+    require_schedule_open(schedule, "completed", "terminating")
     call.emu.periodic.schedules.delete(schedule)
     return empty_response(call.request, 202)
 
@@ -305,18 +142,20 @@ async def _delete(call: Call) -> Response:
 async def _disable(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
-    _require_open(schedule)
+    require_schedule_open(schedule)
     if schedule.data["state"] != "disabled":
-        set_state(call.emu, schedule, "disabled")
+        set_state(call.emu.engine.ctx, schedule, "disabled")
+        call.emu.engine.ctx.touch(schedule)
     return _changed(call, schedule, "/disable", 204)
 
 
 async def _enable(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
-    _require_open(schedule)
+    require_schedule_open(schedule)
     if schedule.data["state"] != "active":
-        set_state(call.emu, schedule, "active")
+        set_state(call.emu.engine.ctx, schedule, "active")
+        call.emu.engine.ctx.touch(schedule)
         call.emu.periodic.schedules.step(schedule)
     return _changed(call, schedule, "/enable", 204)
 
@@ -325,7 +164,7 @@ async def _terminate(call: Call) -> Response:
     schedule = get_schedule(call.emu, call.params["schedule_id"])
     call.check(schedule)
     call.bool_param("force")
-    _require_open(schedule)
+    require_schedule_open(schedule)
     call.emu.periodic.schedules.terminate(schedule)
     return _changed(call, schedule, "/terminate", 202)
 

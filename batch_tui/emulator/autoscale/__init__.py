@@ -1,0 +1,1 @@
+"""The autoscale formula language: its parser, values and evaluation."""

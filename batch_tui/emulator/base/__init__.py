@@ -1,0 +1,1 @@
+"""What every layer of the emulator uses: its settings, clock, times, URLs and service errors."""

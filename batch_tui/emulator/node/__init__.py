@@ -1,0 +1,1 @@
+"""What happens on a node: executors, node file trees, resource and output files."""

@@ -1,0 +1,1 @@
+"""OData as the service reads it: `$filter`, `$select`, `$expand`, and paging."""

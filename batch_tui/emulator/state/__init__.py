@@ -1,0 +1,1 @@
+"""The account's state: the store of every entity, and its durability on disk."""

@@ -1,0 +1,1 @@
+"""Request bodies as the service checks them: schemas, checks and their error answers."""
