@@ -13,7 +13,7 @@ from azure.batch import BatchClient
 from azure.batch import models as m
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from tests.emulator.test_sdk import client, endpoint, pool_options, wait_for  # noqa: F401
+from tests.emulator.sdk.test_sdk import client, endpoint, pool_options, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.parametrize("endpoint", ["simulated"], indirect=True)
 

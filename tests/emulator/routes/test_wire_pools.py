@@ -10,7 +10,7 @@ import pytest
 
 from batch_tui.emulator import Emulator
 from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
-from tests.emulator.test_wire_auth import assert_error
+from tests.emulator.http.test_wire_auth import assert_error
 
 
 def pool_body(**changes: Any) -> dict[str, Any]:

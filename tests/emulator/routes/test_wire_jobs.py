@@ -10,8 +10,8 @@ import pytest
 from batch_tui.emulator import Emulator
 from batch_tui.emulator.ops.jobs import add_job
 from tests.emulator.conftest import BASE_URL, Settle
-from tests.emulator.test_wire_auth import assert_error
-from tests.emulator.test_wire_pools import add_pool, idle
+from tests.emulator.http.test_wire_auth import assert_error
+from tests.emulator.routes.test_wire_pools import add_pool, idle
 
 UNLIMITED = "P10675199DT2H48M5.4775807S"
 
