@@ -10,7 +10,7 @@ from batch_tui.ui.action_runs import Outcome, summarize
 from batch_tui.ui.actions import (
     ACTIONS,
     job_action_allowed,
-    node_action_allowed,
+    node_action_refusal,
     target_lines,
     task_action_allowed,
 )
@@ -48,7 +48,7 @@ from batch_tui.ui.clipboard import copy_text, osc52
     ],
 )
 def test_node_actions_follow_the_service_rules(action, state, scheduling, allowed):
-    assert node_action_allowed(action, state, scheduling) is allowed
+    assert (node_action_refusal(action, state, scheduling) is None) is allowed
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from batch_tui.ui.commands import complete
 from batch_tui.ui.sanitize import (
     MAX_LINE_CHARS,
     SafeLineStream,
-    safe_markup,
     sanitize_bytes,
     sanitize_content,
     sanitize_text,
@@ -75,12 +74,6 @@ def test_sanitizing_twice_changes_nothing(text: str) -> None:
     assert sanitize_text(once) == once
 
 
-@given(HOSTILE_TEXT)
-def test_safe_markup_renders_the_sanitized_text_literally(text: str) -> None:
-    content = Content.from_markup(f"[b]{safe_markup(text)}[/b]")
-    assert content.plain.removesuffix("\u200b") == sanitize_text(text)
-
-
 def test_colour_sequences_are_dropped() -> None:
     assert sanitize_text("\x1b[1;31mFAILED\x1b[0m exit 1") == "FAILED exit 1"
     assert sanitize_text("\x9b2Jclear") == "clear"
@@ -137,13 +130,6 @@ def test_huge_byte_lines_decode_only_a_prefix() -> None:
     assert shown.startswith("z" * MAX_LINE_CHARS)
     assert "more bytes" in shown
     assert len(shown) < MAX_LINE_CHARS + 40
-
-
-def test_safe_markup_escapes_every_tag_and_variable() -> None:
-    for text in ["[red]pool", "[$error]x", "[@click=app.quit]q[/]", "a\\[b]", "end\\"]:
-        content = Content.from_markup(f"{safe_markup(text)}[b]tail[/b]")
-        assert content.plain.replace("\u200b", "") == text + "tail"
-        assert [span.style for span in content.spans] == ["b"]
 
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

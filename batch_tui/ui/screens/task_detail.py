@@ -170,8 +170,6 @@ class TaskDetailScreen(QuietFooter):
         self.task_id = task_id
         self.loaded_task: Task | None = None
         self.subtasks: list[Subtask] = []
-        self.files_note = ""
-        """Why the file list is empty, if it is ("not run yet", an error)."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -253,7 +251,7 @@ class TaskDetailScreen(QuietFooter):
         self.file_list.show_files(files, now=self.now())
 
     def _files_note(self, text: str) -> None:
-        self.files_note = text
+        """Says why the file list is empty ("not run yet", an error); "" hides the note."""
         note = self.query_one("#files-note", Static)
         note.update(Content(sanitize_text(text)))
         note.set_class(not text, "hidden")
