@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from textual.content import Content
 
 from batch_tui.ui.commands import complete
+from batch_tui.ui.detail_fields import section, value_content
 from batch_tui.ui.sanitize import (
     MAX_LINE_CHARS,
     SafeLineStream,
@@ -17,7 +18,6 @@ from batch_tui.ui.sanitize import (
     sanitize_content,
     sanitize_text,
 )
-from batch_tui.ui.screens.details import section, value_content
 
 FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 """Nothing that a terminal interprets, and no bidi overrides or unencodable surrogates."""

@@ -28,14 +28,12 @@ from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec, Kind, Scope
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.detail_fields import Value, failure_text, section, when
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.details import Value, failure_text, section, when
+from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
-from batch_tui.ui.screens.tasks import (
-    QuietFooter,
-    task_failed,
-)
+from batch_tui.ui.task_rows import task_failed
 from batch_tui.ui.widgets.file_list import FileList
 
 MAX_ENV_SHOWN = 50
