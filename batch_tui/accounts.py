@@ -1,7 +1,7 @@
 """Provides the accounts the app can open: from the config file, the command line, the environment.
 
-An `AccountTarget` says where an account is and how to sign in; `open_client` turns one into a
-`BatchClient`. The demo target is filled in by `--demo` once its emulator listens.
+An `AccountTarget` says where an account is and how to sign in; `ui.session.open_session` opens
+one. The demo target is filled in by `--demo` once its emulator listens.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    import httpx
-
-    from batch_tui.batch.auth import PromptCallback
-    from batch_tui.batch.client import BatchClient
     from batch_tui.config import Settings
 
 ENV_ENDPOINT = "AZURE_BATCH_ENDPOINT"
@@ -110,47 +106,4 @@ def target_from_command_line(
         key=key if method == "shared-key" else None,
         tenant_id=tenant_id,
         source="command line" if url else "environment",
-    )
-
-
-class MissingKey(Exception):
-    """A SharedKey target has no key (its `key_env` variable is unset)."""
-
-
-def open_client(
-    target: AccountTarget,
-    *,
-    prompt_callback: PromptCallback | None = None,
-    read_only: bool = False,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> BatchClient:
-    """Builds the client for `target`, signing with its key or an Entra ID credential.
-
-    Args:
-        target: The account to open.
-        prompt_callback: Shows a device code to the user (device-code sign-in only).
-        read_only: Make the client refuse every mutating request.
-        transport: For tests: an in-process emulator or a mock.
-
-    Raises:
-        MissingKey: For a SharedKey target without a key.
-    """
-    # Imported here: the command line reads targets long before (or without) opening one.
-    from batch_tui.batch.auth import make_credential
-    from batch_tui.batch.client import BatchClient
-
-    if target.auth == "shared-key":
-        if not target.key:
-            raise MissingKey(
-                f"no key for account {target.name!r}: set AZURE_BATCH_ACCESS_KEY or the "
-                "account's key_env variable"
-            )
-        return BatchClient.with_shared_key(
-            target.url, target.account, target.key, transport=transport, read_only=read_only
-        )
-    credential = make_credential(
-        target.auth, tenant_id=target.tenant_id, prompt_callback=prompt_callback
-    )
-    return BatchClient.with_credential(
-        target.url, credential, transport=transport, read_only=read_only
     )

@@ -17,7 +17,7 @@ from batch_tui.accounts import (
     target_from_command_line,
     targets_from_settings,
 )
-from batch_tui.config import AUTH_METHODS, ConfigError, Settings, load_settings
+from batch_tui.config import SIGN_IN_METHODS, ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from batch_tui.emulator.http.background import BackgroundEmulator
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--account", help="the Batch account name (default: from the URL)")
     parser.add_argument(
         "--auth",
-        choices=AUTH_METHODS,
+        choices=SIGN_IN_METHODS,
         help="how to sign in (default: shared-key if AZURE_BATCH_ACCESS_KEY is set, else default)",
     )
     parser.add_argument("--tenant", help="the Entra tenant for cli and device-code sign-in")

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 import msgspec
@@ -34,8 +34,9 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 AuthMethod = Literal["shared-key", "default", "cli", "device-code", "managed-identity"]
-AUTH_METHODS: tuple[str, ...] = ("shared-key", "default", "cli", "device-code", "managed-identity")
-"""Every way to sign in, in the order `--auth` lists them."""
+SIGN_IN_METHODS: tuple[str, ...] = get_args(AuthMethod)
+"""Every way to sign in to an account, in the order `--auth` lists them: the shared key, and
+the Entra ID credentials of `batch.auth.CREDENTIAL_METHODS`."""
 
 
 class ConfigError(Exception):

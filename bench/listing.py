@@ -22,7 +22,7 @@ WORKER = Path(__file__).resolve().parent / "worker.py"
 REPO = WORKER.parents[1]
 
 TASK_FIELDS = ("id", "state", "stateTransitionTime", "executionInfo", "nodeInfo")
-"""The task list view's `$select` (`batch_tui.ui.screens.tasks.TASK_FIELDS`; a test checks
+"""The task list view's `$select` (`batch_tui.ui.task_rows.TASK_FIELDS`; a test checks
 they agree). Not imported: that would load Textual into the measured processes."""
 
 NODE_FIELDS = (

@@ -65,7 +65,7 @@ def test_table_renders_aligned_markdown_and_counts_misses() -> None:
 
 def test_bench_selects_what_the_views_select() -> None:
     from batch_tui.ui.screens.nodes import NODE_LIST_FIELDS
-    from batch_tui.ui.screens.tasks import TASK_FIELDS as VIEW_TASK_FIELDS
+    from batch_tui.ui.task_rows import TASK_FIELDS as VIEW_TASK_FIELDS
 
     assert TASK_FIELDS == VIEW_TASK_FIELDS
     assert NODE_FIELDS == NODE_LIST_FIELDS

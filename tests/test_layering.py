@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 HEADLESS = [
+    "batch_tui.batch",
     "batch_tui.batch.models",
     "batch_tui.batch.client",
     "batch_tui.batch.auth",

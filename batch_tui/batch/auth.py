@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 SCOPE = "https://batch.core.windows.net//.default"
 """The Batch token scope as the SDK sends it: the resource id keeps its trailing slash."""
 
-AUTH_METHODS = ("default", "cli", "device-code", "managed-identity")
-"""The ``--auth`` choices `make_credential` understands."""
+CREDENTIAL_METHODS = ("default", "cli", "device-code", "managed-identity")
+"""The Entra ID sign-ins `make_credential` builds a credential for: every ``--auth`` choice
+but ``shared-key``, which signs requests with the account key and needs no credential."""
 
 _SIGNED_HEADERS = (
     "content-encoding",
@@ -275,7 +276,7 @@ def make_credential(
     worker thread, about once an hour, so the event loop never blocks.
 
     Args:
-        method: One of `AUTH_METHODS`.
+        method: One of `CREDENTIAL_METHODS`.
         tenant_id: The Entra tenant. With ``default`` it applies to the workload identity,
             shared cache and VS Code credentials (azure-identity accepts no tenant for the
             whole chain); use ``cli`` to pin the Azure CLI to a tenant.
@@ -317,4 +318,5 @@ def make_credential(
         return DeviceCodeSignIn(tenant_id=tenant_id, prompt_callback=prompt_callback, store=store)
     if method == "managed-identity":
         return ManagedIdentityCredential(client_id=client_id)
-    raise ValueError(f"unknown auth method {method!r}; expected one of {', '.join(AUTH_METHODS)}")
+    expected = ", ".join(CREDENTIAL_METHODS)
+    raise ValueError(f"unknown auth method {method!r}; expected one of {expected}")

@@ -236,11 +236,6 @@ def node_action_refusal(action_id: str, state: str, scheduling_state: str) -> st
     return None
 
 
-def node_action_allowed(action_id: str, state: str, scheduling_state: str) -> bool:
-    """Returns whether the service accepts a node action in the node's current state."""
-    return node_action_refusal(action_id, state, scheduling_state) is None
-
-
 def job_action_allowed(action_id: str, state: str) -> bool:
     """Returns whether the service accepts a job action in the job's `state`."""
     if action_id == "job.terminate":

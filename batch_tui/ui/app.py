@@ -51,6 +51,7 @@ from batch_tui.ui import heap, textual_fixes
 from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
 from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.messages import AccountChosen
+from batch_tui.ui.overview_reads import SNAPSHOT_PLAN, prefetch
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.session import AccountSession, open_session
 from batch_tui.ui.signals import exit_on_signals
@@ -223,7 +224,7 @@ class BatchApp(OrderedKeys, App[None]):
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""
-        from batch_tui.ui.screens.overview import OverviewScreen, prefetch
+        from batch_tui.ui.screens.overview import OverviewScreen
 
         old = self.session
         try:
@@ -255,8 +256,6 @@ class BatchApp(OrderedKeys, App[None]):
         return self._snapshot_path or default_path()
 
     def _snapshot_plan(self) -> SnapshotPlan:
-        from batch_tui.ui.screens.overview import SNAPSHOT_PLAN
-
         return SNAPSHOT_PLAN
 
     def _capture(self, session: AccountSession | None) -> AccountSnapshot | None:
@@ -377,7 +376,7 @@ class BatchApp(OrderedKeys, App[None]):
 
     def action_command_line(self) -> None:
         """Opens the `:` command line."""
-        from batch_tui.ui.widgets.command_line import CommandLineScreen
+        from batch_tui.ui.screens.command_line import CommandLineScreen
 
         def done(text: str | None) -> None:
             if text:

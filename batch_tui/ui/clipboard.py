@@ -16,6 +16,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from textual.app import App
+
 from batch_tui.ui.sanitize import sanitize_text
 
 
@@ -42,26 +44,20 @@ def clean_lines(text: str) -> str:
     return "\n".join(sanitize_text(line) for line in text.split("\n"))
 
 
-def copy_text(app: Any, text: str, environ: Mapping[str, str] | None = None) -> str:
-    """Copies text to the clipboard of the terminal the app runs in.
+def copy_text(app: App[Any], text: str, environ: Mapping[str, str] | None = None) -> None:
+    """Copies text to the clipboard of the terminal the app runs in (and to `app.clipboard`).
 
     Args:
-        app: The running Textual app; the sequence goes out through its driver.
+        app: The running Textual app.
         text: What to copy; each line is sanitized first.
         environ: The environment (`TMUX` set means also send the tmux passthrough form);
             `os.environ` by default.
-
-    Returns:
-        The sequence written (tests check it).
     """
     env = os.environ if environ is None else environ
     clean = clean_lines(text)
-    sequence = osc52(clean)
-    if env.get("TMUX"):
-        sequence = osc52(clean, tmux=True) + sequence
-    # App has no public way to write raw output; `App.copy_to_clipboard` itself uses `_driver`
-    # but cannot wrap the sequence for tmux.
-    driver = getattr(app, "_driver", None)
-    if driver is not None:
-        driver.write(sequence)
-    return sequence
+    if env.get("TMUX") and app._driver is not None:
+        # `App.copy_to_clipboard` sends the plain form only, and App has no public way to
+        # write other output: the passthrough form, which tmux forwards where it drops the
+        # plain one, goes to the driver itself.
+        app._driver.write(osc52(clean, tmux=True))
+    app.copy_to_clipboard(clean)  # the plain form, and `app.clipboard` for pastes in the app

@@ -1,8 +1,8 @@
 """Provides pure functions that make text from the service harmless for the terminal.
 
 `sanitize_text` / `sanitize_bytes` for one line, `sanitize_content` for styled Content built
-from service text, `safe_markup` to embed service text in a markup template, and
-`SafeLineStream` to turn a whole file into the lines the viewer shows, in bounded memory.
+from service text, and `SafeLineStream` to turn a whole file into the lines the viewer shows,
+in bounded memory.
 """
 
 from __future__ import annotations
@@ -138,26 +138,6 @@ def _cut_bytes(head: bytes, length: int, limit: int) -> str:
     """
     text = _clean(head.decode("utf-8", errors="replace"))[:limit]
     return text + f" … [{length - len(head):,}+ more bytes]"
-
-
-def safe_markup(text: str) -> str:
-    """Sanitizes text and escapes it for Textual content markup.
-
-    Prefer passing service text as `Content(...)` or `rich.text.Text(...)` literals, which are
-    never parsed; use this only to embed service text inside a markup template.
-
-    Args:
-        text: Text from the service, e.g. a pool id such as `[red]pool`.
-
-    Returns:
-        Markup that renders as the sanitized text, with no tag parsed from it.
-    """
-    escaped = sanitize_text(text).replace("[", "\\[")
-    if escaped.endswith("\\"):
-        # A trailing backslash would escape the template's next tag; a zero-width
-        # space between them keeps the tag working and shows nothing.
-        escaped += "\u200b"
-    return escaped
 
 
 def sanitize_content(content: Content, *, limit: int | None = MAX_LINE_CHARS) -> Content:

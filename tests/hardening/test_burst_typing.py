@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
+from batch_tui.ui.screens.command_line import CommandLineScreen
 from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.list_screen import ListScreen
 from batch_tui.ui.screens.overview import OverviewScreen
-from batch_tui.ui.widgets.command_line import CommandLineScreen
 from tests.hardening.test_read_only_proof import screens
 from tests.ui.conftest import Recorded, screen_text
 from tests.ui.typing import burst, paste, until

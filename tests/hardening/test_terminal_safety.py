@@ -38,6 +38,7 @@ from batch_tui.emulator.ops.pools import add_pool
 from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.screens.accounts import AccountsScreen
+from batch_tui.ui.screens.command_line import CommandLineScreen
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, SshCommandScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
@@ -51,7 +52,6 @@ from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from batch_tui.ui.widgets.command_line import CommandLineScreen
 from batch_tui.ui.widgets.file_list import FileList
 from tests.hardening.conftest import control_chars
 from tests.ui.conftest import (

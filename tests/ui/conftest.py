@@ -376,10 +376,16 @@ async def wait_for_text(pilot: Pilot[Any], text: str) -> str:
 
     A widget whose height changes is laid out again on a later refresh of the screen; on a busy
     machine that can come after the workers are done, so a test polls for what it expects.
+
+    Raises:
+        AssertionError: `text` did not show; the message names it and what the screen shows.
     """
     for _ in range(100):
         shown = screen_text(pilot.app)
         if text in shown:
             return shown
         await pilot.pause()
-    return screen_text(pilot.app)
+    shown = screen_text(pilot.app)
+    if text in shown:
+        return shown
+    raise AssertionError(f"{text!r} never showed; the screen shows:\n{shown}")

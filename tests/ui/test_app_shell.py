@@ -7,6 +7,7 @@ import re
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.ui.screens.accounts import AccountsScreen
+from batch_tui.ui.screens.command_line import CommandLineScreen
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.help import HelpScreen
@@ -15,7 +16,6 @@ from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
-from batch_tui.ui.widgets.command_line import CommandLineScreen
 from batch_tui.ui.widgets.header import AppHeader
 from tests.ui.conftest import (
     TARGET,

@@ -6,10 +6,10 @@ from the terminal does, and checks where they went and what reached the emulator
 
 from __future__ import annotations
 
+from batch_tui.ui.screens.command_line import CommandLineScreen
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.jobs import JobsScreen
-from batch_tui.ui.widgets.command_line import CommandLineScreen
 from tests.ui.conftest import capture_notifications, open_nodes, pilot_settle, screen_text
 from tests.ui.typing import burst, keys_of, paste, until
 

@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 
 from batch_tui.batch.models.job import TaskCounts
 from batch_tui.ui.formatting import FAILED, cut_middle, terminal_style
+from batch_tui.ui.node_counts import states_cell
 from batch_tui.ui.screens.job_detail import tasks_line
-from batch_tui.ui.screens.overview import states_cell
 from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.table_cells import CellLine
 from batch_tui.ui.widgets.table_rows import Column, RowData, fit_widths

@@ -22,7 +22,8 @@ from batch_tui.batch.models.job import TaskCounts
 from batch_tui.batch.retry import RetryPolicy
 from batch_tui.emulator.base.clock import ManualClock
 from batch_tui.ui.app import BatchApp
-from batch_tui.ui.screens.overview import JOB_FIELDS, POOL_FIELDS, OverviewScreen
+from batch_tui.ui.overview_reads import JOB_FIELDS, POOL_FIELDS
+from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.session import AccountSession
 from tests.ui.conftest import (
     ACCOUNT,

@@ -10,15 +10,14 @@ from hypothesis import strategies as st
 from textual.content import Content
 
 from batch_tui.ui.commands import complete
+from batch_tui.ui.detail_fields import section, value_content
 from batch_tui.ui.sanitize import (
     MAX_LINE_CHARS,
     SafeLineStream,
-    safe_markup,
     sanitize_bytes,
     sanitize_content,
     sanitize_text,
 )
-from batch_tui.ui.screens.details import section, value_content
 
 FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 """Nothing that a terminal interprets, and no bidi overrides or unencodable surrogates."""
@@ -73,12 +72,6 @@ def test_any_bytes_are_safe(data: bytes) -> None:
 def test_sanitizing_twice_changes_nothing(text: str) -> None:
     once = sanitize_text(text)
     assert sanitize_text(once) == once
-
-
-@given(HOSTILE_TEXT)
-def test_safe_markup_renders_the_sanitized_text_literally(text: str) -> None:
-    content = Content.from_markup(f"[b]{safe_markup(text)}[/b]")
-    assert content.plain.removesuffix("\u200b") == sanitize_text(text)
 
 
 def test_colour_sequences_are_dropped() -> None:
@@ -137,13 +130,6 @@ def test_huge_byte_lines_decode_only_a_prefix() -> None:
     assert shown.startswith("z" * MAX_LINE_CHARS)
     assert "more bytes" in shown
     assert len(shown) < MAX_LINE_CHARS + 40
-
-
-def test_safe_markup_escapes_every_tag_and_variable() -> None:
-    for text in ["[red]pool", "[$error]x", "[@click=app.quit]q[/]", "a\\[b]", "end\\"]:
-        content = Content.from_markup(f"{safe_markup(text)}[b]tail[/b]")
-        assert content.plain.replace("\u200b", "") == text + "tail"
-        assert [span.style for span in content.spans] == ["b"]
 
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"

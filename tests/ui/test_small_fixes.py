@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+
+from textual.app import App
 
 from batch_tui.ui.clipboard import copy_text
 from batch_tui.ui.screens.help import HelpScreen
@@ -14,32 +18,48 @@ from tests.ui.jobs_fixtures import open_screen, shows
 PLAIN = f"\x1b]52;c;{base64.b64encode(b'ssh u@h').decode()}\x07"
 
 
-class Driver:
-    def __init__(self) -> None:
-        self.out: list[str] = []
-
-    def write(self, data: str) -> None:
-        self.out.append(data)
+class Copier(App[None]):
+    """An app whose terminal output is recorded (the headless driver writes nowhere)."""
 
 
-class FakeApp:
-    def __init__(self) -> None:
-        self._driver = Driver()
+@contextlib.asynccontextmanager
+async def terminal_of(app: App[None]) -> AsyncIterator[list[str]]:
+    """Runs `app` headless and yields what it writes to its terminal from then on."""
+    async with app.run_test():
+        driver = app._driver
+        assert driver is not None
+        out: list[str] = []
+        driver.write = out.append  # type: ignore[method-assign]
+        yield out
 
 
-def test_copy_inside_tmux_sends_the_plain_form_too() -> None:
+async def test_copy_inside_tmux_sends_the_plain_form_too() -> None:
     # tmux 3.3 drops the DCS passthrough unless `allow-passthrough on`, and forwards the
     # plain form with `set-clipboard on`: one of the two must reach the outer terminal.
-    app = FakeApp()
-    sent = copy_text(app, "ssh u@h", environ={"TMUX": "/tmp/tmux-0/default,1,0"})
-    assert app._driver.out == [sent]
-    assert sent.startswith("\x1bPtmux;\x1b\x1b]52;c;")
-    assert sent.endswith("\x1b\\" + PLAIN)
+    app = Copier()
+    async with terminal_of(app) as out:
+        copy_text(app, "ssh u@h", environ={"TMUX": "/tmp/tmux-0/default,1,0"})
+        assert len(out) == 2
+        assert out[0].startswith("\x1bPtmux;\x1b\x1b]52;c;") and out[0].endswith("\x1b\\")
+        assert out[1] == PLAIN
+        assert app.clipboard == "ssh u@h"
 
 
-def test_copy_outside_tmux_sends_only_the_plain_form() -> None:
-    app = FakeApp()
-    assert copy_text(app, "ssh u@h", environ={}) == PLAIN
+async def test_copy_outside_tmux_sends_only_the_plain_form() -> None:
+    app = Copier()
+    async with terminal_of(app) as out:
+        copy_text(app, "ssh u@h", environ={})
+        assert out == [PLAIN]
+        assert app.clipboard == "ssh u@h"
+
+
+async def test_copy_sanitizes_what_it_copies() -> None:
+    app = Copier()
+    async with terminal_of(app) as out:
+        copy_text(app, "ssh \x1b[31mu@h\x07", environ={"TMUX": "/tmp/tmux-0/default"})
+        inner = out[0].split(";", 3)[3].split("\x07")[0]
+        assert base64.b64decode(inner).decode() == "ssh u@h␇"
+        assert app.clipboard == "ssh u@h␇"
 
 
 async def test_help_is_titled_with_the_screens_name(make_app: Any, seed_pool: Any, seed_job: Any):

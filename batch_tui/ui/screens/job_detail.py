@@ -38,19 +38,13 @@ from batch_tui.ui.actions import ActionSpec as Spec
 from batch_tui.ui.actions import Kind, Scope
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
+from batch_tui.ui.detail_fields import field_lines
 from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
+from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.screens.base import ListScreen
-from batch_tui.ui.screens.jobs import job_info
+from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
-from batch_tui.ui.screens.tasks import (
-    STATE_FILTERS,
-    TASK_COLUMNS,
-    TASK_FIELDS,
-    QuietFooter,
-    field_lines,
-    task_failed,
-    task_row,
-)
+from batch_tui.ui.task_rows import STATE_FILTERS, TASK_COLUMNS, TASK_FIELDS, task_failed, task_row
 from batch_tui.ui.widgets.table_lines import terminal_colors
 
 FLUSH_SECONDS: Final = 0.3

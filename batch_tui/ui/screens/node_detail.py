@@ -16,8 +16,7 @@ from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Node, NodeState, RecentTask, RemoteLoginSettings
 from batch_tui.ui.byte_sources import NodeFiles, list_files
 from batch_tui.ui.commands import id_kind
-from batch_tui.ui.formatting import FAILED
-from batch_tui.ui.screens.details import (
+from batch_tui.ui.detail_fields import (
     Value,
     image_text,
     section,
@@ -25,6 +24,7 @@ from batch_tui.ui.screens.details import (
     styled_state,
     when,
 )
+from batch_tui.ui.formatting import FAILED
 from batch_tui.ui.screens.node_actions import NodeActionScreen, ssh_command
 from batch_tui.ui.widgets.file_list import FileList
 from batch_tui.ui.widgets.header import short_id

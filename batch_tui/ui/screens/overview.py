@@ -9,7 +9,7 @@ the snapshot (`BatchApp.save_snapshot_soon`, throttled).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -18,41 +18,21 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Static
 
-from batch_tui.batch.cache import BatchCache, Cached, query_of
+from batch_tui.batch.cache import Cached, query_of
 from batch_tui.batch.errors import BatchError
-from batch_tui.batch.models import Job, NodeCounts, Pool, PoolNodeCounts, TaskCountsResult
-from batch_tui.batch.snapshot import SnapshotPlan
-from batch_tui.ui.formatting import (
-    FAILED,
-    NODE_STATE_ORDER,
-    format_age,
-    progress_bar,
-    state_style,
+from batch_tui.batch.models import Job, Pool, PoolNodeCounts, TaskCountsResult
+from batch_tui.ui.formatting import FAILED, format_age, progress_bar, state_style
+from batch_tui.ui.node_counts import node_state_counts, states_cell
+from batch_tui.ui.overview_reads import (
+    JOB_FIELDS,
+    MAX_COUNTED_JOBS,
+    POOL_FIELDS,
+    read_jobs,
+    read_pools,
 )
-from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
-
-POOL_FIELDS = (
-    "id",
-    "state",
-    "allocationState",
-    "vmSize",
-    "currentDedicatedNodes",
-    "targetDedicatedNodes",
-    "currentLowPriorityNodes",
-    "targetLowPriorityNodes",
-    "enableAutoScale",
-    "resizeErrors",
-)
-"""The pool fields the overview shows ($select)."""
-
-JOB_FIELDS = ("id", "state", "poolInfo", "executionInfo", "priority")
-"""The job fields the overview shows ($select)."""
-
-MAX_COUNTED_JOBS = 100
-"""Jobs whose task counts the overview fetches (one request each): unfinished jobs first."""
 
 PARALLEL_COUNTS = 8
 """Task-count requests in flight at once."""
@@ -60,36 +40,6 @@ PARALLEL_COUNTS = 8
 T = TypeVar("T")
 
 FAILED_NODE_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
-
-SNAPSHOT_PLAN = SnapshotPlan(
-    pool_select=POOL_FIELDS, job_select=JOB_FIELDS, max_task_counts=MAX_COUNTED_JOBS
-)
-"""The reads the last-known snapshot keeps: exactly what the overview shows on opening."""
-
-
-def read_pools(
-    cache: BatchCache, force: bool = False
-) -> Awaitable[tuple[Cached[list[Pool]], Cached[list[PoolNodeCounts]]]]:
-    """Reads what the pool table shows: the pools and their node counts, at once."""
-    return asyncio.gather(
-        cache.list_pools(select=POOL_FIELDS, force=force), cache.list_node_counts(force=force)
-    )
-
-
-def read_jobs(cache: BatchCache, force: bool = False) -> Awaitable[Cached[list[Job]]]:
-    """Reads the job list the job table shows (task counts come after, per job)."""
-    return cache.list_jobs(select=JOB_FIELDS, force=force)
-
-
-async def prefetch(cache: BatchCache) -> None:
-    """Sends the overview's list requests before its screen is even composed.
-
-    `BatchApp.open_account` runs this first, so the requests are in flight while Textual
-    builds the screens; the screen's first refresh then finds the answers in the cache, or
-    joins the requests still in flight (the cache coalesces them). Errors are left to that
-    refresh, which reads again and shows them.
-    """
-    await asyncio.gather(read_pools(cache), read_jobs(cache), return_exceptions=True)
 
 
 def oldest_stale(*results: Cached[Any] | None) -> datetime | None:
@@ -112,39 +62,6 @@ def section_title(
 
 def _value(cached: Cached[T] | None) -> T | None:
     return None if cached is None else cached.value
-
-
-def node_state_counts(counts: PoolNodeCounts | None) -> dict[str, int]:
-    """Adds dedicated and low-priority counts per node state ("starttaskfailed": 2, ...)."""
-    total: dict[str, int] = {}
-    if counts is None:
-        return total
-    for part in (counts.dedicated, counts.low_priority):
-        if part is None:
-            continue
-        for field in NodeCounts.__struct_fields__:
-            value = getattr(part, field)
-            if field != "total" and value:
-                state = field.replace("_", "")
-                total[state] = total.get(state, 0) + value
-    return total
-
-
-ATTENTION_STATES = ("starttaskfailed", "unusable", "unknown", "offline", "preempted")
-"""Node states a pool row shows first: when the cell is cut at 80 columns, the nodes that
-need attention stay in view ahead of the running ones."""
-
-
-def states_cell(states: dict[str, int]) -> Content:
-    """Renders node counts by state, coloured, bad states first: "1 offline 3 running"."""
-    order = ATTENTION_STATES + tuple(s for s in NODE_STATE_ORDER if s not in ATTENTION_STATES)
-    known = [state for state in order if states.get(state)]
-    others = sorted(state for state in states if state not in NODE_STATE_ORDER)
-    parts = [
-        Content.styled(f"{states[state]} {sanitize_text(state)}", state_style("node", state))
-        for state in known + others
-    ]
-    return Content(" ").join(parts) if parts else Content.styled("no nodes", "dim")
 
 
 def pool_row(pool: Pool, counts: PoolNodeCounts | None) -> RowData:

@@ -12,9 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from batch_tui.batch.models import Pool, PoolNodeCounts
-from batch_tui.ui.formatting import FAILED, format_duration
-from batch_tui.ui.screens.base import BatchScreen
-from batch_tui.ui.screens.details import (
+from batch_tui.ui.detail_fields import (
     Value,
     image_text,
     section,
@@ -22,7 +20,9 @@ from batch_tui.ui.screens.details import (
     styled_state,
     when,
 )
-from batch_tui.ui.screens.overview import node_state_counts, states_cell
+from batch_tui.ui.formatting import FAILED, format_duration
+from batch_tui.ui.node_counts import node_state_counts, states_cell
+from batch_tui.ui.screens.base import BatchScreen
 
 
 def general_fields(pool: Pool, now: datetime) -> list[tuple[str, Value]]:

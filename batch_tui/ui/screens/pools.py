@@ -20,9 +20,10 @@ from batch_tui.batch.odata import eq
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
+from batch_tui.ui.node_counts import node_state_counts
+from batch_tui.ui.overview_reads import POOL_FIELDS
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
-from batch_tui.ui.screens.overview import POOL_FIELDS, node_state_counts
 from batch_tui.ui.screens.screen_actions import action_binding
 from batch_tui.ui.screens.state_actions import start_state_action
 

@@ -22,7 +22,7 @@ from batch_tui.batch.models.job import (
 )
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, format_time, state_style
 from batch_tui.ui.screens.base import ListScreen
-from batch_tui.ui.screens.tasks import QuietFooter
+from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 NO_PREP_TASK: Final = "JobPreparationTaskNotSpecified"

@@ -48,7 +48,6 @@ from batch_tui.ui.actions import (
     specs_of,
     typed_confirmation,
 )
-from batch_tui.ui.messages import ActionFinished
 from batch_tui.ui.sanitize import sanitize_text
 
 if TYPE_CHECKING:
@@ -270,7 +269,6 @@ class ScreenActions(Screen[None]):
         text, ok = summarize(spec, outcomes)
         self.notify(text, severity="information" if ok else "error", markup=False)
         self.cache.invalidate()
-        self.app.post_message(ActionFinished(spec.id, tuple(outcomes)))
         self.on_action_finished(spec, outcomes)
 
 

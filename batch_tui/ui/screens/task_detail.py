@@ -28,14 +28,12 @@ from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec, Kind, Scope
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.detail_fields import Value, failure_text, section, when
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.details import Value, failure_text, section, when
+from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
-from batch_tui.ui.screens.tasks import (
-    QuietFooter,
-    task_failed,
-)
+from batch_tui.ui.task_rows import task_failed
 from batch_tui.ui.widgets.file_list import FileList
 
 MAX_ENV_SHOWN = 50
@@ -170,8 +168,6 @@ class TaskDetailScreen(QuietFooter):
         self.task_id = task_id
         self.loaded_task: Task | None = None
         self.subtasks: list[Subtask] = []
-        self.files_note = ""
-        """Why the file list is empty, if it is ("not run yet", an error)."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -253,7 +249,7 @@ class TaskDetailScreen(QuietFooter):
         self.file_list.show_files(files, now=self.now())
 
     def _files_note(self, text: str) -> None:
-        self.files_note = text
+        """Says why the file list is empty ("not run yet", an error); "" hides the note."""
         note = self.query_one("#files-note", Static)
         note.update(Content(sanitize_text(text)))
         note.set_class(not text, "hidden")

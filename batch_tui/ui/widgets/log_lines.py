@@ -76,11 +76,6 @@ class LogLines(ScrollView):
         return self._opened
 
     @property
-    def file_size(self) -> int:
-        """The file size as last read from the source."""
-        return self._file_size
-
-    @property
     def window(self) -> LineWindow:
         """The bytes and lines held in memory (read only)."""
         return self._window

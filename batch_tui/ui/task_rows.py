@@ -1,20 +1,20 @@
-"""Provides what the task views share: state filters, task rows, task actions, detail fields.
+"""Provides the task list's rows: its fields, columns, state filters and one row per task.
 
+- `TASK_FIELDS`, `TASK_COLUMNS`: what the list asks for (`$select`) and shows.
 - `STATE_FILTERS`: the task list's state filters (all, active, running, completed, failed),
   each with its server-side `$filter` (built with `batch_tui.batch.odata`) and the same
   test done locally, so that a delta refresh can drop a task that left the filter.
 - `task_row(task, now)`: a task list row; failed tasks in the failure style.
-- `task_failed(task)`, `task_perform(client, job_id, action_id)`, `task_availability(...)`.
-- `field_lines(pairs)`: aligned "label  value" lines of a detail panel, sanitized.
+- `task_failed(task)`: whether a task completed and failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import Final
 
 from textual.content import Content
 
@@ -27,13 +27,7 @@ from batch_tui.ui.formatting import (
     format_duration,
     state_style,
 )
-from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.base import BatchScreen
-from batch_tui.ui.widgets.key_bar import KeyBar
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
-
-if TYPE_CHECKING:
-    pass
 
 TASK_FIELDS: Final = ("id", "state", "stateTransitionTime", "executionInfo", "nodeInfo")
 """The task fields the list shows ($select): a sixth of a full task's bytes."""
@@ -150,65 +144,3 @@ def _seconds_text(seconds: int) -> str:
 @lru_cache(maxsize=64)
 def _state_cell(state: str, failed: bool) -> Content:
     return Content.styled(state or MISSING, state_style("task", state, failed=failed))
-
-
-FieldValue = str | Content | None
-
-
-def field_lines(pairs: Sequence[tuple[str, FieldValue]], *, width: int = 14) -> Content:
-    """Renders "label  value" lines; values are sanitized, missing ones show as "-".
-
-    Args:
-        pairs: (label, value) in display order; a `Content` value keeps its styles.
-        width: The label column's width.
-
-    Returns:
-        One line per pair.
-    """
-    lines = []
-    for label, value in pairs:
-        if value is None or value == "":
-            shown = Content(MISSING)
-        elif isinstance(value, Content):
-            shown = Content(sanitize_text(value.plain)) if _unsafe(value) else value
-        else:
-            shown = Content(sanitize_text(value))
-        lines.append(Content.assemble((f"{label:<{width}}", "bold"), shown))
-    return Content("\n").join(lines)
-
-
-def _unsafe(value: Content) -> bool:
-    return sanitize_text(value.plain) != value.plain
-
-
-class QuietFooter(BatchScreen):
-    """Refreshes the key bar's bindings only when what it shows may have changed.
-
-    `ListScreen` refreshes the bindings on every cursor move so that keys grey out with the
-    row's state; working out every active binding costs more than the table's own redraw of
-    a 100,000-row list. Here a refresh goes through only when the focus or an action's
-    availability changed, or the key bar is still empty.
-    """
-
-    CHECKED_ACTIONS: ClassVar[tuple[str, ...]] = ()
-    """Actions besides the mutating ones whose availability depends on the data."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._shown_bindings: tuple[object, ...] | None = None
-
-    def refresh_bindings(self) -> None:
-        if not self.is_mounted:
-            super().refresh_bindings()
-            return
-        state = (
-            self.focused,
-            self.read_only,
-            *(self.act_state(params) for name, params in self._screen_actions() if name == "act"),
-            *(self.check_action(action, ()) for action in self.CHECKED_ACTIONS),
-        )
-        bars = self.query(KeyBar)
-        if state == self._shown_bindings and bars and bars.first().keys[0]:
-            return
-        self._shown_bindings = state
-        super().refresh_bindings()

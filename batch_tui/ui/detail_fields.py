@@ -1,4 +1,10 @@
-"""Provides the label/value blocks of the pool and node detail screens (pure Content building)."""
+"""Provides the label/value blocks of the detail screens and panels (pure Content building).
+
+- `section(title, fields)`: a titled block of "label  value" lines (pool, node, task detail);
+- `field_lines(pairs)`: aligned "label  value" lines without a title (the job panel);
+- the values they show: `styled_state`, `when`, `image_text`, `failure_text`,
+  `start_task_fields`.
+"""
 
 from __future__ import annotations
 
@@ -105,3 +111,29 @@ def start_task_fields(
         ("Failure", failure_text(info.failure_info)),
     ]  # fmt: skip
     return fields
+
+
+def field_lines(pairs: Sequence[tuple[str, Value]], *, width: int = 14) -> Content:
+    """Renders "label  value" lines; values are sanitized, missing ones show as "-".
+
+    Args:
+        pairs: (label, value) in display order; a `Content` value keeps its styles.
+        width: The label column's width.
+
+    Returns:
+        One line per pair.
+    """
+    lines = []
+    for label, value in pairs:
+        if value is None or value == "":
+            shown = Content(MISSING)
+        elif isinstance(value, Content):
+            shown = Content(sanitize_text(value.plain)) if _unsafe(value) else value
+        else:
+            shown = Content(sanitize_text(value))
+        lines.append(Content.assemble((f"{label:<{width}}", "bold"), shown))
+    return Content("\n").join(lines)
+
+
+def _unsafe(value: Content) -> bool:
+    return sanitize_text(value.plain) != value.plain
