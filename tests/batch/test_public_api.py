@@ -17,7 +17,7 @@ import httpx
 import batch_tui.batch
 from batch_tui.batch import BatchClient, BatchError, NotFound, PoolState
 from batch_tui.emulator import build_emulator, create_app
-from batch_tui.emulator.settings import EmulatorSettings
+from batch_tui.emulator.base.settings import EmulatorSettings
 
 EXPECTED = [
     "AllocationState",

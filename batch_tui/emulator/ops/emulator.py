@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from batch_tui.emulator.base.clock import Clock
 from batch_tui.emulator.base.settings import EmulatorSettings
