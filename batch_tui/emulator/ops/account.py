@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Provides the account's counts: nodes of a pool by state, as `poolnodecounts` reports them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides the creation of auto pools: the pool a job or job schedule makes from its
+`autoPoolSpecification` (their lifetime is watched by `periodic.autopools`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides the lookups every operation starts with: a pool, node, job or task by id, or the
+service's 404 for the one missing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides the job operations without HTTP: add a job (with its defaults and auto pool), the
+checks its state makes, and its statistics and task counts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides adding a pool: the body checked, every default the service echoes filled in, and
+the engine told to allocate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides pool scaling without HTTP: resize, the checks made before the allocation state
+changes, and autoscale's evaluation applied (`rescale`), as the service does on a resize."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides the job schedule operations without HTTP: add, the checks of its schedule and job
+specification (with the defaults the service echoes), its state rules, jobs and statistics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Provides adding tasks, one or a collection: the checks the service makes, the defaults it
+echoes, and the job told of its new tasks."""
 
 from __future__ import annotations
 
