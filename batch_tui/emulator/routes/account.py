@@ -1,4 +1,4 @@
-"""Provides the account-level operations: node counts, images, applications, usage metrics."""
+"""Provides the account-level routes: node counts, images, applications, usage metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provides the job operations, from add to delete, task counts and prep/release status."""
+"""Provides the job routes, from add to delete, task counts and prep/release status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Provides the pool operations: add, list, get, exists, patch, update properties, delete.
+"""Provides the pool routes: add, list, get, exists, patch, update properties, delete.
 
 Resizing and autoscale are in `scaling`.
 """

@@ -1,4 +1,4 @@
-"""Provides pool scaling: resize, stop resize, remove nodes and autoscale.
+"""Provides the pool scaling routes: resize, stop resize, remove nodes and autoscale.
 
 With the checks the service makes before the allocation state changes. Autoscale evaluations
 (on enable, on request and periodically by `Autoscaler`) resize the pool through `rescale`, the

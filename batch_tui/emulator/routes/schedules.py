@@ -1,4 +1,4 @@
-"""Provides the job schedule operations: add, list, get, exists, patch, update, delete, disable,
+"""Provides the job schedule routes: add, list, get, exists, patch, update, delete, disable,
 enable and terminate (the jobs of a schedule are listed by `routes.jobs`).
 
 Status codes and shapes follow the live service's recording: 201 with `Location`, `DataServiceId`

@@ -1,4 +1,4 @@
-"""Provides the task operations: add, add collection, list, get, update, delete and actions."""
+"""Provides the task routes: add, add collection, list, get, update, delete and actions."""
 
 from __future__ import annotations
 
