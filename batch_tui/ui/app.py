@@ -1,4 +1,4 @@
-"""Provides BatchApp, the Textual app: account screen, open session, global keys, command line.
+"""Provides BatchApp, the Textual app: the account screen, the open session, global keys.
 
 Start it with a list of targets and a session factory (stable API):
 
@@ -10,31 +10,27 @@ Start it with a list of targets and a session factory (stable API):
         read_only=False,                     # also `settings.ui.read_only`
         now=lambda: clock.now(),             # optional clock for deterministic tests
         discover=arm_lookup,                 # optional: async () -> list[AccountTarget] (Entra)
-        snapshot_path=path,                  # optional: default `snapshot.default_path()`
     )
     app.run()
 
 The screen stack is always `[default, AccountsScreen, OverviewScreen, ...]`: `esc` walks back to
 the overview and then to the accounts; opening an account or a `:` command resets to the
 overview first. `app.session` is the open account's `AccountSession` (None on the account
-screen); screens use `screen.session` / `.client` / `.cache`. `app.known_ids("pool")` holds
-the ids screens have seen, for `:` completion and the palette; screens add to it with
-`app.remember_ids("pool", ids)`.
+screen): its client, cache, the ids seen and the last-known snapshot; screens use
+`screen.session` / `.client` / `.cache`.
 
-The last-known snapshot (`batch_tui.batch.snapshot`): opening a (non-demo) account seeds its
-cache from the file, so the overview shows the last data at once; the file is saved when the
-account is closed or the app exits, and after the overview's refreshes (`save_snapshot_soon`,
-at most every `SNAPSHOT_EVERY` seconds).
+Screens see the app as an `ExplorerApp` (`app_protocol.py`) and open each other through the
+route table (`routes.py`): `app.open(route("node", pool, node))` over the current screen,
+`app.go(route)` over the overview (`:` commands, `commands.run_command`). The app keeps
+session switching and the global keys; the heap's schedule (`heap_schedule.py`) and the
+Textual fixes (`textual_fixes.apply`, from `__init__`) live in their own modules.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.actions import ActionParseResult
 from textual.app import App
@@ -42,43 +38,27 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.timer import Timer
 
 from batch_tui.accounts import AccountTarget
-from batch_tui.batch.snapshot import AccountSnapshot, SnapshotPlan, default_path, save_snapshot
 from batch_tui.config import Settings, Ui
-from batch_tui.ui import heap, textual_fixes
-from batch_tui.ui.commands import BatchCommands, CommandError, parse_command, screen_for
+from batch_tui.ui import textual_fixes
+from batch_tui.ui.app_protocol import Discover, ExplorerApp
+from batch_tui.ui.commands import BatchCommands, run_command
+from batch_tui.ui.heap_schedule import HeapSchedule
 from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.messages import AccountChosen
-from batch_tui.ui.overview_reads import SNAPSHOT_PLAN, prefetch
+from batch_tui.ui.overview_reads import prefetch
+from batch_tui.ui.routes import Route, is_screen_of, route, screen_for
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.session import AccountSession, open_session
+from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.screenshot import save_screenshot
+from batch_tui.ui.session import AccountSession, NoSession, open_session
 from batch_tui.ui.signals import exit_on_signals
 
 SessionFactory = Callable[[AccountTarget], AccountSession]
-Discover = Callable[[], Awaitable[Sequence[AccountTarget]]]
 
 DEFAULT_THEME = Ui().theme
 """The theme when the config names none."""
-
-SETTLE_AFTER = 2.0
-"""Seconds from start to `heap.settle`: after the first screen with data (budget 1.5 s)."""
-
-COLLECT_AFTER = 0.3
-"""Seconds after a screen change (the first since the last collection) to collect the closed
-screens' garbage."""
-
-SNAPSHOT_EVERY = 60.0
-"""Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,
-and an overview refreshing every few seconds does not rewrite the file each time."""
-
-
-textual_fixes.apply()
-
-
-class NoSession(RuntimeError):
-    """A screen asked for the account session while none is open."""
 
 
 class BatchApp(OrderedKeys, App[None]):
@@ -104,8 +84,8 @@ class BatchApp(OrderedKeys, App[None]):
         read_only: bool = False,
         now: Callable[[], datetime] | None = None,
         discover: Discover | None = None,
-        snapshot_path: Path | None = None,
     ) -> None:
+        textual_fixes.apply()
         super().__init__()
         self._ordered_init()
         self.settings = settings
@@ -118,11 +98,8 @@ class BatchApp(OrderedKeys, App[None]):
         """Accounts `discover` found, kept for the app's lifetime (listing ARM is slow)."""
         self.session: AccountSession | None = None
         self._now = now or (lambda: datetime.now(timezone.utc))
-        self._known: dict[str, set[str]] = {}
-        self._snapshot_path = snapshot_path
-        self._snapshot_saved: float | None = None
-        self._garbage_timer: Timer | None = None
-        self._startup_settled = False
+        self.heap_schedule = HeapSchedule(self)
+        """When the heap is frozen and closed screens collected."""
 
     def _default_factory(self, target: AccountTarget) -> AccountSession:
         return open_session(target, read_only=self.read_only, prompt_callback=self.show_device_code)
@@ -167,8 +144,6 @@ class BatchApp(OrderedKeys, App[None]):
         return self.session
 
     def on_mount(self) -> None:
-        from batch_tui.ui.screens.accounts import AccountsScreen
-
         if self.settings.ui.theme in self.available_themes:
             self.theme = self.settings.ui.theme
         if self._sixteen_colours() and self.settings.ui.theme == DEFAULT_THEME:
@@ -178,15 +153,10 @@ class BatchApp(OrderedKeys, App[None]):
             # and k9s do.
             self.theme = "ansi-dark"
         self.set_keymap(self.settings.keymap)
-        self.push_screen(AccountsScreen())
+        self.push_screen(screen_for(route("accounts")))
         if self.open_target is not None:
             self.open_account(self.open_target)
-        # What lives for the whole run leaves the collector's full passes: Textual and the
-        # modules now (a full pass over them before the first screen is drawn would stall it
-        # ~70 ms), the first screens once they have their data.
-        heap.settle(startup=True)
-        self.set_timer(SETTLE_AFTER, self._settle_startup)
-        self.screen_change_signal.subscribe(self, self._screen_changed)
+        self.heap_schedule.start()
         if not self.is_headless:  # a real terminal (tests and benchmarks keep the defaults)
             exit_on_signals(self)
 
@@ -198,34 +168,13 @@ class BatchApp(OrderedKeys, App[None]):
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str | None:
         """Saves a screenshot and says where, or why not (Textual's says only "Failed")."""
-        from batch_tui.ui.screenshot import save_screenshot
-
         saved = save_screenshot(self, filename, path, time_format)
         return None if saved is None else str(saved)
 
-    def _screen_changed(self, screen: Screen[object]) -> None:
-        # A screen that closed is garbage now: collect it once the change is drawn, while it
-        # is a few thousand objects (see `heap`). Not pushed back by later changes: someone
-        # walking through screens must not pile up their garbage for one long pass.
-        if self._garbage_timer is None:
-            self._garbage_timer = self.set_timer(COLLECT_AFTER, self._collect_garbage)
-
-    def _settle_startup(self) -> None:
-        heap.settle(startup=True)
-        self._startup_settled = True
-
-    def _collect_garbage(self) -> None:
-        self._garbage_timer = None
-        # Until the startup settle, all that came since the mount is unfrozen (the first
-        # screens and their data): a full pass over it stalls the loop for 100 ms and more.
-        # The settle collects the young generations and freezes the rest.
-        if self._startup_settled:
-            heap.collect_garbage()
+    # -- the open account -----------------------------------------------------------------
 
     def open_account(self, target: AccountTarget) -> None:
         """Opens an account (closing the previous one) and shows its overview."""
-        from batch_tui.ui.screens.overview import OverviewScreen
-
         old = self.session
         try:
             session = self.session_factory(target)
@@ -238,95 +187,81 @@ class BatchApp(OrderedKeys, App[None]):
             session.read_only = True
         # The old account's data is saved, and seeds the new session if it is the same account
         # (the background save may not have reached the disk when the file is read).
-        latest = self._capture(old) if old is not None and old is not session else None
-        self._save_in_background(latest)
-        session.restore_snapshot(self.snapshot_path, self._snapshot_plan(), latest=latest)
-        self._snapshot_saved = None
+        latest = (
+            old.capture_snapshot(self.now()) if old is not None and old is not session else None
+        )
+        if old is not None and latest is not None:
+            self.run_worker(old.write_snapshot(latest), group="snapshot-save", exit_on_error=False)
+        session.restore_snapshot(latest=latest)
         self.session = session
-        self._known.clear()
         # The overview's reads go out now, while the screens are built (about 0.1 s at start).
         self.run_worker(prefetch(session.cache), group="overview-prefetch", exit_on_error=False)
-        self._reset_stack(OverviewScreen())
+        self._reset_stack(screen_for(route("overview")))
         if old is not None and old is not session:
             self.run_worker(old.aclose(), exit_on_error=False)
-
-    @property
-    def snapshot_path(self) -> Path:
-        """The last-known snapshot file."""
-        return self._snapshot_path or default_path()
-
-    def _snapshot_plan(self) -> SnapshotPlan:
-        return SNAPSHOT_PLAN
-
-    def _capture(self, session: AccountSession | None) -> AccountSnapshot | None:
-        if session is None:
-            return None
-        return session.capture_snapshot(self._snapshot_plan(), self.now())
-
-    def save_snapshot_soon(self) -> None:
-        """Saves the open account's snapshot in the background, at most every minute.
-
-        The overview calls it after each successful refresh, so a crash loses little.
-        """
-        now = time.monotonic()
-        if self._snapshot_saved is not None and now - self._snapshot_saved < SNAPSHOT_EVERY:
-            return
-        self._snapshot_saved = now
-        self._save_in_background(self._capture(self.session))
-
-    def _save_in_background(self, snapshot: AccountSnapshot | None) -> None:
-        # Encoding and the disk (fsync) stay off the event loop: keys keep their latency.
-        if snapshot is not None:
-            saving = asyncio.to_thread(save_snapshot, self.snapshot_path, snapshot)
-            self.run_worker(saving, group="snapshot-save", exit_on_error=False)
 
     def on_account_chosen(self, message: AccountChosen) -> None:
         self.open_account(message.target)
 
-    def _reset_stack(self, screen: Screen[None]) -> None:
-        """Pops back to the account screen, then pushes `screen`."""
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        self.push_screen(screen)
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.save_snapshot(self.now())
+            await self.session.aclose()
 
-    def show(self, screen: Screen[None]) -> None:
-        """Shows a screen above the overview (`:` commands, the palette)."""
-        from batch_tui.ui.screens.overview import OverviewScreen
+    # -- navigation ---------------------------------------------------------------------
 
+    def open(self, to: Route) -> None:
+        """Opens a route's screen over the current one (`enter` on a row, `n`, `h` ...)."""
+        screen = self._build(to)
+        if screen is not None:
+            self.push_screen(screen)
+
+    def go(self, to: Route) -> None:
+        """Opens a route's screen over the overview, closing what was above it (`:` commands,
+        the palette); the overview's own route just goes back to it."""
         if self.session is None:
             self.notify("Open an account first", severity="warning")
             return
-        while len(self.screen_stack) > 3:
-            self.pop_screen()
-        if not isinstance(screen, OverviewScreen):
-            self.push_screen(screen)
+        if to.name == "overview":
+            self._pop_to(3)
+            return
+        screen = self._build(to)
+        if screen is not None:
+            self.show(screen)
+
+    def show(self, screen: Screen[Any]) -> None:
+        """Shows a screen above the overview, closing what was above it."""
+        if self.session is None:
+            self.notify("Open an account first", severity="warning")
+            return
+        self._pop_to(3)
+        self.push_screen(screen)
 
     def show_accounts(self) -> None:
         """Goes back to the account screen."""
-        while len(self.screen_stack) > 2:
+        self._pop_to(2)
+
+    def _build(self, to: Route) -> Screen[Any] | None:
+        try:
+            return screen_for(to)
+        except ImportError:
+            self.notify(f"{to.name}: this screen is not available in this build", severity="error")
+            return None
+
+    def _pop_to(self, depth: int) -> None:
+        while len(self.screen_stack) > depth:
             self.pop_screen()
+
+    def _reset_stack(self, screen: Screen[Any]) -> None:
+        """Pops back to the account screen, then pushes `screen`."""
+        self._pop_to(2)
+        self.push_screen(screen)
 
     def run_command(self, text: str) -> None:
         """Runs a `:` command line ("pools", "nodes pool-a", "q" ...)."""
-        try:
-            command = parse_command(text)
-        except CommandError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return
-        if command.name == "quit":
-            self.exit()
-        elif command.name == "accounts":
-            self.show_accounts()
-        elif command.name == "help":
-            self.action_help()
-        else:
-            try:
-                screen = screen_for(command)
-            except ImportError:
-                self.notify(f":{command.name} is not available in this build", severity="error")
-                return
-            if screen is not None:
-                self.show(screen)
+        run_command(self, text)
+
+    # -- global keys --------------------------------------------------------------------
 
     async def run_action(
         self,
@@ -339,8 +274,6 @@ class BatchApp(OrderedKeys, App[None]):
         A greyed-out key used to do nothing when pressed: the person learnt nothing. A screen
         that knows why (`why_not`: "Reboot: node tvm-1 is creating; ...") shows it.
         """
-        from batch_tui.ui.screens.base import BatchScreen
-
         target, name, params = self._parse_action(
             action, self if default_namespace is None else default_namespace, namespaces
         )
@@ -350,14 +283,6 @@ class BatchApp(OrderedKeys, App[None]):
                 self.notify(reason, severity="warning", markup=False)
                 return True
         return await super().run_action(action, default_namespace, namespaces)
-
-    def remember_ids(self, kind: str, ids: Iterable[str]) -> None:
-        """Records ids a screen has seen (pools, jobs), for completion and the palette."""
-        self._known.setdefault(kind, set()).update(ids)
-
-    def known_ids(self, kind: str) -> list[str]:
-        """The ids of a kind seen so far, sorted."""
-        return sorted(self._known.get(kind, ()))
 
     def action_help_quit(self) -> None:
         """ctrl+c: says how to quit (Textual's own hint is markup, and toasts here are plain)."""
@@ -369,24 +294,21 @@ class BatchApp(OrderedKeys, App[None]):
 
     def action_help(self) -> None:
         """Shows every key of the current screen."""
-        from batch_tui.ui.screens.help import HelpScreen
-
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen))
+        if not is_screen_of(self.screen, "help"):
+            self.open(route("help", self.screen))
 
     def action_command_line(self) -> None:
         """Opens the `:` command line."""
-        from batch_tui.ui.screens.command_line import CommandLineScreen
 
         def done(text: str | None) -> None:
             if text:
                 self.run_command(text)
 
-        self.push_screen(CommandLineScreen(self), callback=done)
+        screen = self._build(route("command-line"))
+        if screen is not None:
+            self.push_screen(screen, callback=done)
 
-    async def on_unmount(self) -> None:
-        if self.session is not None:
-            snapshot = self._capture(self.session)
-            if snapshot is not None:
-                save_snapshot(self.snapshot_path, snapshot)
-            await self.session.aclose()
+
+if TYPE_CHECKING:
+    _SCREENS_SEE_IT_AS: type[ExplorerApp] = BatchApp
+    """mypy checks here that the app is what screens are typed against."""

@@ -1,15 +1,16 @@
-"""Provides the `:` commands: parsing, aliases, completion, the screens they open, the palette.
+"""Provides the `:` commands: parsing, aliases, completion, running them, the palette.
 
     :pools            :nodes POOL        :node POOL NODE     :heatmap POOL     :pool POOL
     :jobs             :tasks JOB         :task JOB TASK      :job JOB
     :overview         :accounts          :help               :q
 
-Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`).
+Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`). A navigation command
+opens the route of its name (`routes.ROUTES`), its arguments the screen's; `run_command(app,
+line)` runs a line, and the palette (`BatchCommands`) offers the same lines.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -18,10 +19,11 @@ from typing import TYPE_CHECKING, Final, cast
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
+from batch_tui.ui.routes import ROUTES, Route, RouteName, route
 from batch_tui.ui.sanitize import sanitize_text
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    from batch_tui.ui.app_protocol import ExplorerApp
 
 
 class CommandError(ValueError):
@@ -58,8 +60,8 @@ SPECS: Final = (
 _BY_WORD: Final = {word: spec for spec in SPECS for word in (spec.name, *spec.aliases)}
 
 ARG_KINDS: Final = {"POOL": "pool", "JOB": "job", "NODE": "node", "TASK": "task"}
-"""Arguments that complete from ids the app has seen (`BatchApp.known_ids`). A node or a
-task is known within its pool or job, the argument before it: `id_kind`."""
+"""Arguments that complete from ids the session has seen (`AccountSession.known_ids`). A
+node or a task is known within its pool or job, the argument before it: `id_kind`."""
 
 
 def id_kind(kind: str, parent: str | None = None) -> str:
@@ -134,63 +136,65 @@ def _typeable(known_id: str) -> bool:
     return sanitize_text(known_id, limit=None) == known_id and len(known_id.split()) == 1
 
 
-_SCREENS: Final = {
-    "overview": ("overview", "OverviewScreen"),
-    "pools": ("pools", "PoolsScreen"),
-    "pool": ("pool_detail", "PoolDetailScreen"),
-    "nodes": ("nodes", "NodesScreen"),
-    "node": ("node_detail", "NodeDetailScreen"),
-    "heatmap": ("heatmap", "HeatmapScreen"),
-    "jobs": ("jobs", "JobsScreen"),
-    "job": ("job_detail", "JobDetailScreen"),
-    "tasks": ("job_detail", "JobDetailScreen"),
-    "task": ("task_detail", "TaskDetailScreen"),
-}
-"""Command -> (module under `batch_tui.ui.screens`, screen class); its args are the screen's."""
-
-
-def screen_for(command: Command) -> Screen[None] | None:
-    """Returns the screen a navigation command opens (None for app-level commands).
-
-    Raises:
-        ImportError: The screen's module is missing from this build.
-    """
-    where = _SCREENS.get(command.name)
-    if where is None:
+def command_route(command: Command) -> Route | None:
+    """The route a navigation command opens (None for the app's own: quit, accounts, help)."""
+    if command.name not in ROUTES or command.name in APP_COMMANDS:
         return None
-    module = importlib.import_module(f"batch_tui.ui.screens.{where[0]}")
-    screen = getattr(module, where[1])(*command.args)
-    return cast("Screen[None]", screen)
+    return route(cast("RouteName", command.name), *command.args)
+
+
+APP_COMMANDS: Final = frozenset({"quit", "accounts", "help"})
+"""Commands the app runs itself rather than opening a screen."""
+
+
+def run_command(app: ExplorerApp, text: str) -> None:
+    """Runs a `:` command line ("pools", "nodes pool-a", "q" ...) in the app.
+
+    A line that does not parse says why in a toast; navigation goes through the route table.
+    """
+    try:
+        command = parse_command(text)
+    except CommandError as error:
+        app.notify(str(error), severity="error", markup=False)
+        return
+    if command.name == "quit":
+        app.exit()
+    elif command.name == "accounts":
+        app.show_accounts()
+    elif command.name == "help":
+        app.action_help()
+    else:
+        to = command_route(command)
+        if to is not None:
+            app.go(to)
 
 
 class BatchCommands(Provider):
     """The command palette's entries: every `:` command, with the pools and jobs seen so far."""
 
+    @property
+    def _app(self) -> ExplorerApp:
+        return cast("ExplorerApp", self.app)
+
     def _entries(self) -> list[tuple[str, str, str]]:
         """Returns (title, command line, help) for each palette entry."""
-        from batch_tui.ui.app import BatchApp
-
-        app = self.app
+        session = self._app.session
         entries = [
             (spec.name.capitalize(), spec.name, spec.help) for spec in SPECS if not spec.args
         ]
-        if isinstance(app, BatchApp) and app.session is not None:
-            for raw in app.known_ids("pool"):
+        if session is not None:
+            for raw in session.known_ids("pool"):
                 pool = sanitize_text(raw, limit=80)
                 entries.append((f"Nodes of pool {pool}", f"nodes {raw}", "Node list"))
                 entries.append((f"Heatmap of pool {pool}", f"heatmap {raw}", "Node heatmap"))
                 entries.append((f"Pool {pool}", f"pool {raw}", "Pool detail"))
-            for raw in app.known_ids("job"):
+            for raw in session.known_ids("job"):
                 job = sanitize_text(raw, limit=80)
                 entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
         return entries
 
     def _runner(self, line: str) -> Callable[[], None]:
-        from batch_tui.ui.app import BatchApp
-
-        app = self.app
-        assert isinstance(app, BatchApp)
-        return partial(app.run_command, line)
+        return partial(run_command, self._app, line)
 
     # Titles are passed as Content: the palette parses a plain string as markup, and a
     # pool id like "[reverse]x" must show as typed.

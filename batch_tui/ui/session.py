@@ -1,16 +1,25 @@
-"""Provides the open account's session: its target, client, cache and read-only guard.
+"""Provides the open account's session: its target, client, cache, read-only guard, the ids
+seen and the last-known snapshot.
 
 API (stable; screens and the CLI use it):
 
-- `AccountSession(target, client, cache=None, *, read_only=False)`: what a screen reads
-  through: `session.target`, `session.client` (a `BatchClient`), `session.cache` (a
-  `BatchCache` over that client), `session.read_only`; `await session.aclose()` closes the
-  client and its credential. In read-only mode the client's transport refuses every
-  mutating request before it is sent (`ReadOnly`): the one gate, whatever a screen does (the
-  screens also hide their mutating keys, derived from the action registry).
-  `session.restore_snapshot(path, plan)` seeds the cache from the last-known snapshot file and
-  `session.capture_snapshot(plan, now)` takes one for saving; both do nothing for the demo,
-  whose data is throwaway and whose port changes.
+- `AccountSession(target, client, cache=None, *, read_only=False, snapshot_path=None)`: what a
+  screen reads through: `session.target`, `session.client` (a `BatchClient`),
+  `session.cache` (a `BatchCache` over that client), `session.read_only`; `await
+  session.aclose()` closes the client and its credential. In read-only mode the client's
+  transport refuses every mutating request before it is sent (`ReadOnly`): the one gate,
+  whatever a screen does (the screens also hide their mutating keys, derived from the action
+  registry).
+- The ids screens have seen, for `:` completion and the palette: `session.remember_ids("pool",
+  ids)`, `session.known_ids("pool")` (a node or task id under `commands.id_kind`). A new
+  session starts with none: ids belong to their account.
+- The last-known snapshot (`batch_tui.batch.snapshot`) of the overview's reads
+  (`overview_reads.SNAPSHOT_PLAN`): `restore_snapshot()` seeds the cache from the file,
+  `capture_snapshot(now)` takes one, `save_snapshot(now)` writes it, and `await
+  save_snapshot_soon(now)` writes it off the event loop at most every `SNAPSHOT_EVERY`
+  seconds (the overview calls it after each refresh). All do nothing for the demo, whose
+  data is throwaway and whose port changes. The file is `snapshot_path`, by default
+  `snapshot.default_path()`.
 - `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
   (SharedKey with its key, otherwise Entra ID through azure-identity). A plain-`http://`
@@ -22,11 +31,13 @@ API (stable; screens and the CLI use it):
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -37,11 +48,21 @@ from batch_tui.batch.cache import BatchCache
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.snapshot import (
     AccountSnapshot,
-    SnapshotPlan,
     capture,
+    default_path,
     load_snapshot,
+    save_snapshot,
     seed_cache,
 )
+from batch_tui.ui.overview_reads import SNAPSHOT_PLAN
+
+SNAPSHOT_EVERY: Final = 60.0
+"""Seconds between saves of the snapshot after refreshes: a crash loses at most a minute,
+and an overview refreshing every few seconds does not rewrite the file each time."""
+
+
+class NoSession(RuntimeError):
+    """A screen asked for the account session while none is open."""
 
 
 class NoCredentials(ValueError):
@@ -58,11 +79,16 @@ class AccountSession:
         cache: BatchCache | None = None,
         *,
         read_only: bool = False,
+        snapshot_path: Path | None = None,
     ) -> None:
         self.target = target
         self.client = client
         self.cache = cache if cache is not None else BatchCache(client)
         self.read_only = read_only
+        self.snapshot_path = snapshot_path
+        """The last-known snapshot file; None for `snapshot.default_path()`."""
+        self._known: dict[str, set[str]] = {}
+        self._snapshot_saved: float | None = None
         if read_only:
             client.refuse_writes()
 
@@ -76,20 +102,35 @@ class AccountSession:
         """The account endpoint URL."""
         return self.target.url
 
+    # -- the ids seen ----------------------------------------------------------------------
+
+    def remember_ids(self, kind: str, ids: Iterable[str]) -> None:
+        """Records ids a screen has seen (pools, jobs), for completion and the palette."""
+        self._known.setdefault(kind, set()).update(ids)
+
+    def known_ids(self, kind: str) -> list[str]:
+        """The ids of a kind seen so far, sorted."""
+        return sorted(self._known.get(kind, ()))
+
+    # -- the last-known snapshot -------------------------------------------------------
+
     @property
     def keeps_snapshot(self) -> bool:
         """Whether this account's data goes to the snapshot file (not the demo's)."""
         return not self.target.is_demo
 
-    def restore_snapshot(
-        self, path: Path, plan: SnapshotPlan, *, latest: AccountSnapshot | None = None
-    ) -> int:
+    @property
+    def snapshot_file(self) -> Path:
+        """The snapshot file this session reads and writes."""
+        return self.snapshot_path or default_path()
+
+    def restore_snapshot(self, *, latest: AccountSnapshot | None = None) -> int:
         """Seeds the cache with what the snapshot file holds for this account.
 
         Args:
-            path: The snapshot file.
-            plan: The reads to seed (the overview's).
-            latest: A snapshot just taken; used instead of the file if it is this account's.
+            latest: A snapshot just taken; used instead of the file if it is this account's
+                (the background save of the session closed for this one may not have
+                reached the disk yet).
 
         Returns:
             How many reads were seeded: 0 for the demo, or with no usable file.
@@ -97,12 +138,35 @@ class AccountSession:
         if not self.keeps_snapshot:
             return 0
         snapshot = latest if latest and latest.endpoint == self.client.endpoint else None
-        snapshot = snapshot or load_snapshot(path, self.client.endpoint)
-        return 0 if snapshot is None else seed_cache(self.cache, snapshot, plan)
+        snapshot = snapshot or load_snapshot(self.snapshot_file, self.client.endpoint)
+        return 0 if snapshot is None else seed_cache(self.cache, snapshot, SNAPSHOT_PLAN)
 
-    def capture_snapshot(self, plan: SnapshotPlan, now: datetime) -> AccountSnapshot | None:
+    def capture_snapshot(self, now: datetime) -> AccountSnapshot | None:
         """Returns this account's snapshot for saving, or None for the demo."""
-        return capture(self.cache, plan, now) if self.keeps_snapshot else None
+        return capture(self.cache, SNAPSHOT_PLAN, now) if self.keeps_snapshot else None
+
+    def save_snapshot(self, now: datetime) -> None:
+        """Writes this account's snapshot now (on the event loop: at exit)."""
+        snapshot = self.capture_snapshot(now)
+        if snapshot is not None:
+            save_snapshot(self.snapshot_file, snapshot)
+
+    async def save_snapshot_soon(self, now: datetime) -> None:
+        """Writes this account's snapshot at most every `SNAPSHOT_EVERY` seconds.
+
+        It is taken on the event loop (the cache is not shared with threads) and written in
+        a thread: encoding and the disk's fsync stay off the loop, so keys keep their latency.
+        """
+        moment = time.monotonic()
+        if self._snapshot_saved is not None and moment - self._snapshot_saved < SNAPSHOT_EVERY:
+            return
+        self._snapshot_saved = moment
+        await self.write_snapshot(self.capture_snapshot(now))
+
+    async def write_snapshot(self, snapshot: AccountSnapshot | None) -> None:
+        """Writes a snapshot taken earlier to this session's file, in a thread."""
+        if snapshot is not None:
+            await asyncio.to_thread(save_snapshot, self.snapshot_file, snapshot)
 
     async def aclose(self) -> None:
         """Closes the client (and its credential)."""
@@ -132,6 +196,7 @@ def open_session(
     transport: httpx.AsyncBaseTransport | None = None,
     prompt_callback: PromptCallback | None = None,
     credential: Any | None = None,
+    snapshot_path: Path | None = None,
 ) -> AccountSession:
     """Builds the session for a target: SharedKey when it has a key, else Entra ID.
 
@@ -142,6 +207,7 @@ def open_session(
         prompt_callback: Shows the device code for `device-code` sign-in.
         credential: An Entra credential already signed in, to use instead of a new one (which
             would sign in again: a second device code); the session does not close it.
+        snapshot_path: The last-known snapshot file, if not the default one.
 
     Returns:
         The session; the caller closes it with `aclose()`.
@@ -169,7 +235,7 @@ def open_session(
         client = BatchClient.with_credential(
             target.url, credential, transport=transport, read_only=read_only, owns_credential=owned
         )
-    return AccountSession(target, client, read_only=read_only)
+    return AccountSession(target, client, read_only=read_only, snapshot_path=snapshot_path)
 
 
 def discovered_target(

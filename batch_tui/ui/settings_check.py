@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 
 from batch_tui.config import Settings
+from batch_tui.ui.app import BatchApp
 
 UI_PACKAGES = ("batch_tui.ui.screens", "batch_tui.ui.widgets")
 """Where every screen and widget with key bindings lives (the app's own are on `BatchApp`)."""
@@ -26,8 +27,6 @@ def binding_ids() -> set[str]:
     Imports every screen module (the app imports most of them only when first shown), so
     it runs only when the config file remaps keys.
     """
-    from batch_tui.ui.app import BatchApp
-
     classes: list[type] = [BatchApp]
     for name in UI_PACKAGES:
         package = importlib.import_module(name)

@@ -388,7 +388,7 @@ async def visit_dialogs(walk: Walk, node: str) -> None:
 async def visit_command_line(walk: Walk) -> None:
     """The `:` completion and the command palette, with hostile and markup-like ids."""
     pilot, app = walk.pilot, walk.pilot.app
-    app.remember_ids("pool", [HOSTILE, "evil-pool", "[reverse]px[/reverse]"])
+    app.session.remember_ids("pool", [HOSTILE, "evil-pool", "[reverse]px[/reverse]"])
     await pilot.press("colon")
     screen = await _modal(pilot, CommandLineScreen)
     field = screen.query_one(Input)

@@ -141,6 +141,21 @@ async def test_command_line_navigates_and_completes(make_app, seed_pool):
         assert isinstance(app.screen, AccountsScreen)
 
 
+async def test_the_ids_seen_belong_to_the_open_account(make_app, seed_pool):
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot_settle(pilot)
+        first = app.session
+        assert first is not None and first.known_ids("pool") == ["pool-a"]
+        first.remember_ids("node pool-z", ["tvm-gone"])
+        app.open_account(TARGET)  # opened again: a new session
+        await pilot_settle(pilot)
+        assert app.session is not None and app.session is not first
+        assert app.session.known_ids("node pool-z") == []  # gone with the old session
+        assert app.session.known_ids("pool") == ["pool-a"]  # what the new overview listed
+
+
 async def test_bad_command_is_reported(make_app):
     app = make_app()
     notes = capture_notifications(app)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from batch_tui.ui import heap
-from batch_tui.ui.app import COLLECT_AFTER
+from batch_tui.ui.heap_schedule import COLLECT_AFTER
 from batch_tui.ui.widgets.table_model import TableModel
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import WARM_ROWS, VirtualTable
@@ -154,7 +154,7 @@ async def test_a_closed_screen_is_collected_soon_after(make_app, full_collection
     app = make_app(open_account=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        app._settle_startup()  # as SETTLE_AFTER after the start
+        app.heap_schedule.settle_startup()  # as SETTLE_AFTER after the start
         await app.push_screen(Closable())
         await pilot.pause()
         full_collections.clear()
@@ -177,7 +177,7 @@ async def test_no_full_collection_before_the_startup_settle(make_app, full_colle
         app.pop_screen()
         await pilot.pause(2 * COLLECT_AFTER)
         assert not full_collections
-        app._settle_startup()
+        app.heap_schedule.settle_startup()
         await app.push_screen(Closable())
         await pilot.pause()
         app.pop_screen()
@@ -190,7 +190,7 @@ async def test_walking_through_screens_does_not_put_the_collection_off(
     app = make_app(open_account=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        app._settle_startup()
+        app.heap_schedule.settle_startup()
         full_collections.clear()
         # A screen change every tenth of a second, for twice the collection's delay: a
         # delay that restarted at each change would never run.

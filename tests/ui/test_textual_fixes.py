@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Label
 
-import batch_tui.ui.app  # noqa: F401 - importing the app applies the fixes, as in real runs
 from batch_tui.ui import textual_fixes
 
 
@@ -23,8 +24,28 @@ class CardsApp(App[None]):
     CSS = ".card { background: $panel; }"  # a background: rendering asks get_inner_outer
 
 
+def test_the_app_applies_the_fixes_when_built_and_importing_it_patches_nothing() -> None:
+    code = (
+        "from textual._styles_cache import StylesCache\n"
+        "from textual.widgets import OptionList\n"
+        "def patched(): return StylesCache.__dict__['get_inner_outer'], OptionList._move_page\n"
+        "textual = patched()\n"
+        "import batch_tui.ui.app\n"
+        "from batch_tui.config import Settings\n"
+        "imported = patched()\n"
+        "batch_tui.ui.app.BatchApp(Settings(), targets=[])\n"
+        "built = patched()\n"
+        "print(imported == textual, built[0] is not textual[0], built[1] is not textual[1])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True"]
+
+
 async def test_closed_screens_leave_no_styles_caches_behind() -> None:
-    textual_fixes.apply()  # a second call changes nothing
+    textual_fixes.apply()  # as BatchApp does; a second call changes nothing
     app = CardsApp()
     caches: list[weakref.ref[object]] = []
     async with app.run_test() as pilot:

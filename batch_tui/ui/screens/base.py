@@ -16,7 +16,7 @@ How to write a screen (this API is stable):
             self.table.set_rows(RowData(job.id, (...)) for job in jobs)
 
         def open_row(self, key: str) -> None:  # enter on a row
-            self.app.push_screen(JobDetailScreen(key))
+            self.batch_app.open(route("job", key))
 
         def availability(self, action: str) -> bool | None:   # None greys a key out
             ...
@@ -30,6 +30,10 @@ cache's freshness) and `self.track(cached)` unwraps a `Cached` and notes when it
 through `self.client` for streaming lists (`iter_*`). After data or the cursor changes, call
 `self.refresh_availability()`: it redraws the footer's keys only if one became (un)available.
 Never name an attribute `_nodes`, `_context` or `tree`: Textual's DOM uses them.
+
+A screen never imports another screen: it opens a route (`routes.py`), and sees the app as an
+`ExplorerApp` (`self.batch_app`: the session, settings, clock, `open`). A screen that lists
+tasks overrides `tasks_deleted(job_id, ids)`, which task screens call when they delete some.
 
 BatchScreen gives every screen: the header (account, endpoint, refresh age, STALE/OFFLINE,
 PAUSED, READ-ONLY), the breadcrumbs line, an error line, the footer; `self.session`,

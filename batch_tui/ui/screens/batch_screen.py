@@ -6,8 +6,9 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,7 +27,7 @@ from batch_tui.ui.widgets.key_bar import KeyBar
 if TYPE_CHECKING:
     from batch_tui.batch.cache import BatchCache
     from batch_tui.batch.client import BatchClient
-    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.app_protocol import ExplorerApp
     from batch_tui.ui.session import AccountSession
 
 T = TypeVar("T")
@@ -85,6 +86,10 @@ class BatchScreen(ScreenActions):
         """Returns True if `action` applies now, None to grey its key out, False to hide it."""
         return True
 
+    def tasks_deleted(self, job_id: str, task_ids: Sequence[str]) -> None:
+        """Another screen deleted these tasks of a job: a screen that lists them drops them
+        (a refresh of changed tasks cannot see a deletion)."""
+
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Says why `action` does not apply now (its key is greyed out), or None.
 
@@ -102,13 +107,10 @@ class BatchScreen(ScreenActions):
     # -- the account ----------------------------------------------------------------------
 
     @property
-    def batch_app(self) -> BatchApp:
-        """The app, typed."""
-        from batch_tui.ui.app import BatchApp
-
-        app = self.app
-        assert isinstance(app, BatchApp)
-        return app
+    def batch_app(self) -> ExplorerApp:
+        """The app, as screens see it (`app_protocol.ExplorerApp`): the session, settings,
+        the clock, and `open(route(...))` to go to another screen."""
+        return cast("ExplorerApp", self.app)
 
     @property
     def session(self) -> AccountSession:

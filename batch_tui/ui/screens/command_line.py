@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
@@ -14,7 +16,7 @@ from textual.widgets import Input, Static
 from batch_tui.ui.commands import SPECS, complete
 
 if TYPE_CHECKING:
-    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.app_protocol import ExplorerApp
 
 HINT = "  ".join(":" + " ".join((spec.name, *spec.args)) for spec in SPECS)
 """Every command, shown under the input."""
@@ -23,13 +25,13 @@ HINT = "  ".join(":" + " ".join((spec.name, *spec.args)) for spec in SPECS)
 class CommandSuggester(Suggester):
     """Suggests the completion of a command line (command names, then pool and job ids)."""
 
-    def __init__(self, app: BatchApp) -> None:
+    def __init__(self, known_ids: Callable[[str], Sequence[str]]) -> None:
         # Ids are case sensitive and change as screens load, so no casefold and no cache.
         super().__init__(use_cache=False, case_sensitive=True)
-        self._app = app
+        self._known_ids = known_ids
 
     async def get_suggestion(self, value: str) -> str | None:
-        return complete(value, self._app.known_ids)
+        return complete(value, self._known_ids)
 
 
 class CommandLine(Input):
@@ -75,20 +77,20 @@ class CommandLineScreen(ModalScreen[str | None]):
         ),
     ]
 
-    def __init__(self, app: BatchApp) -> None:
-        super().__init__()
-        self._batch_app = app
-
     def compose(self) -> ComposeResult:
-        from textual.containers import Vertical
-
         with Vertical(id="command-box"):
             yield Static(HINT, id="command-hint", markup=False)
             yield CommandLine(
                 placeholder=":command (tab completes)",
-                suggester=CommandSuggester(self._batch_app),
+                suggester=CommandSuggester(self.known_ids),
                 id="command-input",
             )
+
+    def known_ids(self, kind: str) -> Sequence[str]:
+        """The ids of a kind the open account's screens have seen (none on the account
+        screen), for completion."""
+        session = cast("ExplorerApp", self.app).session
+        return session.known_ids(kind) if session is not None else ()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -46,6 +46,7 @@ from batch_tui.ui.key_order import OrderedKeys
 from batch_tui.ui.sanitize import SafeLineStream, sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.confirm import GuardedModal
+from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.widgets.log_view import LogView
 
 DEFAULT_PAGER = "less"
@@ -282,8 +283,6 @@ class FileViewerScreen(BatchScreen):
 
     def action_save(self) -> None:
         """Asks for a local path, then saves the file there (asking before replacing)."""
-        from batch_tui.ui.screens.dialogs import PromptScreen
-
         default = str(Path.cwd() / default_save_name(self.ref))
         prompt = PromptScreen("Save the file to", value=default, placeholder="local path")
         self.app.push_screen(prompt, callback=self._save_to)

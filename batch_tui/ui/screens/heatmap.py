@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from batch_tui.batch.models import Node
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.pool_nodes import PoolNodes
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.widgets.heatmap import NodeCell, NodeHeatmap
 
@@ -57,7 +58,7 @@ class HeatmapScreen(NodeActionScreen):
     async def load_data(self) -> None:
         """Lists the nodes, or in a big pool mostly only those whose state changed."""
         await self._pool.refresh(self.client, forced=self.forced)
-        self.batch_app.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
+        self.session.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
         self._show_nodes()
 
     def _show_nodes(self) -> None:
@@ -70,9 +71,7 @@ class HeatmapScreen(NodeActionScreen):
     @on(NodeHeatmap.NodeSelected)
     def _node_selected(self, event: NodeHeatmap.NodeSelected) -> None:
         event.stop()
-        from batch_tui.ui.screens.node_detail import NodeDetailScreen
-
-        self.app.push_screen(NodeDetailScreen(self.pool_id, event.node_id))
+        self.batch_app.open(route("node", self.pool_id, event.node_id))
 
     @on(NodeHeatmap.NodeHighlighted)
     def _node_highlighted(self) -> None:
@@ -80,6 +79,4 @@ class HeatmapScreen(NodeActionScreen):
 
     def action_nodes(self) -> None:
         """Shows the pool's node list."""
-        from batch_tui.ui.screens.nodes import NodesScreen
-
-        self.app.push_screen(NodesScreen(self.pool_id))
+        self.batch_app.open(route("nodes", self.pool_id))

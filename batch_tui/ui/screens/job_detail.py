@@ -41,7 +41,9 @@ from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.detail_fields import field_lines
 from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
 from batch_tui.ui.job_fields import job_info
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
+from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.task_rows import STATE_FILTERS, TASK_COLUMNS, TASK_FIELDS, task_failed, task_row
@@ -152,7 +154,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
             self.cache.get_task_counts(self.job_id, force=self.forced),
         )
         self.job, self.counts = self.track(job_c), self.track(counts_c)
-        self.batch_app.remember_ids("job", (self.job_id,))
+        self.session.remember_ids("job", (self.job_id,))
         self.show_job()
         if self.streaming:
             return
@@ -267,7 +269,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         stamps = (task.state_transition_time for task in seen.values())
         self._delta.listed(stamps, time.monotonic() - started)
         if len(seen) <= REMEMBERED_TASKS:  # `:task JOB <tab>` completes them
-            self.batch_app.remember_ids(id_kind("task", self.job_id), seen)
+            self.session.remember_ids(id_kind("task", self.job_id), seen)
 
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""
@@ -310,6 +312,10 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if self._delta.since is not None and not self.streaming and self.is_mounted:
             self.refresh_data()
 
+    def tasks_deleted(self, job_id: str, task_ids: Sequence[str]) -> None:
+        if job_id == self.job_id:
+            self.forget_tasks(task_ids)
+
     def forget_tasks(self, task_ids: Iterable[str]) -> None:
         """Drops deleted tasks from the list (a delta refresh cannot see deletions)."""
         gone = [task_id for task_id in task_ids if self.task_by_id.pop(task_id, None)]
@@ -337,19 +343,13 @@ class JobDetailScreen(QuietFooter, ListScreen):
 
     def action_prep_release(self) -> None:
         """Opens the job preparation/release status per node."""
-        from batch_tui.ui.screens.prep_release import PrepReleaseScreen
-
-        self.app.push_screen(PrepReleaseScreen(self.job_id))
+        self.batch_app.open(route("prep-release", self.job_id))
 
     def open_row(self, key: str) -> None:
-        from batch_tui.ui.screens.task_detail import TaskDetailScreen
-
-        self.app.push_screen(TaskDetailScreen(self.job_id, key))
+        self.batch_app.open(route("task", self.job_id, key))
 
     def action_go_to_task(self) -> None:
         """Asks for a task id and goes to it."""
-        from batch_tui.ui.screens.dialogs import PromptScreen
-
         prompt = PromptScreen("Go to task", placeholder="task id")
         self.app.push_screen(prompt, callback=self.go_to_task)
 
@@ -363,8 +363,6 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.run_worker(self._open_unloaded(task_id), group="job-detail-go", exclusive=True)
 
     async def _open_unloaded(self, task_id: str) -> None:
-        from batch_tui.ui.screens.task_detail import TaskDetailScreen
-
         try:
             await self.cache.get_task(self.job_id, task_id)
         except NotFound:
@@ -373,7 +371,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         except BatchError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.app.push_screen(TaskDetailScreen(self.job_id, task_id))
+        self.batch_app.open(route("task", self.job_id, task_id))
 
     # -- actions ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from batch_tui.batch.models.job import Job, TaskCountsResult
 from batch_tui.ui.actions import Kind
 from batch_tui.ui.formatting import FAILED, MISSING, format_age, progress_bar, state_style
 from batch_tui.ui.job_fields import job_pool
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
@@ -116,7 +117,7 @@ class JobsScreen(QuietFooter, ListScreen):
     async def load_data(self) -> None:
         jobs = self.track(await self.cache.list_jobs(select=JOB_FIELDS, force=self.forced))
         self.job_by_id = {job.id: job for job in jobs}
-        self.batch_app.remember_ids("job", self.job_by_id)
+        self.session.remember_ids("job", self.job_by_id)
         counts = await self._task_counts(jobs)
         now = self.now()
         self.table.set_rows(job_row(job, counts.get(job.id), now) for job in jobs)
@@ -139,9 +140,7 @@ class JobsScreen(QuietFooter, ListScreen):
         return {job_id: counts for job_id, counts in results if counts is not None}
 
     def open_row(self, key: str) -> None:
-        from batch_tui.ui.screens.job_detail import JobDetailScreen
-
-        self.app.push_screen(JobDetailScreen(key))
+        self.batch_app.open(route("job", key))
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         return self.targets() if kind == "job" else ()

@@ -25,6 +25,7 @@ from batch_tui.ui.detail_fields import (
     when,
 )
 from batch_tui.ui.formatting import FAILED
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.node_actions import NodeActionScreen, ssh_command
 from batch_tui.ui.widgets.file_list import FileList
 from batch_tui.ui.widgets.header import short_id
@@ -152,7 +153,7 @@ class NodeDetailScreen(NodeActionScreen):
         cached = await self.cache.get_node(self.pool_id, self.node_id, force=self.forced)
         node = self.track(cached)
         self.node = node
-        self.batch_app.remember_ids(id_kind("node", self.pool_id), (self.node_id,))
+        self.session.remember_ids(id_kind("node", self.pool_id), (self.node_id,))
         if self._login is None and node.state in _UP:
             self._login = await self._remote_login()
         self._show(node)
@@ -202,16 +203,9 @@ class NodeDetailScreen(NodeActionScreen):
     def _task_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
         job_id, _, task_id = event.key.partition("/")
-        try:
-            from batch_tui.ui.screens.task_detail import TaskDetailScreen
-        except ImportError:
-            self.notify("The task screens are not available in this build", severity="error")
-            return
-        self.app.push_screen(TaskDetailScreen(job_id, task_id))
+        self.batch_app.open(route("task", job_id, task_id))
 
     @on(FileList.FileOpened)
     def _file_opened(self, event: FileList.FileOpened) -> None:
         event.stop()
-        from batch_tui.ui.screens.file_viewer import FileViewerScreen
-
-        self.app.push_screen(FileViewerScreen(event.ref))
+        self.batch_app.open(route("file", event.ref))

@@ -14,6 +14,7 @@ from batch_tui.batch.models import Node, NodeState
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
@@ -129,7 +130,7 @@ class NodesScreen(NodeActionScreen, ListScreen):
             self.update_status()
 
         gone = await self._pool.refresh(self.client, forced=self.forced, arrived=show)
-        self.batch_app.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
+        self.session.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
         if gone:
             self.table.remove_keys(gone)
         now = self.now()
@@ -142,18 +143,12 @@ class NodesScreen(NodeActionScreen, ListScreen):
         self.table.order_by_key()
 
     def open_row(self, key: str) -> None:
-        from batch_tui.ui.screens.node_detail import NodeDetailScreen
-
-        self.app.push_screen(NodeDetailScreen(self.pool_id, key))
+        self.batch_app.open(route("node", self.pool_id, key))
 
     def action_heatmap(self) -> None:
         """Shows the pool's heatmap."""
-        from batch_tui.ui.screens.heatmap import HeatmapScreen
-
-        self.app.push_screen(HeatmapScreen(self.pool_id))
+        self.batch_app.open(route("heatmap", self.pool_id))
 
     def action_pool_detail(self) -> None:
         """Shows the pool's detail."""
-        from batch_tui.ui.screens.pool_detail import PoolDetailScreen
-
-        self.app.push_screen(PoolDetailScreen(self.pool_id))
+        self.batch_app.open(route("pool", self.pool_id))

@@ -3,7 +3,7 @@
 When the cache was seeded from the last-known snapshot (`batch_tui.batch.snapshot`), the
 overview shows that data as soon as it mounts, its section titles marked "cached 2h ago,
 refreshing…", and the live refresh replaces it; a successful refresh asks the app to save
-the snapshot (`BatchApp.save_snapshot_soon`, throttled).
+the snapshot (`AccountSession.save_snapshot_soon`, throttled).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from batch_tui.ui.overview_reads import (
     read_jobs,
     read_pools,
 )
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
@@ -178,7 +179,8 @@ class OverviewScreen(ListScreen):
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        self.batch_app.save_snapshot_soon()
+        saving = self.session.save_snapshot_soon(self.now())
+        self.run_worker(saving, group="snapshot-save", exit_on_error=False)
 
     async def _load_pools(self) -> None:
         pools, counts = await read_pools(self.cache, self.forced)
@@ -195,7 +197,7 @@ class OverviewScreen(ListScreen):
     ) -> None:
         by_pool = {item.pool_id: item for item in (counts.value if counts else ())}
         self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools.value)
-        self.batch_app.remember_ids("pool", (pool.id for pool in pools.value))
+        self.session.remember_ids("pool", (pool.id for pool in pools.value))
         title = section_title(
             "Pools", len(pools.value), oldest_stale(pools, counts), self.now(), refreshing
         )
@@ -213,7 +215,7 @@ class OverviewScreen(ListScreen):
         *,
         refreshing: bool = False,
     ) -> None:
-        self.batch_app.remember_ids("job", (job.id for job in jobs.value))
+        self.session.remember_ids("job", (job.id for job in jobs.value))
         rows = (job_row(job, _value(counts.get(job.id))) for job in jobs.value)
         self.jobs_table.set_rows(rows)
         cached_at = oldest_stale(jobs, *counts.values())
@@ -243,39 +245,22 @@ class OverviewScreen(ListScreen):
         return True
 
     def open_row(self, key: str) -> None:
-        if self._pool_focused():
-            from batch_tui.ui.screens.nodes import NodesScreen
-
-            self.app.push_screen(NodesScreen(key))
-        else:
-            self._open_job(key)
-
-    def _open_job(self, job_id: str) -> None:
-        try:
-            from batch_tui.ui.screens.job_detail import JobDetailScreen
-        except ImportError:
-            self.notify("The job screens are not available in this build", severity="error")
-            return
-        self.app.push_screen(JobDetailScreen(job_id))
+        self.batch_app.open(route("nodes", key) if self._pool_focused() else route("job", key))
 
     def action_heatmap(self) -> None:
         """Opens the heatmap of the pool under the cursor."""
-        from batch_tui.ui.screens.heatmap import HeatmapScreen
-
         if self.table.cursor_key:
-            self.app.push_screen(HeatmapScreen(self.table.cursor_key))
+            self.batch_app.open(route("heatmap", self.table.cursor_key))
 
     def action_pool_detail(self) -> None:
         """Opens the detail of the pool under the cursor."""
-        from batch_tui.ui.screens.pool_detail import PoolDetailScreen
-
         if self.table.cursor_key:
-            self.app.push_screen(PoolDetailScreen(self.table.cursor_key))
+            self.batch_app.open(route("pool", self.table.cursor_key))
 
     def action_pool_tree(self) -> None:
         """Opens the pool tree."""
-        self.batch_app.run_command("pools")
+        self.batch_app.open(route("pools"))
 
     def action_job_list(self) -> None:
         """Opens the job list."""
-        self.batch_app.run_command("jobs")
+        self.batch_app.open(route("jobs"))

@@ -22,6 +22,7 @@ from batch_tui.ui.detail_fields import (
 )
 from batch_tui.ui.formatting import FAILED, format_duration
 from batch_tui.ui.node_counts import node_state_counts, states_cell
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import BatchScreen
 
 
@@ -118,12 +119,8 @@ class PoolDetailScreen(BatchScreen):
 
     def action_nodes(self) -> None:
         """Shows the pool's nodes."""
-        from batch_tui.ui.screens.nodes import NodesScreen
-
-        self.app.push_screen(NodesScreen(self.pool_id))
+        self.batch_app.open(route("nodes", self.pool_id))
 
     def action_heatmap(self) -> None:
         """Shows the pool's heatmap."""
-        from batch_tui.ui.screens.heatmap import HeatmapScreen
-
-        self.app.push_screen(HeatmapScreen(self.pool_id))
+        self.batch_app.open(route("heatmap", self.pool_id))

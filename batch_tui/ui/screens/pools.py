@@ -22,6 +22,7 @@ from batch_tui.ui.commands import id_kind
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
 from batch_tui.ui.node_counts import node_state_counts
 from batch_tui.ui.overview_reads import POOL_FIELDS
+from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.screen_actions import action_binding
@@ -139,7 +140,7 @@ class PoolsScreen(BatchScreen):
         pools = self.track(await self.cache.list_pools(select=POOL_FIELDS, force=self.forced))
         counts = self.track(await self.cache.list_node_counts(force=self.forced))
         self._counts = {item.pool_id: item for item in counts}
-        self.batch_app.remember_ids("pool", (pool.id for pool in pools))
+        self.session.remember_ids("pool", (pool.id for pool in pools))
         under_cursor = self._cursor_item()
         self._sync_pools(pools)
         for pool_id, pool_node in self._pools.items():
@@ -219,7 +220,7 @@ class PoolsScreen(BatchScreen):
             )
             nodes.sort(key=lambda node: node.id)
             wanted = {node.id for node in nodes}
-            self.batch_app.remember_ids(id_kind("node", pool_id), wanted)
+            self.session.remember_ids(id_kind("node", pool_id), wanted)
             for child in list(group.children):
                 if child.data is None or child.data.node_id not in wanted:
                     child.remove()
@@ -259,9 +260,7 @@ class PoolsScreen(BatchScreen):
     def _selected(self, event: Tree.NodeSelected[PoolTreeItem]) -> None:
         item = event.node.data
         if item is not None and item.kind == "node":
-            from batch_tui.ui.screens.node_detail import NodeDetailScreen
-
-            self.app.push_screen(NodeDetailScreen(item.pool_id, item.node_id))
+            self.batch_app.open(route("node", item.pool_id, item.node_id))
 
     def _cursor_pool(self) -> str | None:
         node = self.pool_tree.cursor_node
@@ -278,19 +277,15 @@ class PoolsScreen(BatchScreen):
 
     def action_pool_detail(self) -> None:
         """Opens the detail of the pool under the cursor."""
-        from batch_tui.ui.screens.pool_detail import PoolDetailScreen
-
         pool_id = self._cursor_pool()
         if pool_id:
-            self.app.push_screen(PoolDetailScreen(pool_id))
+            self.batch_app.open(route("pool", pool_id))
 
     def action_nodes(self) -> None:
         """Opens the node list of the pool under the cursor."""
-        from batch_tui.ui.screens.nodes import NodesScreen
-
         pool_id = self._cursor_pool()
         if pool_id:
-            self.app.push_screen(NodesScreen(pool_id))
+            self.batch_app.open(route("nodes", pool_id))
 
     def flow_all_in_state(self) -> None:
         """Acts on every node in a state of the pool under the cursor; on a state group, in
@@ -301,8 +296,6 @@ class PoolsScreen(BatchScreen):
 
     def action_heatmap(self) -> None:
         """Opens the heatmap of the pool under the cursor."""
-        from batch_tui.ui.screens.heatmap import HeatmapScreen
-
         pool_id = self._cursor_pool()
         if pool_id:
-            self.app.push_screen(HeatmapScreen(pool_id))
+            self.batch_app.open(route("heatmap", pool_id))

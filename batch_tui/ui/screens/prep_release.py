@@ -21,6 +21,7 @@ from batch_tui.batch.models.job import (
     JobReleaseTaskExecutionInfo,
 )
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, format_time, state_style
+from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
@@ -128,6 +129,4 @@ class PrepReleaseScreen(QuietFooter, ListScreen):
         pool_id, _, node_id = key.partition("/")
         if not pool_id or not node_id:
             return
-        from batch_tui.ui.screens.node_detail import NodeDetailScreen
-
-        self.app.push_screen(NodeDetailScreen(pool_id, node_id))
+        self.batch_app.open(route("node", pool_id, node_id))

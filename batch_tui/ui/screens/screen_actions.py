@@ -49,6 +49,7 @@ from batch_tui.ui.actions import (
     typed_confirmation,
 )
 from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
 
 if TYPE_CHECKING:
     from batch_tui.batch.cache import BatchCache
@@ -209,8 +210,6 @@ class ScreenActions(Screen[None]):
             heading: What the dialog asks, if more than the action and the targets' count.
             marked: The targets are the marked rows (the dialog says so).
         """
-        from batch_tui.ui.screens.confirm import Confirmation, ConfirmScreen
-
         if self.read_only:
             self.notify("Read-only mode: nothing was sent", severity="warning")
             return

@@ -30,7 +30,9 @@ from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.detail_fields import Value, failure_text, section, when
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
+from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.task_rows import task_failed
@@ -195,7 +197,7 @@ class TaskDetailScreen(QuietFooter):
             return
         task = self.track(cached)
         self.loaded_task = task
-        self.batch_app.remember_ids(id_kind("task", self.job_id), (self.task_id,))
+        self.session.remember_ids(id_kind("task", self.job_id), (self.task_id,))
         if task.multi_instance_settings is not None:
             subtasks = await self.cache.list_subtasks(self.job_id, self.task_id, force=self.forced)
             self.subtasks = self.track(subtasks)
@@ -264,21 +266,17 @@ class TaskDetailScreen(QuietFooter):
 
     def action_open_file(self, path: str) -> None:
         """Opens one of the task's files in the viewer (following while the task runs)."""
-        from batch_tui.ui.screens.file_viewer import FileViewerScreen
-
         running = self.loaded_task is not None and self.loaded_task.state in (
             TaskState.RUNNING,
             TaskState.PREPARING,
         )
         ref = TaskFileRef(self.job_id, self.task_id, path)
-        self.app.push_screen(FileViewerScreen(ref, follow=running))
+        self.batch_app.open(route("file", ref, follow=running))
 
     @on(FileList.FileOpened)
     def _file_opened(self, event: FileList.FileOpened) -> None:
-        from batch_tui.ui.screens.file_viewer import FileViewerScreen
-
         event.stop()
-        self.app.push_screen(FileViewerScreen(event.ref))
+        self.batch_app.open(route("file", event.ref))
 
     def action_open_node(self) -> None:
         """Opens the detail of the node the task ran on."""
@@ -286,9 +284,7 @@ class TaskDetailScreen(QuietFooter):
         if node is None or not node.pool_id or not node.node_id:
             self.notify("The task has not run on a node", severity="warning")
             return
-        from batch_tui.ui.screens.node_detail import NodeDetailScreen
-
-        self.app.push_screen(NodeDetailScreen(node.pool_id, node.node_id))
+        self.batch_app.open(route("node", node.pool_id, node.node_id))
 
     # -- actions ------------------------------------------------------------------------
 
@@ -311,11 +307,9 @@ class TaskDetailScreen(QuietFooter):
 
     def _forget_in_job_lists(self) -> None:
         """Removes this deleted task from its job's task lists further down the stack."""
-        from batch_tui.ui.screens.job_detail import JobDetailScreen
-
         for screen in self.app.screen_stack:
-            if isinstance(screen, JobDetailScreen) and screen.job_id == self.job_id:
-                screen.forget_tasks((self.task_id,))
+            if isinstance(screen, BatchScreen) and screen is not self:
+                screen.tasks_deleted(self.job_id, (self.task_id,))
 
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         if spec.id == "task.delete" and all(outcome.error is None for outcome in outcomes):

@@ -5,10 +5,10 @@ Usage (a screen owns the loading; the widget never makes a request)::
     yield FileList(TaskFiles(job_id, task_id), id="files")
     ...
     files = await list_files(client, owner)          # recursive listing, in a worker
-    self.query_one(FileList).show_files(files, now=self.app.now())
+    self.query_one(FileList).show_files(files, now=self.now())
     ...
     def on_file_list_file_opened(self, event: FileList.FileOpened) -> None:
-        self.app.push_screen(FileViewerScreen(event.ref))
+        self.batch_app.open(route("file", event.ref))
 
 Enter on a directory goes into it, enter on `..` (or backspace) goes up, enter on a file
 posts `FileList.FileOpened` with its `FileRef`. Names may use `/` or `\\` (Windows nodes);
