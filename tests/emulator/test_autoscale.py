@@ -17,8 +17,7 @@ from batch_tui.emulator.routes.jobs import add_job
 from batch_tui.emulator.routes.pools import add_pool
 from batch_tui.emulator.routes.tasks import add_tasks
 from batch_tui.emulator.store import Record, iso
-from tests.emulator.conftest import POOL_BODY, Settle
-from tests.emulator.test_wire_auth import assert_error
+from tests.emulator.support import POOL_BODY, Settle, assert_error
 
 DEFAULTS = "$TargetDedicatedNodes=0;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue"
 """The results of a formula that assigns nothing, on a pool with no targets."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,9 @@ from batch_tui.emulator.executors.local import LocalExecutor
 from batch_tui.emulator.resourcefiles import fetch_all
 from tests.emulator.engine_support import (
     job,
-    make_emulator,
     nodes,
     pool,
     ready_pool,
-    stop,
     task,
     task_body,
     tasks,
@@ -151,13 +149,6 @@ def test_sources_and_paths_that_are_refused(tmp_path: Path) -> None:
 
 
 # Through the engine, with real processes.
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emu = make_emulator(tmp_path, "local")
-    yield emu
-    await stop(emu)
 
 
 def wd_of(emu: Emulator, task_id: str) -> Path:

@@ -24,7 +24,7 @@ from batch_tui.emulator.scenario_large import (
     seed_large_scenario,
 )
 from batch_tui.emulator.scenarios import SCENARIOS, scenario
-from tests.emulator.conftest import SHARED, Settle
+from tests.emulator.support import SHARED, Settle
 
 NODES = 200
 TASKS = 5000

@@ -37,9 +37,10 @@ from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from tests.hardening.conftest import LoopWatchdog
-from tests.ui.conftest import Recorded, capture_notifications, node_states, screen_text
+from tests.hardening.watchdog import LoopWatchdog
 from tests.ui.jobs_fixtures import wait_for
+from tests.ui.recording import Recorded
+from tests.ui.support import capture_notifications, node_states, screen_text
 
 DEFAULT_SECONDS = 60.0
 FAULTS = (
