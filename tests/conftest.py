@@ -1,4 +1,10 @@
-"""Fixtures and set-up shared by every test folder."""
+"""Fixtures and set-up shared by every test folder.
+
+The fixtures live in `tests/fixtures/`, one module per family, loaded here: pytest takes
+`pytest_plugins` only from the top-level conftest. Helpers live in modules that are not test
+modules (`tests/*/support.py`, `tests/batch/strategies.py` ...); no module imports a test
+module or a conftest (`tests/test_suite_layout.py` checks it).
+"""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +16,20 @@ import hypothesis  # noqa: F401
 import pytest
 
 from batch_tui import paths
+
+# The helpers assert too: rewritten, a failed check in one says what it compared. This must run
+# before anything imports them (the plugins below do).
+pytest.register_assert_rewrite(
+    "tests.batch", "tests.emulator", "tests.ui", "tests.hardening", "tests.polling"
+)
+
+pytest_plugins = [
+    "tests.fixtures.emulator",
+    "tests.fixtures.engine",
+    "tests.fixtures.sdk",
+    "tests.fixtures.ui",
+    "tests.fixtures.hardening",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from azure.batch._patch import BatchSharedKeyAuthPolicy
-from azure.core.credentials import AccessToken, AzureNamedKeyCredential
-from azure.core.pipeline import PipelineContext, PipelineRequest
-from azure.core.rest import HttpRequest
+from azure.core.credentials import AccessToken
 
 from batch_tui.batch.auth import (
     SCOPE,
@@ -27,19 +24,8 @@ from batch_tui.batch.auth import (
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import AuthFailed
 from batch_tui.batch.sign_in import DeviceCodeSignIn, SignInStore
+from tests.batch.signing import ACCOUNT, DATE, HOST, JSON, KEY, sdk_authorization, signed
 from tests.sign_in_standin import ALICE, BOB, stand_in
-
-ACCOUNT = "myaccount"
-KEY = "ZW11bGF0b3ItdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZg=="
-DATE = "Tue, 01 Oct 2024 12:00:00 GMT"
-HOST = "https://myaccount.westus.batch.azure.com"
-JSON = "application/json; odata=minimalmetadata"
-
-
-def signed(method: str, url: str, content: bytes | None = None, **headers: str) -> httpx.Request:
-    request = httpx.Request(method, url, content=content, headers={"ocp-date": DATE, **headers})
-    SharedKeyAuth(ACCOUNT, KEY).sign(request)
-    return request
 
 
 def test_get_vector_from_batch_api_notes() -> None:
@@ -67,13 +53,6 @@ def test_post_vector_from_batch_api_notes() -> None:
     )
     expected = "SharedKey myaccount:7BJK/11w0ReKAcQMiR6/hjqBT2AlJeME0IuGypA0o3M="
     assert request.headers["Authorization"] == expected
-
-
-def sdk_authorization(method: str, url: str, content: bytes | None, headers: dict[str, str]) -> str:
-    policy = BatchSharedKeyAuthPolicy(AzureNamedKeyCredential(ACCOUNT, KEY))
-    request = HttpRequest(method, url, content=content, headers=headers)
-    policy.on_request(PipelineRequest(request, PipelineContext(None)))
-    return str(request.headers["Authorization"])
 
 
 API = "api-version=2024-07-01.20.0"

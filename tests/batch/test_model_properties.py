@@ -3,7 +3,7 @@
 `test_model_decoding.py` pins single quirks (one odd item, durations, 7-digit timestamps);
 these tests mix them all at random in whole pages in the shapes of the spec's
 `CloudTaskListResult`, `ComputeNodeListResult` and `CloudPoolListResult`, with unknown fields
-in every nested object, and assert every decoded value (`test_prop_wire.assert_decoded`).
+in every nested object, and assert every decoded value (`strategies.assert_decoded`).
 The other models the UI reads are in `test_prop_models.py`.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from batch_tui.batch import models as m
 from batch_tui.batch.models import decode
-from tests.batch.test_prop_wire import (
+from tests.batch.strategies import (
     BOOLS,
     CPU_AND_IO,
     DURATIONS,

@@ -3,7 +3,7 @@
 Jobs, task counts, node counts, file lists, subtasks, job preparation/release status and
 remote login settings, in the spec's shapes, with unknown fields in every nested object,
 unknown enum values, missing or null optionals and numbers sent as strings
-(`test_prop_wire.py` has the generators and the check). Tasks, nodes and pools are in
+(`strategies.py` has the generators and the check). Tasks, nodes and pools are in
 `test_model_properties.py`.
 """
 
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from batch_tui.batch import models as m
 from batch_tui.batch._files import file_info
 from batch_tui.batch.models import decode, decode_page
-from tests.batch.test_prop_wire import (
+from tests.batch.strategies import (
     BOOLS,
     CATEGORIES,
     CPU_AND_IO,

@@ -24,7 +24,7 @@ from batch_tui.batch import odata
 from batch_tui.batch.odata import Filter
 from batch_tui.emulator.query.filter import EQ_NE, FilterProp, compile_filter
 from batch_tui.emulator.query.filter_tables import TASK_FILTER
-from tests.batch.test_prop_wire import SLOW
+from tests.batch.strategies import SLOW
 
 SPEC: dict[str, FilterProp] = {**TASK_FILTER, "isDedicated": FilterProp("bool", EQ_NE)}
 """The task list's filterable properties, plus a boolean one so every literal type is used."""

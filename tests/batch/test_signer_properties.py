@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batch_tui.batch._transport import file_path, query_string, segment
-from tests.batch.test_auth import DATE, HOST, JSON, sdk_authorization, signed
+from tests.batch.signing import DATE, HOST, JSON, sdk_authorization, signed
 
 # Letters, digits, punctuation the URL encoder must handle (space, %, \, quotes, +, &, =, #, ?)
 # and non-ASCII text (accents, CJK, emoji), so that every encoding path is exercised.

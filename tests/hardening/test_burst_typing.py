@@ -34,8 +34,9 @@ from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.list_screen import ListScreen
 from batch_tui.ui.screens.overview import OverviewScreen
-from tests.hardening.test_read_only_proof import screens
-from tests.ui.conftest import Recorded, screen_text
+from tests.hardening.account_screens import screens
+from tests.ui.recording import Recorded
+from tests.ui.support import screen_text
 from tests.ui.typing import burst, paste, until
 
 SAFE_TEXT = string.ascii_letters.replace("q", "") + string.digits + "-_. !~"

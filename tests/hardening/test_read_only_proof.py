@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,23 +10,15 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from batch_tui.ui.actions import ACTIONS
-from batch_tui.ui.byte_sources import TaskFileRef
-from batch_tui.ui.screens.file_viewer import FileViewerScreen
-from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.help import HelpScreen
-from batch_tui.ui.screens.job_detail import JobDetailScreen
-from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.overview import OverviewScreen
-from batch_tui.ui.screens.pool_detail import PoolDetailScreen
-from batch_tui.ui.screens.pools import PoolsScreen
-from batch_tui.ui.screens.prep_release import PrepReleaseScreen
 from batch_tui.ui.screens.screen_actions import parse_action
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.key_bar import KeyBar
-from tests.ui.conftest import pilot_settle, screen_text
+from tests.hardening.account_screens import ScreenBuilder, screens
 from tests.ui.jobs_fixtures import wait_for
+from tests.ui.support import pilot_settle, screen_text
 
 QUIT_KEYS = frozenset({"q", "ctrl+q", "ctrl+c"})
 """Keys that end the app; pressing them would end the proof, not test it."""
@@ -54,25 +45,6 @@ EXTRA_KEYS = (
 
 MUTATING_IDS = frozenset(ACTIONS)
 """Binding ids of every mutating action (node, job and task actions)."""
-
-ScreenBuilder = Callable[[], Screen[Any]]
-
-
-def screens(pool: str, node: str, job: str, task: str) -> dict[str, ScreenBuilder]:
-    """Every screen of an open account, built fresh on each call."""
-    return {
-        "overview": OverviewScreen,
-        "pools": PoolsScreen,
-        "pool": lambda: PoolDetailScreen(pool),
-        "nodes": lambda: NodesScreen(pool),
-        "heatmap": lambda: HeatmapScreen(pool),
-        "node": lambda: NodeDetailScreen(pool, node),
-        "jobs": JobsScreen,
-        "job": lambda: JobDetailScreen(job),
-        "prep-release": lambda: PrepReleaseScreen(job),
-        "task": lambda: TaskDetailScreen(job, task),
-        "file": lambda: FileViewerScreen(TaskFileRef(job, task, "stdout.txt")),
-    }
 
 
 def keys_of(screen: Screen[Any]) -> list[str]:

@@ -26,7 +26,8 @@ from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from tests.ui.conftest import (
+from tests.ui.jobs_fixtures import open_screen, wait_async, wait_for
+from tests.ui.support import (
     BASE_URL,
     KEY,
     TARGET,
@@ -34,7 +35,6 @@ from tests.ui.conftest import (
     pilot_settle,
     quiet_settings,
 )
-from tests.ui.jobs_fixtures import open_screen, wait_async, wait_for
 
 TOKEN = "eyJhbGciOi.FAKE-ENTRA-TOKEN-7f3c9a.signature"
 """A bearer token no real service issued; it must appear nowhere."""

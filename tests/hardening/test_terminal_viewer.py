@@ -23,19 +23,10 @@ from textual.widgets import Static
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.log_view import LogView
-from tests.hardening.conftest import control_chars
-from tests.hardening.test_terminal_safety import (  # noqa: F401 - fixtures used here
-    BIDI,
-    HOSTILE,
-    STDOUT,
-    VISIBLE,
-    TerminalBytes,
-    emulator,
-    seed,
-    transport,
-)
-from tests.ui.conftest import pilot_settle, screen_text
+from tests.hardening.hostile import BIDI, HOSTILE, STDOUT, VISIBLE, TerminalBytes, seed
+from tests.hardening.support import control_chars
 from tests.ui.jobs_fixtures import await_screen, open_screen, wait_for
+from tests.ui.support import pilot_settle, screen_text
 
 
 @contextmanager
@@ -44,8 +35,9 @@ def no_suspend() -> Iterator[None]:
     yield
 
 
+@pytest.mark.parametrize("executor", ["local"])  # the task prints the hostile text
 async def test_pager_gets_the_shown_text_and_save_keeps_the_raw_bytes(
-    emulator: Any,  # noqa: F811 - the fixture
+    emulator: Any,
     clock: Any,
     make_app: Any,
     tmp_path: Path,

@@ -1,27 +1,27 @@
-"""Helpers for the job, task and file viewer tests: a `local` emulator, byte counting, waits.
+"""Helpers for the job, task and file viewer tests: waits, a job to open, byte counting.
 
-The UI conftest's emulator is `simulated` (deterministic, for snapshots). Tests that need real
-task output override its `emulator` fixture with `local_emulator(...)`, whose tasks run as real
-processes in node directories. `real_settle` ticks the engine and yields to the event loop so
-that those processes can finish. `ByteCounter` wraps the client's transport and counts the
-bytes of file content that came back.
+The `emulator` fixture's tasks are `simulated` (deterministic, for snapshots). A module that
+needs real task output picks the `local` executor (`pytestmark =
+pytest.mark.parametrize("executor", ["local"])`), whose tasks run as real processes in node
+directories. `real_settle` ticks the engine and yields to the event loop so that those
+processes can finish. `ByteCounter` wraps the client's transport and counts the bytes of file
+content that came back.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from textual.pilot import Pilot
 
-from batch_tui.emulator import Emulator, build_emulator
+from batch_tui.emulator import Emulator
 from batch_tui.emulator.base.clock import ManualClock
-from batch_tui.emulator.base.settings import EmulatorSettings
+from batch_tui.ui.screens.job_detail import JobDetailScreen
 from tests.polling import until
-from tests.ui.conftest import ACCOUNT, BASE_URL, KEY, fast_timings, pilot_settle, screen_text
+from tests.ui.support import pilot_settle, screen_text
 
 T = TypeVar("T")
 
@@ -31,24 +31,6 @@ SH = "/bin/sh -c"
 def sh(script: str) -> str:
     """A command line that runs `script` with /bin/sh (tasks do not run under a shell)."""
     return f"{SH} '{script}'"
-
-
-@asynccontextmanager
-async def local_emulator(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Emulator]:
-    """An emulator whose tasks run as real processes under `tmp_path/emulator`."""
-    settings = EmulatorSettings(
-        account=ACCOUNT,
-        key=KEY,
-        executor="local",
-        data_dir=tmp_path / "emulator",
-        base_url=BASE_URL,
-        timings=fast_timings(),
-    )
-    emu = build_emulator(settings, clock)
-    try:
-        yield emu
-    finally:
-        await emu.stop()
 
 
 async def real_settle(
@@ -141,3 +123,19 @@ async def settle_screen(pilot: Pilot[Any], screen: Any) -> None:
 async def shows(pilot: Pilot[Any], text: str) -> None:
     """Waits until `text` is on the screen (the screen redraws a frame after the data)."""
     await wait_for(pilot, lambda: text in screen_text(pilot.app))
+
+
+async def open_job(app: Any, pilot: Any, job_id: str = "job-1") -> JobDetailScreen:
+    """Opens a job's task list and waits until every page of it has arrived."""
+    screen = await open_screen(pilot, f"tasks {job_id}", JobDetailScreen)
+    await wait_for(pilot, lambda: not screen.streaming)
+    await pilot_settle(pilot)
+    return screen
+
+
+async def three_tasks(seed_pool: Any, seed_job: Any, settle: Any, emulator: Any) -> None:
+    """A job with a succeeded (t0), a failed (t1) and another succeeded task (t2)."""
+    await seed_pool("pool-a", 1)
+    seed_job("job-1", "pool-a", ["echo ok; exit 0", "echo bad; exit 2", "echo ok; exit 0"])
+    tasks = emulator.store.tasks["job-1"]
+    await settle(lambda: all(t.data["state"] == "completed" for t in tasks.values()))

@@ -10,7 +10,7 @@ import pytest
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen, SshCommandScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
-from tests.ui.conftest import (
+from tests.ui.support import (
     capture_notifications,
     node_states,
     open_nodes,
@@ -236,7 +236,7 @@ async def test_add_user_needs_a_key_or_password(make_app, seed_pool, recorder):
 async def failed_start_task_pool(emulator, settle, pool_id="pool-f"):
     """A pool whose one node failed its start task (a real failing start task)."""
     from batch_tui.emulator.ops.pools import add_pool
-    from tests.ui.conftest import pool_body
+    from tests.ui.support import pool_body
 
     start = {"commandLine": "/bin/sh -c 'exit 7'", "waitForSuccess": True}
     add_pool(emulator, pool_body(pool_id, 1, startTask=start))

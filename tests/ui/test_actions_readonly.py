@@ -11,7 +11,7 @@ from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.nodes import NodesScreen
-from tests.ui.conftest import pilot_settle, screen_text
+from tests.ui.support import pilot_settle, screen_text
 
 NODE_KEYS = ("b", "i", "D", "u", "o", "O", "ctrl+d", "a")
 
@@ -85,7 +85,7 @@ async def test_open_session_builds_a_read_only_client(emulator, recorder):
     import httpx
 
     from batch_tui.ui.session import open_session
-    from tests.ui.conftest import TARGET
+    from tests.ui.support import TARGET
 
     session = open_session(TARGET, read_only=True, transport=httpx.ASGITransport(app=recorder))
     assert session.read_only and session.client.read_only

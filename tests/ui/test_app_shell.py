@@ -17,7 +17,7 @@ from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.widgets.header import AppHeader
-from tests.ui.conftest import (
+from tests.ui.support import (
     TARGET,
     capture_notifications,
     pilot_settle,

@@ -16,8 +16,6 @@ from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.file_viewer import FileViewerScreen, OverwriteScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.log_buffer import CHUNK_SIZE
-from tests.ui import viewer_fixtures
-from tests.ui.conftest import Recorder, pilot_settle, quiet_settings, screen_text
 from tests.ui.jobs_fixtures import (
     ByteCounter,
     await_screen,
@@ -29,9 +27,10 @@ from tests.ui.jobs_fixtures import (
     task_state,
     wait_for,
 )
+from tests.ui.recording import Recorder
+from tests.ui.support import pilot_settle, quiet_settings, screen_text
 
-emulator = viewer_fixtures.emulator  # the local executor: task files are real
-node = viewer_fixtures.node
+pytestmark = pytest.mark.parametrize("executor", ["local"])  # task files are real files
 
 BIG_LINES = 1_000_000
 """About 50 MB of numbered lines."""
@@ -296,9 +295,7 @@ async def test_missing_file_shows_an_error_not_a_traceback(emulator, node, make_
         assert "Traceback" not in screen_text(app)
 
 
-async def test_a_replace_typed_ahead_never_replaces_the_file(
-    emulator, node, make_app, tmp_path
-):
+async def test_a_replace_typed_ahead_never_replaces_the_file(emulator, node, make_app, tmp_path):
     """`s`, a path, enter and `y` in one burst: the Replace dialog stays open and says it
     ignored the `y`; the file is kept until a `y` typed once the dialog is there."""
     from tests.ui.typing import burst, keys_of, until

@@ -10,15 +10,9 @@ from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen
-from tests.ui.conftest import (
-    BreakableTransport,
-    HeldRequests,
-    Recorder,
-    capture_notifications,
-    pilot_settle,
-    screen_text,
-)
 from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
+from tests.ui.recording import BreakableTransport, HeldRequests, Recorder
+from tests.ui.support import capture_notifications, pilot_settle, screen_text
 
 
 def job_state(emulator: Any, job_id: str) -> str:

@@ -10,7 +10,7 @@ from batch_tui.ui.screens.command_line import CommandLineScreen
 from batch_tui.ui.screens.confirm import ConfirmScreen
 from batch_tui.ui.screens.dialogs import AddUserScreen
 from batch_tui.ui.screens.jobs import JobsScreen
-from tests.ui.conftest import capture_notifications, open_nodes, pilot_settle, screen_text
+from tests.ui.support import capture_notifications, open_nodes, pilot_settle, screen_text
 from tests.ui.typing import burst, keys_of, paste, until
 
 

@@ -13,11 +13,19 @@ from batch_tui.ui.widgets.sort_picker import SortPicker
 from batch_tui.ui.widgets.table_marks import TableMarks
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
-from tests.ui.conftest import pilot_settle
-from tests.ui.test_tasks import open_job, three_tasks
-from tests.ui.test_widgets_heatmap import HeatmapApp, make_nodes
-from tests.ui.test_widgets_log_view import GeneratedSource, ViewApp, line_number, settle
-from tests.ui.test_widgets_virtual_table import TableApp, first_cells, task_row
+from tests.ui.jobs_fixtures import open_job, three_tasks
+from tests.ui.support import pilot_settle
+from tests.ui.widget_apps import (
+    GeneratedSource,
+    HeatmapApp,
+    TableApp,
+    ViewApp,
+    first_cells,
+    line_number,
+    make_nodes,
+    settle,
+    task_row,
+)
 
 SEVEN = [
     Column("id", "Task"),

@@ -21,7 +21,7 @@ from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.session import AccountSession
 from batch_tui.ui.widgets.table_rows import plain
-from tests.ui.conftest import (
+from tests.ui.support import (
     TARGET,
     node_states,
     open_nodes,

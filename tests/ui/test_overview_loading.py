@@ -12,7 +12,7 @@ from batch_tui.config import Settings
 from batch_tui.ui.app import BatchApp
 from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.session import AccountSession
-from tests.ui.conftest import TARGET, pilot_settle, quiet_settings
+from tests.ui.support import TARGET, pilot_settle, quiet_settings
 
 
 async def shown_overview(pilot: Any) -> OverviewScreen:

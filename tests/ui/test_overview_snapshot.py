@@ -25,16 +25,8 @@ from batch_tui.ui.app import BatchApp
 from batch_tui.ui.overview_reads import JOB_FIELDS, POOL_FIELDS
 from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.session import AccountSession
-from tests.ui.conftest import (
-    ACCOUNT,
-    BASE_URL,
-    KEY,
-    TARGET,
-    BreakableTransport,
-    HeldRequests,
-    pilot_settle,
-    quiet_settings,
-)
+from tests.ui.recording import BreakableTransport, HeldRequests
+from tests.ui.support import ACCOUNT, BASE_URL, KEY, TARGET, pilot_settle, quiet_settings
 
 PROD = AccountTarget(name="prod", url=BASE_URL, account=ACCOUNT, auth="shared-key", key=KEY)
 """A real (non-demo) account, served by the test emulator."""

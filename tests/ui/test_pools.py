@@ -6,7 +6,7 @@ from batch_tui.emulator.ops.pools import add_pool
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.pool_detail import PoolDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
-from tests.ui.conftest import node_states, pilot_settle, pool_body, screen_text, wait_for_text
+from tests.ui.support import node_states, pilot_settle, pool_body, screen_text, wait_for_text
 
 
 async def open_tree(app, pilot):

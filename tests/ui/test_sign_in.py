@@ -15,7 +15,7 @@ from batch_tui.ui.screens.accounts import AccountsScreen
 from batch_tui.ui.session import arm_discoverer
 from tests.arm_standin import arm_transport
 from tests.sign_in_standin import ALICE, stand_in
-from tests.ui.conftest import capture_notifications, pilot_settle, screen_text, wait_for_text
+from tests.ui.support import capture_notifications, pilot_settle, screen_text, wait_for_text
 
 
 def device_code_discovery(credential: Any, method: str = "device-code") -> Any:

@@ -12,8 +12,8 @@ from textual.app import App
 from batch_tui.ui.clipboard import copy_text
 from batch_tui.ui.screens.help import HelpScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from tests.ui.conftest import pilot_settle
 from tests.ui.jobs_fixtures import open_screen, shows
+from tests.ui.support import pilot_settle
 
 PLAIN = f"\x1b]52;c;{base64.b64encode(b'ssh u@h').decode()}\x07"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from batch_tui.ui import screenshot
 from batch_tui.ui.screenshot import save_screenshot
-from tests.ui.conftest import capture_notifications, pilot_settle
+from tests.ui.support import capture_notifications, pilot_settle
 
 
 async def test_says_where_it_saved(make_app: Any, tmp_path: Any) -> None:

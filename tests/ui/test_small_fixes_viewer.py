@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from batch_tui.emulator.ops.jobs import add_job
 from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.ui.byte_sources import TaskFileRef
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
-from tests.ui import viewer_fixtures
-from tests.ui.conftest import pilot_settle, quiet_settings, screen_text
 from tests.ui.jobs_fixtures import (
     await_screen,
     node_root,
@@ -22,9 +22,9 @@ from tests.ui.jobs_fixtures import (
     task_state,
     wait_for,
 )
+from tests.ui.support import pilot_settle, quiet_settings, screen_text
 
-emulator = viewer_fixtures.emulator  # the local executor: task files are real
-node = viewer_fixtures.node
+pytestmark = pytest.mark.parametrize("executor", ["local"])  # task files are real files
 
 DEPENDENCIES = {"usesTaskDependencies": True}
 

@@ -7,8 +7,8 @@ seeding (`run_before`), so the emulator fixture here is a plain, synchronous one
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+import asyncio
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from batch_tui.emulator import Emulator, build_emulator
 from batch_tui.emulator.base.clock import ManualClock
 from batch_tui.emulator.base.settings import EmulatorSettings
-from tests.ui.conftest import ACCOUNT, BASE_URL, KEY, fast_timings, pilot_settle
+from tests.ui.support import pilot_settle
 
 COMMANDS = [
     "echo preparing inputs; exit 0",
@@ -29,16 +29,11 @@ COMMANDS = [
 
 
 @pytest.fixture
-def emulator(tmp_path: Path, clock: ManualClock) -> Emulator:
-    settings = EmulatorSettings(
-        account=ACCOUNT,
-        key=KEY,
-        executor="simulated",
-        data_dir=tmp_path / "emulator",
-        base_url=BASE_URL,
-        timings=fast_timings(),
-    )
-    return build_emulator(settings, clock)
+def emulator(settings: EmulatorSettings, clock: ManualClock) -> Iterator[Emulator]:
+    emu = build_emulator(settings, clock)
+    yield emu
+    # Its engine ran in the snapshot's loop, which is closed by now: stop it in one of its own.
+    asyncio.run(emu.stop())
 
 
 @pytest.fixture

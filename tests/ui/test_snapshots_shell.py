@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,12 +28,8 @@ from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.pools import PoolsScreen
 from batch_tui.ui.session import AccountSession
-from tests.ui.conftest import (
-    ACCOUNT,
-    BASE_URL,
-    KEY,
+from tests.ui.support import (
     TARGET,
-    fast_timings,
     node_states,
     pilot_settle,
     pool_body,
@@ -66,12 +61,7 @@ async def _seed(emu: Emulator, clock: ManualClock) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Emulator, ManualClock]]:
-    clock = ManualClock()
-    settings = EmulatorSettings(
-        account=ACCOUNT, key=KEY, executor="simulated", data_dir=tmp_path / "emu",
-        base_url=BASE_URL, timings=fast_timings(),
-    )  # fmt: skip
+def world(settings: EmulatorSettings, clock: ManualClock) -> Iterator[tuple[Emulator, ManualClock]]:
     emu = build_emulator(settings, clock)
     asyncio.run(_seed(emu, clock))
     yield emu, clock

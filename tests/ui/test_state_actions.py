@@ -7,7 +7,7 @@ from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from batch_tui.ui.screens.heatmap import HeatmapScreen
 from batch_tui.ui.screens.nodes import NodesScreen
 from batch_tui.ui.screens.pools import PoolsScreen
-from tests.ui.conftest import (
+from tests.ui.support import (
     capture_notifications,
     node_states,
     pilot_settle,

@@ -13,8 +13,9 @@ from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.screens.job_detail import JobDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.table_rows import plain
-from tests.ui.conftest import BreakableTransport, HeldRequests, Recorder, pilot_settle
-from tests.ui.jobs_fixtures import await_screen, open_screen, shows, wait_for
+from tests.ui.jobs_fixtures import await_screen, open_job, shows, three_tasks, wait_for
+from tests.ui.recording import BreakableTransport, HeldRequests, Recorder
+from tests.ui.support import pilot_settle
 
 FAILED_FILTER = "(state eq 'completed') and (executionInfo/result eq 'failure')"
 
@@ -35,21 +36,6 @@ def _open_gate(transport: HeldRequests) -> None:
 def task_lists(recorder: Recorder, job_id: str = "job-1") -> list[dict[str, str]]:
     """The queries of the task list requests the emulator received."""
     return [r.query for r in recorder.requests if r.path == f"/jobs/{job_id}/tasks"]
-
-
-async def open_job(app: Any, pilot: Any, job_id: str = "job-1") -> JobDetailScreen:
-    screen = await open_screen(pilot, f"tasks {job_id}", JobDetailScreen)
-    await wait_for(pilot, lambda: not screen.streaming)
-    await pilot_settle(pilot)
-    return screen
-
-
-async def three_tasks(seed_pool: Any, seed_job: Any, settle: Any, emulator: Any) -> None:
-    """A job with a succeeded (t0), a failed (t1) and another succeeded task (t2)."""
-    await seed_pool("pool-a", 1)
-    seed_job("job-1", "pool-a", ["echo ok; exit 0", "echo bad; exit 2", "echo ok; exit 0"])
-    tasks = emulator.store.tasks["job-1"]
-    await settle(lambda: all(t.data["state"] == "completed" for t in tasks.values()))
 
 
 async def test_state_filter_is_sent_to_the_service(

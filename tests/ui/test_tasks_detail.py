@@ -16,10 +16,8 @@ from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.prep_release import PrepReleaseScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.file_list import FileList
-from tests.ui.conftest import pilot_settle, screen_text
 from tests.ui.jobs_fixtures import (
     await_screen,
-    local_emulator,
     open_screen,
     real_settle,
     sh,
@@ -27,12 +25,9 @@ from tests.ui.jobs_fixtures import (
     task_state,
     wait_for,
 )
+from tests.ui.support import pilot_settle, screen_text
 
-
-@pytest.fixture
-async def emulator(tmp_path, clock):
-    async with local_emulator(tmp_path, clock) as emu:
-        yield emu
+pytestmark = pytest.mark.parametrize("executor", ["local"])  # real task output
 
 
 def completed(emulator: Any, job_id: str, *task_ids: str) -> Any:

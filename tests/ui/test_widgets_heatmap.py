@@ -5,36 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from batch_tui.ui.widgets.heatmap import CELL_WIDTH, NodeCell, NodeHeatmap, legend_entries
-
-STATES = ["running"] * 5 + ["idle"] * 3 + ["starttaskfailed", "offline", "creating", "newstate"]
-
-
-def make_nodes(count: int) -> list[NodeCell]:
-    return [
-        NodeCell(f"tvmps_{index:064x}_d", STATES[index % len(STATES)]) for index in range(count)
-    ]
-
-
-class HeatmapApp(App[None]):
-    def __init__(self, nodes: list[NodeCell]) -> None:
-        super().__init__()
-        self.nodes = nodes
-        self.selected: list[str] = []
-        self.highlighted: list[str | None] = []
-
-    def compose(self) -> ComposeResult:
-        yield NodeHeatmap()
-
-    def on_mount(self) -> None:
-        heatmap = self.query_one(NodeHeatmap)
-        heatmap.set_nodes(self.nodes)
-        heatmap.focus()
-
-    def on_node_heatmap_node_selected(self, message: NodeHeatmap.NodeSelected) -> None:
-        self.selected.append(message.node_id)
-
-    def on_node_heatmap_node_highlighted(self, message: NodeHeatmap.NodeHighlighted) -> None:
-        self.highlighted.append(message.node_id)
+from tests.ui.widget_apps import HeatmapApp, make_nodes
 
 
 def lines(heatmap: NodeHeatmap) -> list[str]:

@@ -2,35 +2,8 @@
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.pilot import Pilot
-
 from batch_tui.ui.widgets.log_buffer import CHUNK_SIZE, MAX_WINDOW, LineWindow, looks_binary
-from batch_tui.ui.widgets.log_view import ByteSource, LogView
-
-LINE = 64
-"""Bytes per line of the generated file: "line 0000000042 xxx...x\\n"."""
-
-
-class GeneratedSource:
-    """A huge file made up on demand: line i is `line <i:010d> x...x`, 64 bytes each."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self.bytes_read = 0
-
-    async def size(self) -> int:
-        return self._size
-
-    async def read(self, start: int, end: int) -> bytes:
-        end = min(end, self._size - 1)
-        first, last = start // LINE, end // LINE
-        lines = b"".join(
-            b"line %010d " % index + b"x" * (LINE - 17) + b"\n" for index in range(first, last + 1)
-        )
-        data = lines[start - first * LINE : end - first * LINE + 1]
-        self.bytes_read += len(data)
-        return data
+from tests.ui.widget_apps import LINE, GeneratedSource, ViewApp, line_number, settle
 
 
 class MemorySource:
@@ -52,38 +25,6 @@ class MemorySource:
         chunk = bytes(self.data[start : end + 1])
         self.bytes_read += len(chunk)
         return chunk
-
-
-class ViewApp(App[None]):
-    def __init__(self, source: ByteSource, **options: object) -> None:
-        super().__init__()
-        self.source = source
-        self.options = options
-        self.failures: list[BaseException] = []
-
-    def compose(self) -> ComposeResult:
-        yield LogView(self.source, **self.options)  # type: ignore[arg-type]
-
-    def on_mount(self) -> None:
-        self.query_one(LogView).focus()
-
-    def on_log_view_load_failed(self, message: LogView.LoadFailed) -> None:
-        self.failures.append(message.error)
-
-
-async def settle(pilot: Pilot[None]) -> LogView:
-    """Waits until the view's reads have finished and the screen has caught up.
-
-    A read can trigger another (a scroll near the window's edge), hence a few rounds.
-    """
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    return pilot.app.query_one(LogView)
-
-
-def line_number(text: str) -> int:
-    return int(text.split()[1])
 
 
 FIVE_GB = 5 * 10**9

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import App, ComposeResult
 
 from batch_tui.ui.widgets.table_filter import RowFilter
@@ -10,52 +9,7 @@ from batch_tui.ui.widgets.table_model import TableModel
 from batch_tui.ui.widgets.table_rows import Column, RowData, fit_widths, plain
 from batch_tui.ui.widgets.table_sort import text_string
 from batch_tui.ui.widgets.virtual_table import VirtualTable
-
-COLUMNS = [
-    Column("id", "ID"),
-    Column("state", "State"),
-    Column("exit", "Exit", align="right"),
-    Column("node", "Node"),
-]
-
-
-def task_row(index: int, state: str | None = None) -> RowData:
-    state = state or ("running" if index % 3 == 0 else "completed")
-    node = Text(f"node-{index % 50}", style="bold")
-    return RowData(f"task-{index}", (f"task-{index}", state, str(index % 7), node))
-
-
-class TableApp(App[None]):
-    def __init__(self, rows: list[RowData], columns: list[Column] = COLUMNS) -> None:
-        super().__init__()
-        self.rows = rows
-        self.columns = columns
-        self.selected: list[str] = []
-        self.moved: list[str | None] = []
-
-    def compose(self) -> ComposeResult:
-        yield VirtualTable(self.columns)
-
-    def on_mount(self) -> None:
-        table = self.query_one(VirtualTable)
-        table.set_rows(self.rows)
-        table.focus()
-
-    def on_virtual_table_row_selected(self, message: VirtualTable.RowSelected) -> None:
-        self.selected.append(message.key)
-
-    def on_virtual_table_cursor_moved(self, message: VirtualTable.CursorMoved) -> None:
-        self.moved.append(message.key)
-
-
-def screen_text(table: VirtualTable) -> list[str]:
-    """The rendered lines, read the way they are drawn."""
-    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
-
-
-def first_cells(table: VirtualTable) -> list[str]:
-    """The ID column of the rows in view (the header excluded)."""
-    return [line.split()[0] for line in screen_text(table)[1:] if line.strip()]
+from tests.ui.widget_apps import COLUMNS, TableApp, first_cells, screen_text, task_row
 
 
 async def test_100k_rows_scroll_filter_and_sort() -> None:

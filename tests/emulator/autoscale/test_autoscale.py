@@ -19,8 +19,7 @@ from batch_tui.emulator.ops.metrics import History, measure
 from batch_tui.emulator.ops.pools import add_pool
 from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.emulator.state.store import Record
-from tests.emulator.conftest import POOL_BODY, Settle
-from tests.emulator.http.test_wire_auth import assert_error
+from tests.emulator.support import POOL_BODY, Settle, assert_error
 
 DEFAULTS = "$TargetDedicatedNodes=0;$TargetLowPriorityNodes=0;$NodeDeallocationOption=requeue"
 """The results of a formula that assigns nothing, on a pool with no targets."""

@@ -3,9 +3,6 @@ and the job preparation and release tasks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from batch_tui.emulator import Emulator
@@ -13,12 +10,10 @@ from batch_tui.emulator.base.errors import ServiceError
 from tests.emulator.engine_support import (
     advance,
     job,
-    make_emulator,
     node_of,
     nodes,
     ready_pool,
     states,
-    stop,
     task,
     task_body,
     tasks,
@@ -27,13 +22,6 @@ from tests.emulator.engine_support import (
 
 PREP = {"id": "prep", "commandLine": "/bin/sh -c 'sleep 2'"}
 RELEASE = {"id": "release", "commandLine": "/bin/sh -c 'sleep 1'"}
-
-
-@pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path)
-    yield emulator
-    await stop(emulator)
 
 
 def failing(task_id: str, code: int, **extra: object) -> dict:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +12,15 @@ from batch_tui.emulator.ops.scaling import resize_pool
 from tests.emulator.engine_support import (
     advance,
     job,
-    make_emulator,
     node_of,
     nodes,
     pool,
     ready_pool,
-    stop,
     task,
     task_body,
     tasks,
     until,
 )
-
-
-@pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path)
-    yield emulator
-    await stop(emulator)
 
 
 def node_states(emu: Emulator, pool_id: str = "p1") -> list[str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +12,15 @@ from tests.emulator.engine_support import (
     IMAGE,
     advance,
     job,
-    make_emulator,
     node_of,
     nodes,
     ready_pool,
     states,
-    stop,
     task,
     task_body,
     tasks,
     until,
 )
-
-
-@pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path)
-    yield emulator
-    await stop(emulator)
 
 
 def placement(emu: Emulator, job_id: str = "j1") -> Counter[str]:

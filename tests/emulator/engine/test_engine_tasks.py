@@ -4,7 +4,6 @@ the `local` executor end to end, the engine loop, and simulated determinism at s
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,20 +28,6 @@ from tests.emulator.engine_support import (
     tasks,
     until,
 )
-
-
-@pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path)
-    yield emulator
-    await stop(emulator)
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path, executor="local")
-    yield emulator
-    await stop(emulator)
 
 
 def read(emu: Emulator, job_id: str, task_id: str, name: str) -> bytes:

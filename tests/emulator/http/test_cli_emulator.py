@@ -13,7 +13,7 @@ from azure.batch import BatchClient
 from azure.core.credentials import AzureNamedKeyCredential
 
 from batch_tui.emulator.http.background import free_port
-from tests.emulator.conftest import KEY
+from tests.emulator.support import KEY
 
 STARTUP_SECONDS = 60
 

@@ -15,8 +15,7 @@ import pytest
 from batch_tui.batch.client import BatchClient
 from batch_tui.batch.errors import OutcomeUnknown
 from batch_tui.emulator import Emulator
-from tests.emulator.conftest import ACCOUNT, BASE_URL, KEY, Settle
-from tests.emulator.routes.test_wire_pools import add_pool, idle
+from tests.emulator.support import ACCOUNT, BASE_URL, KEY, Settle, add_pool, idle
 
 
 class LosesAnswers(httpx.AsyncBaseTransport):

@@ -30,7 +30,8 @@ from batch_tui.emulator.http.faults import (
     plan_from_json,
 )
 from batch_tui.emulator.http.faults_spec import FaultPlan, FaultRule, RoutePattern, parse_spec
-from tests.emulator.conftest import ACCOUNT, API_VERSION, BASE_URL, KEY, SharedKeyAuth
+from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.support import ACCOUNT, API_VERSION, BASE_URL, KEY
 from tests.polling import wait_until
 
 BODY = json.dumps({"value": [{"id": f"task-{n}", "state": "active"} for n in range(200)]})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -11,23 +10,8 @@ import pytest
 
 from batch_tui.emulator.http import sharedkey
 from batch_tui.emulator.ops import pools as pool_ops
-from tests.emulator.conftest import ACCOUNT, API_VERSION, BASE_URL, KEY, SharedKeyAuth
-
-ERROR_METADATA = (
-    f"{BASE_URL}/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element"
-)
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """Checks a BatchError response and returns its `values` as a dict."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["odata.metadata"] == ERROR_METADATA
-    assert body["code"] == code
-    assert body["message"]["lang"] == "en-US"
-    request_id = response.headers["request-id"]
-    assert re.search(rf"\nRequestId:{request_id}\nTime:\d{{4}}-.*Z$", body["message"]["value"])
-    return {item["key"]: item["value"] for item in body.get("values", [])}
+from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.support import ACCOUNT, API_VERSION, BASE_URL, KEY, assert_error
 
 
 def test_string_to_sign_matches_the_documented_vector() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +110,10 @@ def test_container_urls_map_to_local_directories(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emu = make_emulator(tmp_path, "local")
-    await ready_pool(emu, count=1)
-    yield emu
-    await stop(emu)
+async def local(local: Emulator) -> Emulator:
+    """The engine's `local` emulator (`tests/fixtures/engine.py`) with a pool of one idle node."""
+    await ready_pool(local, count=1)
+    return local
 
 
 def output(pattern: str, url: str, condition: str, path: str | None = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,9 @@ from batch_tui.emulator.node.executors.local import LocalExecutor
 from batch_tui.emulator.node.resourcefiles import fetch_all
 from tests.emulator.engine_support import (
     job,
-    make_emulator,
     nodes,
     pool,
     ready_pool,
-    stop,
     task,
     task_body,
     tasks,
@@ -152,13 +150,6 @@ def test_sources_and_paths_that_are_refused(tmp_path: Path) -> None:
 
 
 # Through the engine, with real processes.
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emu = make_emulator(tmp_path, "local")
-    yield emu
-    await stop(emu)
 
 
 def wd_of(emu: Emulator, task_id: str) -> Path:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,28 +10,19 @@ import pytest
 from batch_tui.emulator import Emulator, create_app
 from batch_tui.emulator.ops.account import node_counts
 from batch_tui.emulator.ops.preemption import PreemptionError, default_recovery, preempt
-from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
 from tests.emulator.engine_support import (
     TIMINGS,
     advance,
     job,
-    make_emulator,
     node_of,
     nodes,
     pool,
-    stop,
     task,
     task_body,
     tasks,
     until,
 )
-
-
-@pytest.fixture
-async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
-    emulator = make_emulator(tmp_path)
-    yield emulator
-    await stop(emulator)
+from tests.emulator.support import BASE_URL, POOL_BODY, Settle
 
 
 async def spot_pool(emu: Emulator, low: int = 2, dedicated: int = 0, **extra: Any) -> None:

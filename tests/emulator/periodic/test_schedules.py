@@ -12,8 +12,7 @@ import pytest
 from batch_tui.emulator import Emulator
 from batch_tui.emulator.base.clock import ManualClock
 from batch_tui.emulator.base.times import iso
-from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
-from tests.emulator.http.test_wire_auth import assert_error
+from tests.emulator.support import BASE_URL, POOL_BODY, Settle, assert_error
 
 UNLIMITED = "P10675199DT2H48M5.4775807S"
 SPEC: dict[str, Any] = {"poolInfo": {"poolId": "pool1"}, "onAllTasksComplete": "terminatejob"}

@@ -9,18 +9,15 @@ import pytest
 
 from batch_tui.emulator import Emulator
 from batch_tui.emulator.ops.jobs import add_job
-from tests.emulator.conftest import BASE_URL, Settle
-from tests.emulator.http.test_wire_auth import assert_error
-from tests.emulator.routes.test_wire_pools import add_pool, idle
-
-UNLIMITED = "P10675199DT2H48M5.4775807S"
-
-
-async def create_job(http: httpx.AsyncClient, **changes: Any) -> httpx.Response:
-    body = {"id": "job1", "poolInfo": {"poolId": "pool1"}, **changes}
-    response = await http.post("/jobs", json=body)
-    assert response.status_code == 201, response.text
-    return response
+from tests.emulator.support import (
+    BASE_URL,
+    UNLIMITED,
+    Settle,
+    add_pool,
+    assert_error,
+    create_job,
+    idle,
+)
 
 
 def job_state(emulator: Emulator, state: str, job_id: str = "job1") -> Any:

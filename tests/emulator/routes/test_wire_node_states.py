@@ -16,9 +16,7 @@ import pytest
 
 from batch_tui.emulator import Emulator
 from batch_tui.emulator.state.store import NodeRecord
-from tests.emulator.conftest import Settle
-from tests.emulator.http.test_wire_auth import assert_error
-from tests.emulator.routes.test_wire_pools import add_pool, idle
+from tests.emulator.support import Settle, add_pool, assert_error, idle
 
 INVALID = "OperationInvalidForCurrentState"
 

@@ -8,9 +8,7 @@ import httpx
 import pytest
 
 from batch_tui.emulator import Emulator
-from tests.emulator.conftest import BASE_URL, Settle
-from tests.emulator.http.test_wire_auth import assert_error
-from tests.emulator.routes.test_wire_pools import add_pool, idle
+from tests.emulator.support import BASE_URL, Settle, add_pool, assert_error, idle
 
 EXTENSION = {"name": "health", "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript"}
 

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import httpx
 import pytest
 
 from batch_tui.emulator import Emulator
-from tests.emulator.conftest import BASE_URL, POOL_BODY, Settle
-from tests.emulator.http.test_wire_auth import assert_error
-
-
-def pool_body(**changes: Any) -> dict[str, Any]:
-    body = copy.deepcopy(POOL_BODY)
-    body.update(changes)
-    return body
-
-
-async def add_pool(http: httpx.AsyncClient, **changes: Any) -> httpx.Response:
-    response = await http.post("/pools", json=pool_body(**changes))
-    assert response.status_code == 201, response.text
-    return response
+from tests.emulator.support import (
+    BASE_URL,
+    Settle,
+    add_pool,
+    assert_error,
+    idle,
+    pool_body,
+)
 
 
 def steady(emulator: Emulator, pool_id: str = "pool1") -> Any:
     return lambda: emulator.store.pools[pool_id].data["allocationState"] == "steady"
-
-
-def idle(emulator: Emulator, pool_id: str = "pool1") -> Any:
-    nodes = emulator.store.pool_nodes(pool_id)
-    return lambda: bool(nodes) and all(n.data["state"] == "idle" for n in nodes.values())
 
 
 async def test_add_pool_returns_201_with_location_and_etag(http: httpx.AsyncClient) -> None:

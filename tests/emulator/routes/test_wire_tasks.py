@@ -8,10 +8,15 @@ import httpx
 
 from batch_tui.emulator import Emulator
 from batch_tui.emulator.ops.tasks import add_tasks
-from tests.emulator.conftest import BASE_URL, Settle
-from tests.emulator.http.test_wire_auth import assert_error
-from tests.emulator.routes.test_wire_jobs import UNLIMITED, create_job
-from tests.emulator.routes.test_wire_pools import add_pool, idle
+from tests.emulator.support import (
+    BASE_URL,
+    UNLIMITED,
+    Settle,
+    add_pool,
+    assert_error,
+    create_job,
+    idle,
+)
 
 
 def completed(emulator: Emulator, *task_ids: str, job: str = "job1") -> Any:

@@ -24,7 +24,7 @@ from batch_tui.emulator.scenarios.large import (
     seed_large,
     seed_large_scenario,
 )
-from tests.emulator.conftest import SHARED, Settle
+from tests.emulator.support import SHARED, Settle
 
 NODES = 200
 TASKS = 5000

@@ -13,7 +13,7 @@ import pytest
 from batch_tui.emulator import Emulator, build_emulator
 from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.scenarios.catalog import scenario
-from tests.emulator.conftest import fast_timings
+from tests.emulator.support import fast_timings
 from tests.polling import until
 
 

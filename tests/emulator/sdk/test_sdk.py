@@ -8,75 +8,19 @@ and check the task counts against the task list, with both executors.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from azure.batch import BatchClient
 from azure.batch import models as m
 from azure.batch.models._models import BatchNodeRebootOptions
-from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from batch_tui.emulator.base.settings import EmulatorSettings
-from batch_tui.emulator.http.server import build_server
-from tests.emulator.conftest import ACCOUNT, KEY, fast_timings
-from tests.polling import wait_until
+from tests.emulator.sdk_support import pool_options, wait_for
 
-T = TypeVar("T")
 POOL = "sdkpool"
 JOB = "sdkjob"
 TASKS = 250
-
-
-def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
-    """Polls `probe` until it returns something truthy (a bounded condition wait)."""
-    return wait_until(probe, seconds=timeout, every=0.02, what=f"timed out waiting for {what}")
-
-
-@pytest.fixture(params=["simulated", "local"])
-def endpoint(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Serves a fresh emulator with uvicorn on a free loopback port, in a thread."""
-    settings = EmulatorSettings(
-        account=ACCOUNT,
-        key=KEY,
-        executor=request.param,
-        data_dir=tmp_path / "emulator",
-        timings=fast_timings(),
-    )
-    bound = build_server(settings, "127.0.0.1", 0)
-    thread = threading.Thread(target=bound.run, daemon=True)
-    thread.start()
-    wait_for(lambda: bound.server.started, "the server to start", timeout=10)
-    yield bound.url
-    bound.server.should_exit = True
-    thread.join(timeout=10)
-    assert not thread.is_alive()
-
-
-@pytest.fixture
-def client(endpoint: str) -> Iterator[BatchClient]:
-    batch = BatchClient(endpoint=endpoint, credential=AzureNamedKeyCredential(ACCOUNT, KEY))
-    yield batch
-    batch.close()
-
-
-def pool_options(pool_id: str) -> m.BatchPoolCreateOptions:
-    image = m.BatchVmImageReference(
-        publisher="canonical", offer="0001-com-ubuntu-server-jammy", sku="22_04-lts"
-    )
-    return m.BatchPoolCreateOptions(
-        id=pool_id,
-        vm_size="standard_d2s_v3",
-        virtual_machine_configuration=m.VirtualMachineConfiguration(
-            image_reference=image, node_agent_sku_id="batch.node.ubuntu 22.04"
-        ),
-        target_dedicated_nodes=3,
-        task_slots_per_node=4,
-        start_task=m.BatchStartTask(command_line="/bin/sh -c 'echo started'"),
-    )
 
 
 def create_pool(client: BatchClient) -> list[m.BatchNode]:

@@ -1,8 +1,8 @@
 """Tests multi-instance tasks, node users, remote login, extensions and spot preemption with the
 official `azure-batch` SDK over a real loopback port.
 
-The server and client fixtures are `test_sdk`'s. Multi-instance tasks run with both executors
-(real processes see their host list); the rest does not depend on the executor.
+The server and client fixtures are `tests/fixtures/sdk.py`'s. Multi-instance tasks run with both
+executors (real processes see their host list); the rest does not depend on the executor.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from azure.batch import BatchClient
 from azure.batch import models as m
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from tests.emulator.sdk.test_sdk import client, endpoint, pool_options, wait_for  # noqa: F401
+from tests.emulator.sdk_support import pool_options, wait_for
 
 
-def ready_pool(client: BatchClient, options: m.BatchPoolCreateOptions) -> list[m.BatchNode]:  # noqa: F811
+def ready_pool(client: BatchClient, options: m.BatchPoolCreateOptions) -> list[m.BatchNode]:
     """Creates a pool and waits until all its nodes are idle."""
     client.create_pool(options)
     count = (options.target_dedicated_nodes or 0) + (options.target_low_priority_nodes or 0)
@@ -29,7 +29,7 @@ def ready_pool(client: BatchClient, options: m.BatchPoolCreateOptions) -> list[m
     return wait_for(idle, f"{count} idle nodes in {options.id}")
 
 
-def completed(client: BatchClient, job_id: str, task_id: str) -> m.BatchTask:  # noqa: F811
+def completed(client: BatchClient, job_id: str, task_id: str) -> m.BatchTask:
     def probe() -> m.BatchTask | None:
         task = client.get_task(job_id, task_id)
         return task if task.state == m.BatchTaskState.COMPLETED else None
@@ -39,7 +39,7 @@ def completed(client: BatchClient, job_id: str, task_id: str) -> m.BatchTask:  #
 
 @pytest.mark.parametrize("endpoint", ["simulated", "local"], indirect=True)
 def test_sdk_multi_instance_task_and_its_subtasks(
-    client: BatchClient,  # noqa: F811
+    client: BatchClient,
     request: pytest.FixtureRequest,
 ) -> None:
     nodes = ready_pool(client, pool_options("mipool"))  # three nodes
@@ -81,7 +81,7 @@ def test_sdk_multi_instance_task_and_its_subtasks(
 
 
 @pytest.mark.parametrize("endpoint", ["simulated"], indirect=True)
-def test_sdk_node_users_remote_login_and_extensions(client: BatchClient) -> None:  # noqa: F811
+def test_sdk_node_users_remote_login_and_extensions(client: BatchClient) -> None:
     options = pool_options("userpool")
     options.target_dedicated_nodes = 1
     assert options.virtual_machine_configuration is not None
@@ -121,8 +121,8 @@ def test_sdk_node_users_remote_login_and_extensions(client: BatchClient) -> None
 
 @pytest.mark.parametrize("endpoint", ["simulated"], indirect=True)
 def test_sdk_sees_a_preempted_spot_node_and_its_requeued_task(
-    client: BatchClient,  # noqa: F811
-    endpoint: str,  # noqa: F811
+    client: BatchClient,
+    endpoint: str,
 ) -> None:
     options = pool_options("spotpool")
     options.target_dedicated_nodes = 0

@@ -1,7 +1,7 @@
 """Tests job schedules and autoscale with the official `azure-batch` SDK over a real loopback port.
 
-The server and client fixtures are `test_sdk`'s; the executor does not matter here, so only the
-simulated one runs.
+The server and client fixtures are `tests/fixtures/sdk.py`'s; the executor does not matter
+here, so only the simulated one runs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from azure.batch import BatchClient
 from azure.batch import models as m
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from tests.emulator.sdk.test_sdk import client, endpoint, pool_options, wait_for  # noqa: F401
+from tests.emulator.sdk_support import pool_options, wait_for
 
 pytestmark = pytest.mark.parametrize("endpoint", ["simulated"], indirect=True)
 
@@ -36,7 +36,7 @@ def schedule_options(interval: datetime.timedelta) -> m.BatchJobScheduleCreateOp
     )
 
 
-def test_sdk_job_schedule_lifecycle(client: BatchClient) -> None:  # noqa: F811
+def test_sdk_job_schedule_lifecycle(client: BatchClient) -> None:
     client.create_job_schedule(schedule_options(datetime.timedelta(days=1)))
     with pytest.raises(ResourceExistsError):
         client.create_job_schedule(schedule_options(datetime.timedelta(days=1)))
@@ -89,7 +89,7 @@ def test_sdk_job_schedule_lifecycle(client: BatchClient) -> None:  # noqa: F811
     wait_for(lambda: not list(client.list_jobs()), "the schedule's jobs to go")
 
 
-def test_sdk_autoscale(client: BatchClient) -> None:  # noqa: F811
+def test_sdk_autoscale(client: BatchClient) -> None:
     options = pool_options("sdkpool")
     options.target_dedicated_nodes = 0
     client.create_pool(options)

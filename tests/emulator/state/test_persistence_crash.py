@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from batch_tui.emulator.node.executors.leftovers import leftover_pids
-from tests.emulator.conftest import ACCOUNT, API_VERSION, KEY, POOL_BODY, SharedKeyAuth
+from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.support import ACCOUNT, API_VERSION, KEY, POOL_BODY
 from tests.polling import until
 
 CLIENTS = 6

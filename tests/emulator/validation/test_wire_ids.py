@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from batch_tui.emulator.base.times import parse_duration
-from tests.emulator.conftest import POOL_BODY
+from tests.emulator.support import POOL_BODY
 
 
 def pool_body(pool_id: str) -> dict[str, Any]:
