@@ -121,6 +121,7 @@ def run_emulator(args: argparse.Namespace) -> int:
     from batch_tui.emulator.base.settings import EmulatorSettings, key_problem
     from batch_tui.emulator.http.faults_spec import FaultPlan
     from batch_tui.emulator.http.server import ensure_loopback, serve
+    from batch_tui.emulator.state import StateError
 
     problem = ensure_loopback(args.host, key_given=args.key is not None)
     if problem:
@@ -153,7 +154,11 @@ def run_emulator(args: argparse.Namespace) -> int:
     )
     if args.key:
         settings.key = args.key
-    serve(settings, args.host, args.port)
+    try:
+        serve(settings, args.host, args.port)
+    except StateError as exc:  # a damaged or busy data dir: its one-line message says it all
+        print(f"batch-tui emulator: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,8 +10,8 @@ from batch_tui.emulator.base.settings import EmulatorSettings, key_problem
 from batch_tui.emulator.engine.engine import Engine
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.periodic.runner import PeriodicRunner
-from batch_tui.emulator.persistence import Persistence
 from batch_tui.emulator.scenarios.catalog import scenario
+from batch_tui.emulator.state.persistence import Persistence
 from batch_tui.emulator.state.store import Store
 
 STATE_DIR = "state"

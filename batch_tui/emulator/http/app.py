@@ -29,6 +29,7 @@ from batch_tui.emulator.query.filter import invalid_query
 from batch_tui.emulator.routes import ROUTES
 from batch_tui.emulator.routes.common import Call, Handler, query_params
 from batch_tui.emulator.routes.wire import HeaderedError, error_response, new_request_id
+from batch_tui.emulator.state import SaveFailed
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,14 @@ async def _dispatch(request: Request) -> Response:
         return response
     except ServiceError as err:
         return error_response(request, err)
+    except SaveFailed as exc:
+        # Not a bug: a full disk. The change stays pending (and is saved once it can be), but
+        # nothing that is not in the database is ever acknowledged.
+        log.error("emulator: %s %s: not saved: %s", request.method, request.url.path, exc)
+        unsaved = ServiceError(
+            500, "InternalError", "Server encountered an internal error. Please try again."
+        )
+        return error_response(request, unsaved)
     except Exception:
         # A handler bug must still answer like the service, never with a bare traceback.
         log.exception("emulator: internal error on %s %s", request.method, request.url.path)

@@ -13,7 +13,7 @@ from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.base.urls import Urls
 from batch_tui.emulator.engine.engine import Engine
 from batch_tui.emulator.ops.timed import TimedWork
-from batch_tui.emulator.persistence import Persistence
+from batch_tui.emulator.state.persistence import Persistence
 from batch_tui.emulator.state.store import Store
 
 Seed = Callable[["Emulator"], None]
@@ -68,8 +68,9 @@ class Emulator:
                 await self.periodic.start()
                 self._started = True
                 self._start_scenario()
-                if self.persistence is not None and not self.persistence.has_snapshot:
-                    await self.persistence.checkpoint()  # the seed, before anything is served
+                if self.persistence is not None:
+                    # The seed, or what the restart changed, in the database before it serves.
+                    await self.persistence.checkpoint()
 
     async def _open_state(self) -> None:
         """Opens the state files and, the first time, takes back the state they held."""

@@ -1,9 +1,10 @@
-"""Tests `--data-dir` persistence in process: round trips, requeues, torn journals, compaction."""
+"""Tests `--data-dir` persistence in process: round trips, requeues, order, background writes,
+one emulator per data dir, and the migration of a data dir of the journal format."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,27 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from batch_tui.emulator import (
-    Emulator,
-    build_emulator,
-    create_app,
-    persistence,
-    statedisk,
-    statefiles,
-)
+from batch_tui.emulator import Emulator, build_emulator, create_app
 from batch_tui.emulator.base.clock import Clock, ManualClock
 from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.ops.preemption import preempt
+from batch_tui.emulator.state import StateError
+from batch_tui.emulator.state.database import read
+from batch_tui.emulator.state.records import encode, entities
 from batch_tui.emulator.state.store import Store
-from tests.emulator.conftest import (
-    ACCOUNT,
-    API_VERSION,
-    BASE_URL,
-    KEY,
-    POOL_BODY,
-    SharedKeyAuth,
-    fast_timings,
-)
+from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.support import ACCOUNT, API_VERSION, BASE_URL, KEY, POOL_BODY, fast_timings
 from tests.polling import until
 
 Snapshot = dict[tuple[str, ...], bytes]
@@ -89,15 +79,14 @@ def nodes_idle(emu: Emulator, pool: str = "pool1") -> Callable[[], bool]:
 
 
 def snapshot(store: Store) -> Snapshot:
-    """Every entity's stored form, to compare two stores exactly."""
-    entries = statefiles.puts(statefiles.listing(store))
-    return {(put.kind, *put.key): statefiles.encode([put]) for put in entries}
+    """Every entity's saved form, to compare two stores exactly."""
+    return {location: encode(value) for location, value in entities(store)}
 
 
 def on_disk(data_dir: Path) -> Store:
-    """Loads what is on disk now into a new store (the emulator may still be running)."""
+    """Reads what the database holds now into a new store (the emulator may still run)."""
     store = Store(ManualClock())
-    statefiles.load(store, data_dir / "state")
+    read(data_dir / "state" / "emulator.db", store)
     return store
 
 
@@ -223,7 +212,7 @@ async def test_a_preempted_node_comes_back_on_time_across_a_restart(tmp_path: Pa
     await again.stop()
 
 
-async def test_a_2xx_is_only_sent_for_changes_on_disk(tmp_path: Path) -> None:
+async def test_a_2xx_is_only_sent_for_changes_in_the_database(tmp_path: Path) -> None:
     emu = make(tmp_path)
     async with serving(emu) as http:
         await ok(await http.post("/pools", json=POOL_BODY))
@@ -236,97 +225,67 @@ async def test_a_2xx_is_only_sent_for_changes_on_disk(tmp_path: Path) -> None:
         assert "t7" not in on_disk(tmp_path).job_tasks("job1")
         await ok(await http.patch("/jobs/job1", json={"priority": 5}), 200)
         assert on_disk(tmp_path).jobs["job1"].data["priority"] == 5
+        await ok(await http.delete("/jobs/job1"), 202)
+        await settle(emu, lambda: "job1" not in emu.store.jobs)
+        await emu.commit()
+        gone = on_disk(tmp_path)
+        assert "job1" not in gone.jobs and not gone.job_tasks("job1")  # its tasks went with it
     await emu.stop()
 
 
-async def test_a_torn_journal_tail_is_ignored_and_cut_off(tmp_path: Path) -> None:
+async def test_the_order_of_tasks_survives_a_restart(tmp_path: Path) -> None:
+    """Lists return a job's tasks in the order they were added: an update keeps a task's
+    place, a task deleted and added again goes to the end, as in the store."""
     emu = make(tmp_path)
-    async with serving(emu) as http:
-        await ok(await http.post("/pools", json=POOL_BODY))
-    await emu.stop()
-    (_, journal), *_ = statefiles.journals(tmp_path / "state")
-    committed = journal.read_bytes()
-    ghost = statefiles.put(("pool", "ghost"), {"id": "ghost"})
-    unfinished = statefiles.encode([ghost])  # a whole line, but its batch never committed
-    torn = statefiles.encode([statefiles.put(("pool", "torn"), {"id": "torn"})])[:-9]
-    with journal.open("ab") as f:
-        f.write(unfinished + torn)
-    again = make(tmp_path, later(1))
-    assert set(again.store.pools) == {"pool1"}
-    async with serving(again) as http:
-        await ok(await http.post("/pools", json={**POOL_BODY, "id": "pool2"}))
-        content = journal.read_bytes()
-        assert content.startswith(committed)  # cut back to the last commit, then appended
-        assert b"ghost" not in content and b'"torn"' not in content
-    await again.stop()
-    assert set(make(tmp_path, later(2)).store.pools) == {"pool1", "pool2"}
-
-
-async def test_a_snapshot_taken_while_things_change_is_consistent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gate = threading.Event()  # holds the snapshot's writes until the changes below are made
-    write = statedisk.SnapshotWriter.write
-
-    def held_write(self: statedisk.SnapshotWriter, data: bytes) -> None:
-        assert gate.wait(30), "the test never let the snapshot go on"
-        write(self, data)
-
-    monkeypatch.setattr(persistence, "SNAPSHOT_CHUNK", 7)
-    emu = make(tmp_path)
-    state = tmp_path / "state"
     async with serving(emu) as http:
         await ok(await http.post("/pools", json=POOL_BODY))
         await ok(await http.post("/jobs", json={"id": "job1", "poolInfo": {"poolId": "pool1"}}))
-        tasks = [{"id": f"t{i}", "commandLine": "echo"} for i in range(100)]
+        tasks = [{"id": f"t{i}", "commandLine": "echo"} for i in (5, 1, 9, 3, 7)]
         await ok(await http.post("/jobs/job1/addtaskcollection", json={"value": tasks}), 200)
-        assert emu.persistence is not None
-        emu.persistence.threaded = True  # as when served: the snapshot is written in a thread
-        monkeypatch.setattr(statedisk.SnapshotWriter, "write", held_write)
-        checkpoint = asyncio.create_task(emu.persistence.checkpoint())
-        # Until it has listed the state and started journal 2 (in its thread).
-        await until(lambda: statefiles.journal_path(state, 2).exists())
-        for i in range(0, 50, 5):
-            await ok(await http.delete(f"/jobs/job1/tasks/t{i}"), 200)
-            await ok(await http.post("/jobs/job1/tasks", json={"id": f"n{i}", "commandLine": "x"}))
-        await ok(await http.patch("/jobs/job1", json={"priority": 9}), 200)
-        await ok(await http.delete("/pools/pool1"), 202)
-        await ok(await http.post("/jobs", json={"id": "job2", "poolInfo": {"poolId": "pool1"}}))
-        assert not checkpoint.done()
-        gate.set()
-        await checkpoint
-        await settle(emu, lambda: "pool1" not in emu.store.pools)
-        expected = snapshot(emu.store)
+        await ok(
+            await http.put("/jobs/job1/tasks/t1", json={"constraints": {"maxTaskRetryCount": 2}}),
+            200,
+        )
+        await ok(await http.delete("/jobs/job1/tasks/t9"), 200)
+        await ok(await http.post("/jobs/job1/tasks", json={"id": "t9", "commandLine": "echo"}))
+        listed = [t["id"] for t in (await http.get("/jobs/job1/tasks")).json()["value"]]
+        assert listed == ["t5", "t1", "t3", "t7", "t9"]
     await emu.stop()
-    assert [gen for gen, _ in statefiles.journals(state)] == [2]  # 1 was made at the start
-    assert b'"gen":2' in (state / statefiles.SNAPSHOT).read_bytes().split(b"\n")[0]
-    assert snapshot(make(tmp_path, later(1)).store) == expected
+    again = make(tmp_path, later(1))
+    async with serving(again) as http:
+        assert [t["id"] for t in (await http.get("/jobs/job1/tasks")).json()["value"]] == listed
+    await again.stop()
 
 
-async def test_the_journal_is_compacted_when_it_outgrows_the_snapshot(tmp_path: Path) -> None:
+async def test_what_the_engine_changes_is_written_in_the_background(tmp_path: Path) -> None:
     emu = make(tmp_path)
-    assert emu.persistence is not None
-    emu.persistence.compact_bytes = 1
-    emu.persistence.interval = 0.01
     async with serving(emu) as http:
-        for i in range(3):
-            await ok(await http.post("/pools", json={**POOL_BODY, "id": f"p{i}"}))
-        state = tmp_path / "state"
-        await until(lambda: [gen for gen, _ in statefiles.journals(state)] != [1])
-        assert statefiles.journals(state)[0][0] > 1
-        assert set(on_disk(tmp_path).pools) == {"p0", "p1", "p2"}
+        await ok(await http.post("/pools", json=POOL_BODY))
+        assert emu.persistence is not None
+        emu.persistence.interval = 0.01
+        await settle(emu, nodes_idle(emu))  # the engine's doing: no request answered for it
+        await until(lambda: all(n.data["state"] == "idle"
+                                for n in on_disk(tmp_path).pool_nodes("pool1").values()))  # fmt: skip
     await emu.stop()
 
 
 async def test_a_data_dir_serves_one_emulator_at_a_time(tmp_path: Path) -> None:
     emu = make(tmp_path)
     await emu.start()
-    other = make(tmp_path)
-    with pytest.raises(statefiles.StateError, match="in use"):
-        await other.start()
+    with pytest.raises(StateError, match="in use by another emulator"):
+        make(tmp_path)  # refused before it serves: the command line says so in one line
     await emu.stop()
-    await other.start()  # free once the first one stopped
+    early = make(tmp_path)  # read while free ...
+    other = make(tmp_path)
+    await other.start()
+    with pytest.raises(StateError, match="in use by another emulator"):
+        await early.start()
+    async with serving(other) as http:
+        await ok(await http.post("/pools", json=POOL_BODY))
     await other.stop()
+    with pytest.raises(StateError, match="changed by another emulator since this one read it"):
+        await early.start()  # ... so it would write over what the other one saved
+    assert "pool1" in make(tmp_path).store.pools
 
 
 async def test_without_a_data_dir_nothing_is_kept(tmp_path: Path) -> None:
@@ -339,7 +298,6 @@ async def test_without_a_data_dir_nothing_is_kept(tmp_path: Path) -> None:
 
 
 async def test_node_directories_survive_with_the_local_executor(tmp_path: Path) -> None:
-
     emu = make(tmp_path, Clock(), executor="local")
     async with serving(emu) as http:
         await ok(await http.post("/pools", json={**POOL_BODY, "targetDedicatedNodes": 1}))
@@ -353,3 +311,80 @@ async def test_node_directories_survive_with_the_local_executor(tmp_path: Path) 
         assert out.status_code == 200 and out.content == b"hi\n"
         await until(nodes_idle(again))
     await again.stop()
+
+
+# The journal format (before SQLite)
+
+
+def put_line(location: tuple[str, ...], body: bytes) -> bytes:
+    key = json.dumps(list(location[1:])).encode()
+    return b'{"op":"put","kind":"%s","key":%s,"rec":%s}\n' % (location[0].encode(), key, body)
+
+
+COMMIT = b'{"op":"commit"}\n'
+
+
+async def journal_format_dir(tmp_path: Path) -> tuple[Path, Snapshot]:
+    """A data dir as the journal format left it: a snapshot of a served account, then a
+    journal that deletes a task, adds one, and ends in a batch a crash cut off."""
+    emu = make(tmp_path)
+    async with serving(emu) as http:
+        await seed_account(http, emu)
+    await emu.stop()
+    saved = snapshot(emu.store)
+    state = tmp_path / "state"
+    for path in state.iterdir():
+        path.unlink()
+    lines = [b'{"op":"snapshot","gen":1,"format":1}\n']
+    lines += [put_line(location, body) for location, body in saved.items()]
+    (state / "snapshot.jsonl").write_bytes(b"".join(lines) + COMMIT)
+    t0 = saved[("task", "job1", "t0")]
+    added = t0.replace(b'"id":"t0"', b'"id":"t7"')
+    journal = b'{"op":"del","kind":"task","key":["job1","t1"]}\n'
+    journal += put_line(("task", "job1", "t7"), added) + COMMIT
+    journal += put_line(("pool", "ghost"), b'{"data":{"id":"ghost"}}')  # never committed
+    (state / "journal-00000001.jsonl").write_bytes(journal + b'{"op":"comm')
+    expected = {loc: body for loc, body in saved.items() if loc != ("task", "job1", "t1")}
+    expected[("task", "job1", "t7")] = added
+    return state, expected
+
+
+async def test_a_data_dir_of_the_journal_format_is_migrated_once(tmp_path: Path) -> None:
+    state, expected = await journal_format_dir(tmp_path)
+    old = {path.name: path.read_bytes() for path in state.iterdir()}
+    emu = make(tmp_path, later(60))
+    assert snapshot(emu.store) == expected  # read exactly, the cut-off batch left out
+    async with serving(emu) as http:
+        await ok(await http.get("/jobs/job1/tasks/t7"), 200)
+        await ok(await http.get("/jobs/job1/tasks/t1"), 404)
+        await ok(await http.get("/pools/ghost"), 404)
+    await emu.stop()
+    moved = state / "journal-format"
+    assert {path.name: path.read_bytes() for path in moved.iterdir()} == old  # kept, unchanged
+    assert not list(state.glob("*.jsonl"))
+    with sqlite3.connect(state / "emulator.db") as db:
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+    assert meta["migrated_from"] == "journal format 1"
+    again = make(tmp_path, later(61))  # from the database now
+    assert {loc for loc in snapshot(again.store)} == set(snapshot(emu.store))
+
+
+async def test_a_journal_without_its_snapshot_is_refused(tmp_path: Path) -> None:
+    state, _ = await journal_format_dir(tmp_path)
+    (state / "snapshot.jsonl").unlink()  # the journal format's case (a): it started empty
+    with pytest.raises(StateError) as refused:
+        make(tmp_path)
+    message = str(refused.value)
+    assert f"{state / 'snapshot.jsonl'}: is missing" in message and "\n" not in message
+    assert not (state / "emulator.db").exists()
+
+
+async def test_a_database_beside_journal_files_it_was_not_made_from_is_refused(
+    tmp_path: Path,
+) -> None:
+    emu = make(tmp_path)
+    await emu.start()
+    await emu.stop()
+    (tmp_path / "state" / "snapshot.jsonl").write_bytes(b'{"op":"snapshot","gen":1}\n' + COMMIT)
+    with pytest.raises(StateError, match="holds both emulator.db and snapshot.jsonl"):
+        make(tmp_path)
