@@ -3,8 +3,9 @@
 One command, one emulator (served by uvicorn on loopback with the same injected latency for
 every client), one run: seeding time of the large scenario, listing 100,000 tasks and 10,000
 nodes through batch-tui and through the official `azure-batch` SDK, the bytes of a delta
-refresh, and the emulator's list throughput. `--quick` runs tiny sizes (the CI smoke test);
-a full run writes its tables to `bench/RESULTS.md` as well.
+refresh, and the emulator's list throughput; then the UI, the file viewer, the start-up and the
+saved state (`--data-dir`, against the version before SQLite: `bench/state.py`). `--quick`
+runs tiny sizes (the CI smoke test); a full run writes its tables to `bench/RESULTS.md` as well.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from batch_tui.emulator.scenarios.large import (  # noqa: E402
     seed_large,
 )
 from batch_tui.emulator.scenarios.large_nodes import seed_pool  # noqa: E402
+from bench import state as saved_state  # noqa: E402
 from bench.file_tail import file_tail_table  # noqa: E402
 from bench.listing import (  # noqa: E402
     NODE_FIELDS,
@@ -153,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     # Their own emulators, after the big one stopped: its engine would share the CPUs.
     tables.append(emit(file_tail_table(LATENCY_MS, sizes.big_file, 2 if args.quick else 5)))
     tables.append(emit(startup_table(sizes.startups)))
+    # The saved state, this version next to the previous one (a quick run measures that one
+    # only if its checkout is there already).
+    previous = saved_state.previous_tree(saved_state.PREVIOUS_DIR, make=not args.quick)
+    state_sizes = saved_state.QUICK if args.quick else saved_state.FULL
+    tables.append(emit(saved_state.state_table(state_sizes, previous)))
     if out is not None:
         out.write_text(report(tables, sizes, where), encoding="utf-8")
     misses = sum(table.misses for table in tables)
