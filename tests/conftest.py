@@ -6,6 +6,7 @@ modules (`tests/*/support.py`, `tests/batch/strategies.py` ...); no module impor
 module or a conftest (`tests/test_suite_layout.py` checks it).
 """
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,16 @@ def private_cache_dir(
     monkeypatch.setattr(paths, "cache_dir", lambda: cache)
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     yield cache
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_after() -> Iterator[None]:
+    """Collects garbage as each test ends, so that a socket, client or transport it left open is
+    reported (as an unraisable ResourceWarning, an error) in that test's teardown. Left to the
+    collector's own timing, it surfaced in whatever test ran next on the worker: the official
+    SDK's sockets (requests/urllib3) failed the SIGKILL test twice."""
+    yield
+    gc.collect()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
