@@ -20,7 +20,7 @@ from starlette.routing import Route
 from batch_tui.emulator.base.errors import ServiceError
 from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.build import build_emulator
-from batch_tui.emulator.http import sharedkey
+from batch_tui.emulator.http import control, sharedkey
 from batch_tui.emulator.http.faults import FaultInjector
 from batch_tui.emulator.http.faults_spec import FaultPlan
 from batch_tui.emulator.ops.emulator import Emulator
@@ -104,17 +104,10 @@ def _check_api_version(request: Request) -> None:
         raise invalid_query("api-version", version, "The specified api-version is not supported.")
 
 
-def _authenticate(request: Request, emu: Emulator) -> None:
-    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    sharedkey.verify(
-        request.method,
-        headers,
-        raw_path.decode("latin-1"),
-        request.scope.get("query_string", b"").decode("latin-1"),
-        account=emu.settings.account,
-        key=emu.settings.key,
-    )
+async def _preempt(request: Request) -> Response:
+    """The preemption endpoint, behind the control endpoints' guard (`control.refusal`)."""
+    refused = control.refusal(request, request.app.state.emulator.settings, "preemption")
+    return refused if refused is not None else await preempt_endpoint(request)
 
 
 async def _dispatch(request: Request) -> Response:
@@ -122,7 +115,7 @@ async def _dispatch(request: Request) -> Response:
     request.state.emulator = emu
     request.state.request_id = new_request_id()
     try:
-        _authenticate(request, emu)
+        sharedkey.verify_request(request, emu.settings)
         _check_api_version(request)
         handler, params = _match(request.method, request.scope["path"])
         await emu.start()
@@ -174,7 +167,7 @@ def create_app(settings_or_emulator: EmulatorSettings | Emulator) -> Starlette:
             await emu.stop()
 
     routes = [
-        Route(PREEMPT_PATH, preempt_endpoint, methods=["POST"]),  # unsigned, loopback only
+        Route(PREEMPT_PATH, _preempt, methods=["POST"]),  # signed, JSON, loopback only
         Route("/{path:path}", _dispatch, methods=_METHODS),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -195,5 +188,6 @@ def create_served_app(settings_or_emulator: EmulatorSettings | Emulator) -> Faul
     app = create_app(settings_or_emulator)
     if app.state.emulator.persistence is not None:
         app.state.emulator.persistence.threaded = True  # see `Persistence`: group commit
-    spec = app.state.emulator.settings.faults
-    return FaultInjector(app, FaultPlan.from_spec(spec) if spec else None)
+    settings = app.state.emulator.settings
+    plan = FaultPlan.from_spec(settings.faults) if settings.faults else None
+    return FaultInjector(app, plan, credentials=settings)

@@ -12,9 +12,10 @@ through `httpx.ASGITransport` the exception reaches the client as it would over 
 `httpx.RemoteProtocolError`. Both buffer the response they cut; empty bodies (HEAD, 201, 204)
 cannot be cut, pass through and are not counted.
 
-`GET CONTROL_PATH` returns the plan and its counts as JSON, `PUT` replaces it (a spec string
-or JSON body), `DELETE` turns faults off and returns the removed plan with its final counts;
-loopback clients only, and it is never faulted.
+`GET CONTROL_PATH` returns the plan and its counts as JSON, `PUT` replaces it (a JSON body:
+`{"spec": "..."}` or the rules, see `plan_from_json`), `DELETE` turns faults off and returns
+the removed plan with its final counts. It answers loopback clients whose requests are signed
+with the account's SharedKey (`control.refusal`), and it is never faulted.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ import logging
 import socket
 import struct
 import sys
-from datetime import datetime, timezone
-from ipaddress import ip_address
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -36,14 +35,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.http.control import batch_error, json_error, refusal
 from batch_tui.emulator.http.faults_spec import FaultPlan, FaultRule, as_seed, rule_from_params
-from batch_tui.emulator.routes.wire import (
-    ERROR_METADATA,
-    JSON_CONTENT_TYPE,
-    error_body,
-    metadata_url,
-    new_request_id,
-)
+from batch_tui.emulator.http.sharedkey import AccountKey
 
 __all__ = [
     "CONTROL_PATH",
@@ -115,13 +109,21 @@ class FaultInjector:
             the server and the injector catches the exceptions that cut connections.
         plan: A FaultPlan, a spec string, or None for no faults.
         control_path: Where the control endpoint is served.
+        credentials: The account whose SharedKey signs control requests (the emulator's
+            settings, read at each request); None closes the control endpoint.
     """
 
     def __init__(
-        self, app: ASGIApp, plan: FaultPlan | str | None = None, *, control_path: str = CONTROL_PATH
+        self,
+        app: ASGIApp,
+        plan: FaultPlan | str | None = None,
+        *,
+        control_path: str = CONTROL_PATH,
+        credentials: AccountKey | None = None,
     ) -> None:
         self.app = app
         self.control_path = control_path
+        self.credentials = credentials
         self._plan = FaultPlan()
         if plan is not None:
             self.set_plan(plan)
@@ -175,8 +177,9 @@ class FaultInjector:
         await response(scope, receive, send)
 
     async def _control_response(self, request: Request) -> Response:
-        if not _is_loopback(request.client.host if request.client else None):
-            return _json_error(403, "the fault control endpoint answers loopback clients only")
+        refused = refusal(request, self.credentials, "fault control")
+        if refused is not None:
+            return refused
         if request.method == "GET":
             return JSONResponse(describe_plan(self._plan))
         if request.method == "DELETE":
@@ -186,24 +189,13 @@ class FaultInjector:
             return JSONResponse(describe_plan(removed))
         if request.method == "PUT":
             try:
-                plan = _plan_from_body(await request.body(), request.headers.get("content-type"))
+                plan = _plan_from_body(await request.body())
             except ValueError as err:
-                return _json_error(400, str(err))
+                return json_error(400, str(err))
             return JSONResponse(describe_plan(self.set_plan(plan)))
-        response = _json_error(405, f"{request.method} is not supported here")
+        response = json_error(405, f"{request.method} is not supported here")
         response.headers["Allow"] = "GET, PUT, DELETE"
         return response
-
-
-def _is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _json_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 _READ_ONLY_KEYS = frozenset({"label", "injected"})
@@ -265,43 +257,20 @@ def _json_rule(number: int, raw: object) -> FaultRule:
         raise ValueError(f"fault rule {number}: {err}") from None
 
 
-def _plan_from_body(body: bytes, content_type: str | None) -> FaultPlan:
-    text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError: the caller's 400
-    if "json" in (content_type or "") or text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"the body is not valid JSON: {err}") from None
-        return plan_from_json(data)
-    return FaultPlan.from_spec(text)
+def _plan_from_body(body: bytes) -> FaultPlan:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except ValueError as err:  # UnicodeDecodeError and JSONDecodeError alike
+        raise ValueError(f"the body is not valid JSON: {err}") from None
+    return plan_from_json(data)
 
 
 async def _reply(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
     """Answers in the app's place with the service's BatchError body."""
     status, code, message = _REPLIES[rule.kind]
-    request_id = new_request_id()
-    request_headers = Headers(scope=scope)
-    headers = {"request-id": request_id, "DataServiceVersion": "3.0"}
-    if rule.kind in ("429", "503"):
-        headers["Retry-After"] = str(rule.retry_after)
-    client_id = request_headers.get("client-request-id")
-    if client_id and request_headers.get("return-client-request-id", "").lower() == "true":
-        headers["client-request-id"] = client_id
-    body = error_body(ServiceError(status, code, message), request_id, datetime.now(timezone.utc))
-    payload = {"odata.metadata": metadata_url(_base_url(scope), ERROR_METADATA), **body}
-    content = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    if scope["method"] == "HEAD":
-        content = b""
-    response = Response(content, status, headers, media_type=JSON_CONTENT_TYPE)
+    headers = {"Retry-After": str(rule.retry_after)} if rule.kind in ("429", "503") else {}
+    response = batch_error(scope, ServiceError(status, code, message), headers)
     await response(scope, receive, send)
-
-
-def _base_url(scope: Scope) -> str:
-    host = Headers(scope=scope).get("host")
-    if host is None:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
 
 
 async def _send_slowly(

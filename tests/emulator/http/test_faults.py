@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.http.background import free_port
 from batch_tui.emulator.http.faults import (
     CONTROL_PATH,
@@ -80,14 +81,20 @@ def backend() -> Backend:
     return Backend()
 
 
+CREDENTIALS = EmulatorSettings(account=ACCOUNT, key=KEY)
+"""The account whose key signs requests to the control endpoint."""
+
+
 @pytest.fixture
 def injector(backend: Backend) -> FaultInjector:
-    return FaultInjector(backend.app)
+    return FaultInjector(backend.app, credentials=CREDENTIALS)
 
 
 def client_of(app: Any, host: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of `app` as `host`, signing its requests (the control endpoint needs it)."""
     transport = httpx.ASGITransport(app=app, client=(host, 50000))
-    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8765")
+    auth = SharedKeyAuth(ACCOUNT, KEY)
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8765", auth=auth)
 
 
 @pytest.fixture
@@ -507,7 +514,7 @@ async def test_the_control_endpoint_turns_faults_on_and_off_while_serving(
     http: httpx.AsyncClient, injector: FaultInjector
 ) -> None:
     assert (await http.get(CONTROL_PATH)).json()["rules"] == []
-    put = await http.put(CONTROL_PATH, content="seed=1;503:path=/pools:retry-after=2")
+    put = await http.put(CONTROL_PATH, json={"spec": "seed=1;503:path=/pools:retry-after=2"})
     assert put.status_code == 200
     assert put.json()["rules"][0] == {
         "kind": "503",
@@ -544,13 +551,14 @@ async def test_the_control_endpoint_rejects_a_bad_plan_and_keeps_the_old_one(
     http: httpx.AsyncClient, injector: FaultInjector
 ) -> None:
     injector.set_plan("500:path=/pools")
-    for body in ["429:rate=2", '{"rules": [{"kind": "nope"}]}', "{not json"]:
-        response = await http.put(CONTROL_PATH, content=body)
+    json_type = {"Content-Type": "application/json"}
+    for body in ['{"spec": "429:rate=2"}', '{"rules": [{"kind": "nope"}]}', "{not json", "429"]:
+        response = await http.put(CONTROL_PATH, content=body, headers=json_type)
         assert response.status_code == 400
         assert response.json()["error"]
     assert (
         "rate must be between 0 and 1"
-        in (await http.put(CONTROL_PATH, content="429:rate=2")).json()["error"]
+        in (await http.put(CONTROL_PATH, json={"spec": "429:rate=2"})).json()["error"]
     )
     assert injector.plan.rules == (FaultRule("500", path="/pools"),)
     post = await http.post(CONTROL_PATH)
@@ -579,8 +587,8 @@ async def test_the_control_endpoint_answers_over_a_loopback_socket(
     injector: FaultInjector, serve: Callable[[Any], str]
 ) -> None:
     url = serve(injector)
-    async with httpx.AsyncClient(base_url=url) as client:
-        assert (await client.put(CONTROL_PATH, content="429:count=1")).status_code == 200
+    async with httpx.AsyncClient(base_url=url, auth=SharedKeyAuth(ACCOUNT, KEY)) as client:
+        assert (await client.put(CONTROL_PATH, json={"spec": "429:count=1"})).status_code == 200
         assert (await client.get("/pools")).status_code == 429
         assert (await client.get(CONTROL_PATH)).json()["counts"] == {"0:429": 1}
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
 from typing import Any
 
 import httpx
 import pytest
 
+from batch_tui.emulator.base.clock import ManualClock
 from batch_tui.emulator.http import sharedkey
 from batch_tui.emulator.ops import pools as pool_ops
-from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.shared_key import SharedKeyAuth, string_to_sign
 from tests.emulator.support import ACCOUNT, API_VERSION, BASE_URL, KEY, assert_error
 
 
@@ -148,3 +155,95 @@ async def test_head_errors_have_no_body(http: httpx.AsyncClient) -> None:
     response = await http.head("/pools/missing")
     assert response.status_code == 404
     assert response.content == b""
+
+
+# --- freshness: a signed request is good for 15 minutes either side of the server's clock ---
+
+
+def sign_as_is(request: httpx.Request, account: str = ACCOUNT, key: str = KEY) -> httpx.Request:
+    """Signs `request` with the headers it has: no `ocp-date` is added (a hand-made client)."""
+    digest = hmac.new(
+        base64.b64decode(key), string_to_sign(request, account).encode(), hashlib.sha256
+    ).digest()
+    request.headers["Authorization"] = f"SharedKey {account}:{base64.b64encode(digest).decode()}"
+    return request
+
+
+def minutes_from_now(minutes: float) -> str:
+    """An RFC 1123 date `minutes` from the wall clock (negative: in the past)."""
+    return formatdate(time.time() + minutes * 60, usegmt=True)
+
+
+async def send_dated(app: Any, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        request = client.build_request(
+            method, path, params={"api-version": API_VERSION}, headers=headers
+        )
+        if method not in ("GET", "HEAD"):
+            request.headers["Content-Length"] = "0"
+        return await client.send(sign_as_is(request))
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({}, "Request date header not specified"),
+        ({"ocp-date": "yesterday"}, "The Date header in the request is incorrect."),
+        ({"ocp-date": "2024-10-01T12:00:00Z"}, "The Date header in the request is incorrect."),
+        ({"ocp-date": "Tue, 01 Oct 2024 12:00:00"}, "The Date header in the request is incorrect."),
+        ({"ocp-date": "Fri, 31 Dec 1999 23:59:59 GMT"}, "Request date header too old"),
+        ({"ocp-date": "Thu, 01 Jan 2099 00:00:00 GMT"}, "Request date header too new"),
+        ({"Date": "Fri, 31 Dec 1999 23:59:59 GMT"}, "Request date header too old"),
+    ],
+    ids=["none", "garbage", "iso-8601", "no-zone", "1999", "2099", "date-1999"],
+)
+async def test_a_request_without_a_fresh_date_is_403(
+    app: Any, headers: dict[str, str], detail: str
+) -> None:
+    response = await send_dated(app, "GET", "/pools", headers)
+    values = assert_error(response, 403, "AuthenticationFailed")
+    assert values["AuthenticationErrorDetail"].startswith(detail)
+    assert response.json()["message"]["value"].startswith(sharedkey.AUTH_FAILED_MESSAGE)
+
+
+@pytest.mark.parametrize("minutes", [-16, 16])
+async def test_a_date_more_than_15_minutes_off_is_403(app: Any, minutes: int) -> None:
+    sent = minutes_from_now(minutes)
+    response = await send_dated(app, "GET", "/pools", {"ocp-date": sent})
+    values = assert_error(response, 403, "AuthenticationFailed")
+    assert sent in values["AuthenticationErrorDetail"]
+
+
+@pytest.mark.parametrize("minutes", [-14, 0, 14])
+@pytest.mark.parametrize("header", ["ocp-date", "Date"])
+async def test_a_date_within_15_minutes_is_accepted(app: Any, header: str, minutes: int) -> None:
+    response = await send_dated(app, "GET", "/pools", {header: minutes_from_now(minutes)})
+    assert response.status_code == 200, response.text
+
+
+async def test_ocp_date_is_the_date_that_counts(app: Any) -> None:
+    fresh, stale = minutes_from_now(0), "Fri, 31 Dec 1999 23:59:59 GMT"
+    assert (await send_dated(app, "GET", "/pools", {"ocp-date": fresh, "Date": stale})).is_success
+    refused = await send_dated(app, "GET", "/pools", {"ocp-date": stale, "Date": fresh})
+    assert_error(refused, 403, "AuthenticationFailed")
+
+
+async def test_the_date_is_checked_against_the_wall_clock_not_the_emulators(
+    app: Any, clock: ManualClock
+) -> None:
+    # The tests' manual clock stands in 2024; clients sign with the time of day.
+    assert abs(clock.now() - datetime.now(timezone.utc)) > timedelta(minutes=15)
+    ok = await send_dated(app, "GET", "/pools", {"ocp-date": minutes_from_now(0)})
+    assert ok.status_code == 200
+    then = formatdate(clock.now().timestamp(), usegmt=True)
+    assert_error(await send_dated(app, "GET", "/pools", {"ocp-date": then}), 403, "AuthenticationFailed")  # fmt: skip
+
+
+async def test_a_captured_delete_replayed_20_minutes_later_is_refused(
+    http: httpx.AsyncClient, app: Any
+) -> None:
+    assert (await http.post("/jobs", json={"id": "job1", "poolInfo": {"poolId": "p"}})).status_code == 201  # fmt: skip
+    replay = await send_dated(app, "DELETE", "/jobs/job1", {"ocp-date": minutes_from_now(-20)})
+    assert_error(replay, 403, "AuthenticationFailed")
+    assert (await http.get("/jobs/job1")).json()["state"] == "active"

@@ -190,7 +190,8 @@ async def test_endpoint_preempts_and_the_node_counts_show_it(
 async def test_endpoint_refuses_bad_requests(
     spot_http: httpx.AsyncClient, path: str, body: bytes, status: int
 ) -> None:
-    response = await spot_http.post(path, content=body)
+    json_type = {"Content-Type": "application/json"}  # the endpoint takes JSON bodies only
+    response = await spot_http.post(path, content=body, headers=json_type)
     assert response.status_code == status
     assert "error" in response.json()
 

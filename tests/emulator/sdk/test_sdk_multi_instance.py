@@ -14,6 +14,8 @@ from azure.batch import models as m
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from tests.emulator.sdk_support import pool_options, wait_for
+from tests.emulator.shared_key import SharedKeyAuth
+from tests.emulator.support import ACCOUNT, KEY
 
 
 def ready_pool(client: BatchClient, options: m.BatchPoolCreateOptions) -> list[m.BatchNode]:
@@ -142,7 +144,8 @@ def test_sdk_sees_a_preempted_spot_node_and_its_requeued_task(
     first = wait_for(running, "the long task to run").node_info
     assert first is not None and first.node_id is not None
     body = {"nodeIds": [first.node_id], "recoverAfter": 3600}
-    answer = httpx.post(f"{endpoint}/_emulator/pools/spotpool/preempt", json=body, timeout=10)
+    url, auth = f"{endpoint}/_emulator/pools/spotpool/preempt", SharedKeyAuth(ACCOUNT, KEY)
+    answer = httpx.post(url, json=body, auth=auth, timeout=10)
     assert answer.status_code == 200 and answer.json()["preempted"] == [first.node_id]
 
     node = client.get_node("spotpool", first.node_id)
