@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from batch_tui.emulator.base.errors import ServiceError, conflict, not_found
 from batch_tui.emulator.base.times import iso, parse_iso
+from batch_tui.emulator.engine.noderecord import login_endpoints
 from batch_tui.emulator.engine.nodes import USER_READY, state_conflict
 from batch_tui.emulator.ops.entities import get_node, get_pool
 from batch_tui.emulator.query.filter_tables import NODE_FILTER
@@ -163,12 +164,15 @@ def _action_route(action: str) -> Handler:
 
 
 async def _remote_login(call: Call) -> Response:
+    pool = get_pool(call.emu, call.params["pool_id"])
     node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
-    endpoints = node.data.get("endpointConfiguration", {}).get("inboundEndpoints", [])
-    ssh = next((e for e in endpoints if str(e.get("name", "")).startswith("SSHRule")), None)
-    if ssh is None:
+    v4, v6 = login_endpoints(pool, node)
+    if v4 is None:
         raise state_conflict(node.data.get("state", ""))
-    body = {"remoteLoginIPAddress": ssh["publicIPAddress"], "remoteLoginPort": ssh["frontendPort"]}
+    body = {"remoteLoginIPAddress": v4["publicIPAddress"], "remoteLoginPort": v4["frontendPort"]}
+    if v6 is not None:  # a dual-stack pool (2025-06-01 example)
+        body["ipv6RemoteLoginIPAddress"] = v6["publicIPAddress"]
+        body["ipv6RemoteLoginPort"] = v6["frontendPort"]
     return json_response(
         call.request,
         body,
@@ -191,13 +195,31 @@ async def _upload_logs(call: Call) -> Response:
     )
 
 
+BATCH_NODE_EXTENSION = {
+    "name": "batchNodeExtension",
+    "publisher": "Microsoft.Azure.Extensions",
+    "type": "CustomScript",
+    "typeHandlerVersion": "2.0",
+    "autoUpgradeMinorVersion": True,
+}
+"""The extension through which the service installs its node agent. It is listed before the
+pool's extensions, in this shape (recordings of Linux nodes, the 2025-06-01 examples; neither
+shows a Windows node's, so Windows nodes report the same)."""
+
+BATCH_NODE_EXTENSION_MESSAGE = "Enable succeeded: Enabling and starting agent and controller"
+"""The status message of the service's extension once the node agent runs (the examples)."""
+
+
 def _extensions(call: Call, node: NodeRecord) -> list[dict[str, Any]]:
-    """A node's VM extensions: the pool's `virtualMachineConfiguration.extensions`, provisioned
-    once the node has booted."""
+    """A node's VM extensions: the service's own, then the pool's
+    `virtualMachineConfiguration.extensions`, provisioned once the node has booted."""
     pool = get_pool(call.emu, call.params["pool_id"])
     vm_config = pool.data.get("virtualMachineConfiguration", {})
     booted = node.data.get("state") not in ("creating", "starting")
-    return [_extension_view(ext, booted, node) for ext in vm_config.get("extensions", [])]
+    own = _extension_view(BATCH_NODE_EXTENSION, booted, node)
+    if booted:
+        own["instanceView"]["statuses"][0]["message"] = BATCH_NODE_EXTENSION_MESSAGE
+    return [own, *(_extension_view(ext, booted, node) for ext in vm_config.get("extensions", []))]
 
 
 def _extension_view(ext: dict[str, Any], booted: bool, node: NodeRecord) -> dict[str, Any]:

@@ -112,10 +112,21 @@ async def test_node_actions_go_through_the_engine(
     await settle(lambda: record.data["state"] == "idle")
 
 
+BATCH_NODE_EXTENSION = {
+    "name": "batchNodeExtension",
+    "publisher": "Microsoft.Azure.Extensions",
+    "type": "CustomScript",
+    "typeHandlerVersion": "2.0",
+    "autoUpgradeMinorVersion": True,
+}
+"""The service's own extension on a Linux node (the 2025-06-01 examples, the recordings)."""
+
+
 async def test_extensions(http: httpx.AsyncClient, nodes: list[dict[str, Any]]) -> None:
     listed = (await http.get(node_path(nodes[0], "/extensions"))).json()["value"]
-    assert [e["vmExtension"] for e in listed] == [EXTENSION]
-    assert listed[0]["provisioningState"] == "Succeeded"
+    # The service's own extension first, then the pool's (recordings, spec examples).
+    assert [e["vmExtension"] for e in listed] == [BATCH_NODE_EXTENSION, EXTENSION]
+    assert {e["provisioningState"] for e in listed} == {"Succeeded"}
     one = await http.get(
         node_path(nodes[0], "/extensions/health"), params={"$select": "vmExtension"}
     )
@@ -123,14 +134,25 @@ async def test_extensions(http: httpx.AsyncClient, nodes: list[dict[str, Any]]) 
     assert (await http.get(node_path(nodes[0], "/extensions/other"))).status_code == 404
 
 
-async def test_upload_service_logs(http: httpx.AsyncClient, nodes: list[dict[str, Any]]) -> None:
-    path = node_path(nodes[0], "/uploadbatchservicelogs")
-    assert_error(await http.post(path, json={"containerUrl": "https://x"}), 400,
-                 "MissingRequiredProperty")  # fmt: skip
-    body = {"containerUrl": "https://x/c?sas", "startTime": "2024-10-01T00:00:00Z"}
-    result = (await http.post(path, json=body)).json()
-    assert result["virtualDirectoryName"].startswith(f"pool1/{nodes[0]['id']}/")
-    assert result["numberOfFilesUploaded"] == 0
+async def test_the_batch_node_extension(
+    http: httpx.AsyncClient, nodes: list[dict[str, Any]]
+) -> None:
+    response = await http.get(node_path(nodes[0], "/extensions/batchNodeExtension"))
+    body = response.json()
+    assert body["odata.metadata"] == f"{BASE_URL}/$metadata#extensions/@Element"
+    assert body["provisioningState"] == "Succeeded"
+    assert body["vmExtension"] == BATCH_NODE_EXTENSION
+    view = body["instanceView"]
+    assert view["name"] == "batchNodeExtension"
+    (status,) = view["statuses"]
+    assert (status["code"], status["level"], status["displayStatus"]) == (
+        "ProvisioningState/succeeded",
+        "Info",
+        "Provisioning succeeded",
+    )
+    assert status["message"] == "Enable succeeded: Enabling and starting agent and controller"
+    lower = await http.get(node_path(nodes[0], "/extensions/batchnodeextension"))
+    assert lower.json()["vmExtension"]["name"] == "batchNodeExtension"
 
 
 async def test_node_files(http: httpx.AsyncClient, nodes: list[dict[str, Any]]) -> None:
