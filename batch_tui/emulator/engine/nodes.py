@@ -14,6 +14,9 @@ The options of reboot, reimage, deallocate, disable scheduling and node removal 
 happens to running tasks: `requeue` and `terminate` kill them at once, `taskcompletion` and
 `retaineddata` (the same thing here: the emulator keeps no retention timers) let them finish
 while no new task is scheduled, and the action happens when the node is drained.
+
+Each node's agent log (`agent_log`) records its states, its start task's runs and the tasks
+placed on it: the Batch service logs that `uploadbatchservicelogs` copies to a container.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from batch_tui.emulator.engine.noderecord import (  # re-exported: the scenarios
 )
 from batch_tui.emulator.engine.noderecord import build_node as build_node
 from batch_tui.emulator.engine.runtime import EXIT_CODE_FAILURE, Context, Timer
+from batch_tui.emulator.node.agent_log import AgentLogs
 from batch_tui.emulator.node.executors import Outcome, RunHandle, RunSpec
 from batch_tui.emulator.node.files import STARTUP_DIR
 from batch_tui.emulator.state.store import NodeRecord, Record
@@ -89,6 +93,8 @@ class NodeManager:
         self.ctx = ctx
         self._timers: dict[str, Timer] = {}
         self._start_runs: dict[str, RunHandle] = {}
+        self.logs = AgentLogs()
+        """What each node's agent did: the Batch service logs it uploads (`agent_log`)."""
 
     # Lookups
 
@@ -113,6 +119,8 @@ class NodeManager:
         """Refreshes the node's derived fields and its free slots in the scheduler, then runs
         an action that was waiting for the node to drain."""
         running = self.ctx.tasks.placements_on(node.id.lower())
+        keys = frozenset((p.job_key, p.task_key) for p in running)
+        self.logs.tasks(node, self.ctx.clock.now(), keys, self._task_name)
         used = sum(p.slots for p in running)
         node.data["runningTasksCount"] = len(running)
         node.data["runningTaskSlotsCount"] = used
@@ -129,8 +137,14 @@ class NodeManager:
         if not running and node.internal.get("pending"):
             self._drained(node)
 
+    def _task_name(self, key: tuple[str, str]) -> str:
+        job = self.ctx.store.jobs.get(key[0])
+        task = self.ctx.store.tasks.get(key[0], {}).get(key[1])
+        return f"{job.id if job else key[0]}/{task.id if task else key[1]}"
+
     def _state(self, node: NodeRecord, state: str) -> None:
         if node.data["state"] != state:
+            self.logs.note(node, self.ctx.clock.now(), f"state {state}")
             node.data["state"] = state
             node.data["stateTransitionTime"] = self.ctx.now()
 
@@ -202,6 +216,7 @@ class NodeManager:
             info["lastRetryTime"] = info["startTime"]
         node.data["startTaskInfo"] = info
         self.ctx.touch(node)
+        self.logs.note(node, self.ctx.clock.now(), f"start task running (retry {retries})")
         pool = self.pool_of(node)
         spec = RunSpec(
             node_id=node.id,
@@ -234,6 +249,8 @@ class NodeManager:
             self._queue_start_task(node)
             return
         set_result(info, code, outcome.failure)
+        ended = f"exit code {code}" if outcome.failure is None else outcome.failure.get("code")
+        self.logs.note(node, self.ctx.clock.now(), f"start task completed: {ended}")
         self._start_finished(node, ok=ok)
 
     def _start_finished(self, node: NodeRecord, ok: bool) -> None:
@@ -323,6 +340,7 @@ class NodeManager:
             return
         if state == "reimaging":
             self.ctx.executor.node_reimaged(node.id)
+            self.logs.wiped(node)
             node.data.pop("startTaskInfo", None)
         self._begin_start(node)
 
@@ -333,6 +351,7 @@ class NodeManager:
         self._cancel(node)
         node.internal.pop("pending", None)
         self.ctx.tasks.evict(node, "requeue")
+        self.logs.wiped(node)  # the disk that held them is lost
         self._state(node, "preempted")
         for lost in ("startTaskInfo", "errors", "recentTasks", "nodeAgentInfo"):
             node.data.pop(lost, None)
@@ -396,4 +415,5 @@ class NodeManager:
         self.ctx.store.version += 1
         self.ctx.jobs.node_gone(node)
         self.ctx.executor.node_removed(node.id)
+        self.logs.forget(node)
         self.ctx.alloc.node_gone(node)

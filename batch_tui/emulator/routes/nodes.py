@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import Response
@@ -12,6 +14,10 @@ from batch_tui.emulator.base.errors import ServiceError, conflict, not_found
 from batch_tui.emulator.base.times import iso, parse_iso
 from batch_tui.emulator.engine.noderecord import login_endpoints
 from batch_tui.emulator.engine.nodes import USER_READY, state_conflict
+from batch_tui.emulator.node.agent_log import LogFile, virtual_directory
+from batch_tui.emulator.node.agent_log import upload as upload_logs
+from batch_tui.emulator.node.executors.local import LocalExecutor
+from batch_tui.emulator.node.storage import CONTAINERS_DIR, StorageError, redact
 from batch_tui.emulator.ops.entities import get_node, get_pool
 from batch_tui.emulator.query.filter_tables import NODE_FILTER
 from batch_tui.emulator.query.select import EXTENSION_PROPS, NODE_PROPS, compile_select, shape
@@ -25,6 +31,8 @@ from batch_tui.emulator.routes.wire import (
 )
 from batch_tui.emulator.state.store import NodeRecord, Record
 from batch_tui.emulator.validation.checks import invalid_value
+
+log = logging.getLogger(__name__)
 
 NODE_LIST = ListSpec("nodes", NODE_FILTER, NODE_PROPS)
 EXTENSION_LIST = ListSpec("extensions", None, EXTENSION_PROPS)
@@ -182,17 +190,50 @@ async def _remote_login(call: Call) -> Response:
 
 
 async def _upload_logs(call: Call) -> Response:
+    pool = get_pool(call.emu, call.params["pool_id"])
     node = get_node(call.emu, call.params["pool_id"], call.params["node_id"])
-    await call.body("UploadBatchServiceLogsConfiguration")
-    # The emulator has no Azure Storage to write to: it reports the directory the service
-    # would use and that no files were uploaded.
-    directory = f"{call.params['pool_id']}/{node.id}/{uuid.uuid4()}"
+    body = await call.body("UploadBatchServiceLogsConfiguration")
+    now = call.emu.clock.now()
+    end = parse_iso(body["endTime"]) if "endTime" in body else now
+    logs = call.emu.engine.ctx.nodes.logs
+    files = logs.of(node).files(parse_iso(body["startTime"]), end)
+    account = call.emu.settings.account
+    directory = virtual_directory(account, pool.id, node.id, call.request.state.request_id)
+    if files:
+        await _upload(call, node, files, str(body["containerUrl"]), directory)
     return json_response(
         call.request,
-        {"virtualDirectoryName": directory, "numberOfFilesUploaded": 0},
+        {"virtualDirectoryName": directory, "numberOfFilesUploaded": len(files)},
         metadata="Microsoft.Azure.Batch.Protocol.Entities.UploadBatchServiceLogsResult",
         headers={"DataServiceId": _action_url(call, node, "uploadbatchservicelogs")},
     )
+
+
+async def _upload(
+    call: Call, node: NodeRecord, files: list[LogFile], url: str, directory: str
+) -> None:
+    """Copies the files to the container. The service answers before it uploads, and an upload
+    that fails is not reported to the caller: the node agent logs it, and so does the emulator
+    (a container off this machine, which the emulator never writes to, is one)."""
+    logs = call.emu.engine.ctx.nodes.logs
+    try:
+        await asyncio.to_thread(upload_logs, files, url, _containers(call), directory)
+    except (StorageError, OSError) as err:
+        log.warning("emulator: Batch service logs of %s not uploaded: %s", node.id, err)
+        logs.note(node, call.emu.clock.now(), f"uploading service logs to {redact(url)}: {err}")
+    else:
+        done = f"uploaded {len(files)} service log files to {redact(url)}/{directory}"
+        logs.note(node, call.emu.clock.now(), done)
+
+
+def _containers(call: Call) -> Path | None:
+    """`<data_dir>/containers`, where loopback containers live (`storage`): the local
+    executor's, which has one even without a data dir."""
+    executor = call.emu.engine.executor
+    if isinstance(executor, LocalExecutor):
+        return executor.containers
+    data_dir = call.emu.settings.data_dir
+    return data_dir / CONTAINERS_DIR if data_dir is not None else None
 
 
 BATCH_NODE_EXTENSION = {

@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 
 from batch_tui.emulator import Emulator
-from tests.emulator.support import BASE_URL, Settle, add_pool, idle
+from tests.emulator.support import BASE_URL, Settle, idle, pool_body
+
+V2025 = "2025-06-01"
+"""The 15.x SDK's api-version, the first with dual-stack pools."""
 
 WEB = {
     "name": "web",
@@ -50,13 +53,15 @@ def network(*nat_pools: dict[str, Any], families: list[str] | None = None) -> di
 async def ready_nodes(
     http: httpx.AsyncClient, emulator: Emulator, settle: Settle, **pool: Any
 ) -> list[dict[str, Any]]:
-    """Adds `pool1` with `pool`, waits for its nodes to be idle and returns them by index."""
-    await add_pool(http, **pool)
+    """Adds `pool1` with `pool`, waits for its nodes to be idle and returns them by index.
+
+    The pool is sent with api-version 2025-06-01, whose `ipFamilies` asks for IPv6."""
+    created = await http.post("/pools", json=pool_body(**pool), params={"api-version": V2025})
+    assert created.status_code == 201, created.text
     await settle(idle(emulator))
-    nodes = (await http.get("/pools/pool1/nodes")).json()["value"]
-    return sorted(
-        nodes, key=lambda n: emulator.store.pool_nodes("pool1")[n["id"]].internal["index"]
-    )
+    nodes = (await http.get("/pools/pool1/nodes", params={"api-version": V2025})).json()["value"]
+    records = emulator.store.pool_nodes("pool1")
+    return sorted(nodes, key=lambda n: records[n["id"]].internal["index"])
 
 
 def endpoints(node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,7 +69,8 @@ def endpoints(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def login(http: httpx.AsyncClient, node: dict[str, Any]) -> dict[str, Any]:
-    response = await http.get(f"/pools/pool1/nodes/{node['id']}/remoteloginsettings")
+    url = f"/pools/pool1/nodes/{node['id']}/remoteloginsettings"
+    response = await http.get(url, params={"api-version": V2025})
     assert response.status_code == 200, response.text
     return dict(response.json())
 
