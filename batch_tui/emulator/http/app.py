@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -104,6 +104,21 @@ def _check_api_version(request: Request) -> None:
         raise invalid_query("api-version", version, "The specified api-version is not supported.")
 
 
+def _check_content_type(request: Request) -> None:
+    """Refuses a body sent as anything but JSON, as the service does (a body sent without a
+    Content-Type is read as JSON, and a bodiless request is not checked)."""
+    content_type = request.headers.get("content-type")
+    if content_type is None or not control.has_body(request.headers):
+        return
+    if control.media_type(content_type) != control.JSON_MEDIA_TYPE:
+        raise ServiceError(
+            400,
+            "InvalidHeaderValue",
+            "The value for one of the HTTP headers is not in the correct format.",
+            {"HeaderName": "Content-Type", "HeaderValue": content_type},
+        )
+
+
 async def _preempt(request: Request) -> Response:
     """The preemption endpoint, behind the control endpoints' guard (`control.refusal`)."""
     refused = control.refusal(request, request.app.state.emulator.settings, "preemption")
@@ -117,6 +132,7 @@ async def _dispatch(request: Request) -> Response:
     try:
         sharedkey.verify_request(request, emu.settings)
         _check_api_version(request)
+        _check_content_type(request)
         handler, params = _match(request.method, request.scope["path"])
         await emu.start()
         response = await handler(Call(request, emu, params, query_params(request)))
@@ -125,6 +141,9 @@ async def _dispatch(request: Request) -> Response:
         return response
     except ServiceError as err:
         return error_response(request, err)
+    except ClientDisconnect:
+        # The client went (or its body stopped and the server closed it): nobody to answer.
+        return Response(status_code=400)
     except SaveFailed as exc:
         # Not a bug: a full disk. The change stays pending (and is saved once it can be), but
         # nothing that is not in the database is ever acknowledged.

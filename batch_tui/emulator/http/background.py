@@ -22,6 +22,7 @@ import uvicorn
 
 from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.http.app import create_served_app
+from batch_tui.emulator.http.protocol import served_config
 
 STARTUP_TIMEOUT = 30.0
 """Seconds to wait for uvicorn to listen; generous because CI machines can be slow."""
@@ -100,9 +101,7 @@ class BackgroundEmulator:
         self.port = int(self._socket.getsockname()[1])
         self.settings = replace(self.settings, base_url=f"http://{self.host}:{self.port}")
         try:
-            config = uvicorn.Config(
-                create_served_app(self.settings), log_level="warning", lifespan="on"
-            )
+            config = served_config(create_served_app(self.settings))
             config.load()  # imports uvicorn's protocol modules here, not in the thread
         except BaseException:
             self._socket.close()

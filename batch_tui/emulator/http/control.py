@@ -63,12 +63,16 @@ def body_type_problem(headers: Headers) -> str | None:
     """Says why a request's body type is refused: a body (or a `Content-Type`) that is not
     `application/json`. A request with neither, such as a bare POST, passes."""
     content_type = headers.get("content-type")
-    has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
-    if content_type is None and not has_body:
+    if content_type is None and not has_body(headers):
         return None
     if media_type(content_type) == JSON_MEDIA_TYPE:
         return None
     return f"send the body as {JSON_MEDIA_TYPE} (the request's Content-Type: {content_type})"
+
+
+def has_body(headers: Headers) -> bool:
+    """Returns whether a request announces a body (a non-zero length, or chunks)."""
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
 
 
 def media_type(content_type: str | None) -> str:
