@@ -58,11 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the local Azure Batch emulator over HTTP",
         description="Serve the local Azure Batch emulator for the official SDKs, the Azure CLI "
         "and batch-tui. It prints its endpoint, account and key, and runs until Ctrl-C.",
+        epilog="The account key (base64) is read from BATCH_TUI_EMULATOR_KEY or --key-file; "
+        "without either a key is generated and printed. --key is for loopback use: every local "
+        "user sees it in ps. Bound beyond loopback (--host), the emulator needs a key from "
+        "BATCH_TUI_EMULATOR_KEY or --key-file of at least 32 bytes (decoded). Every request, "
+        "the control endpoints /_emulator/faults and /_emulator/pools/{id}/preempt included, "
+        "is signed with the key (SharedKey, with an ocp-date within 15 minutes); the control "
+        "endpoints take application/json bodies only.",
     )
     emulator.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     emulator.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     emulator.add_argument("--account", default="emulator", help="account name (default: emulator)")
-    emulator.add_argument("--key", help="account key, base64 (default: a generated key)")
+    key = emulator.add_mutually_exclusive_group()
+    key.add_argument(
+        "--key-file", type=Path, metavar="PATH", help="read the account key (base64) from PATH"
+    )
+    key.add_argument(
+        "--key",
+        help="account key, base64, for loopback use: ps shows it to every local user "
+        "(default: BATCH_TUI_EMULATOR_KEY, else a generated key)",
+    )
     emulator.add_argument("--scenario", choices=("empty", "demo", "large"), default="empty")
     emulator.add_argument(
         "--executor",
@@ -118,32 +133,21 @@ def command_line_problem(
 
 def run_emulator(args: argparse.Namespace) -> int:
     """Serves the emulator until Ctrl-C."""
-    from batch_tui.emulator.base.settings import EmulatorSettings, key_problem
-    from batch_tui.emulator.http.faults_spec import FaultPlan
-    from batch_tui.emulator.http.server import ensure_loopback, serve
+    from batch_tui.emulator.base.settings import EmulatorSettings
+    from batch_tui.emulator.http import server
     from batch_tui.emulator.state import StateError
 
-    problem = ensure_loopback(args.host, key_given=args.key is not None)
+    key, source, problem = emulator_key(args, os.environ)
+    problem = problem or emulator_problem(args, key, source)
     if problem:
         print(f"batch-tui emulator: {problem}", file=sys.stderr)
         return 2
-    if args.scenario == "large" and args.executor == "local":
+    if args.key is not None:
         print(
-            "batch-tui emulator: the large scenario needs --executor simulated "
-            "(100,000 real processes would not be a demo)",
+            "batch-tui emulator: warning: --key shows the key to every local user (ps); "
+            "give it in BATCH_TUI_EMULATOR_KEY or --key-file instead",
             file=sys.stderr,
         )
-        return 2
-    bad_key = key_problem(args.key) if args.key is not None else None
-    if bad_key:
-        print(f"batch-tui emulator: --key {bad_key}", file=sys.stderr)
-        return 2
-    if args.faults:
-        try:
-            FaultPlan.from_spec(args.faults)
-        except ValueError as exc:
-            print(f"batch-tui emulator: --faults: {exc}", file=sys.stderr)
-            return 2
     settings = EmulatorSettings(
         account=args.account,
         executor=args.executor or ("simulated" if args.scenario == "large" else "local"),
@@ -152,14 +156,71 @@ def run_emulator(args: argparse.Namespace) -> int:
         base_url=f"http://{args.host}:{args.port}",
         faults=args.faults,
     )
-    if args.key:
-        settings.key = args.key
+    if key is not None:
+        settings.key = key
+    # A key the user keeps (environment, file) is named in the banner, not printed.
+    kept = source if key is not None and args.key is None else None
     try:
-        serve(settings, args.host, args.port)
+        server.serve(settings, args.host, args.port, key_source=kept)
     except StateError as exc:  # a damaged or busy data dir: its one-line message says it all
         print(f"batch-tui emulator: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def emulator_problem(args: argparse.Namespace, key: str | None, source: str) -> str | None:
+    """Says why `batch-tui emulator` cannot start with these arguments and key, or None."""
+    from batch_tui.emulator.base.settings import key_problem
+    from batch_tui.emulator.http.faults_spec import FaultPlan
+    from batch_tui.emulator.http.server import bind_problem
+
+    bad_key = key_problem(key) if key is not None else None
+    if bad_key:
+        return f"{source} {bad_key}"
+    problem = bind_problem(args.host, key, key_on_command_line=args.key is not None)
+    if problem:
+        return problem
+    if args.scenario == "large" and args.executor == "local":
+        return (
+            "the large scenario needs --executor simulated "
+            "(100,000 real processes would not be a demo)"
+        )
+    if args.faults:
+        try:
+            FaultPlan.from_spec(args.faults)
+        except ValueError as exc:
+            return f"--faults: {exc}"
+    return None
+
+
+def emulator_key(
+    args: argparse.Namespace, env: Mapping[str, str]
+) -> tuple[str | None, str, str | None]:
+    """Finds the key `batch-tui emulator` was given: `--key`, `--key-file`, else
+    `BATCH_TUI_EMULATOR_KEY` (a flag wins over the environment).
+
+    Returns:
+        The key (None for a generated one), where it came from (for messages), and why it
+        cannot be read (or None). A key file others may read is used, with a warning.
+    """
+    from batch_tui.emulator.base.settings import KEY_ENV, key_file_exposed, read_key_file
+
+    if args.key is not None:
+        return args.key, "--key", None
+    if args.key_file is None:
+        return env.get(KEY_ENV) or None, KEY_ENV, None
+    source = f"--key-file {args.key_file}"
+    try:
+        key = read_key_file(args.key_file)
+        if key_file_exposed(args.key_file):
+            print(
+                f"batch-tui emulator: warning: {args.key_file} can be read by other users "
+                f"(chmod 600 {args.key_file})",
+                file=sys.stderr,
+            )
+    except OSError as exc:
+        return None, source, f"{source}: cannot read it ({exc.strerror or exc})"
+    return key, source, None
 
 
 def config_path(args: argparse.Namespace) -> Path:

@@ -9,9 +9,12 @@ instead of failing, and a quick, reported failure when the emulator cannot start
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -302,3 +305,117 @@ def test_an_emulator_built_with_a_key_that_is_not_base64_says_so() -> None:
 
     with pytest.raises(ValueError, match="the account key must be base64"):
         build_emulator(EmulatorSettings(key="not base64!"))
+
+
+# --- the emulator's key: out of `ps`, strong enough off loopback -----------------------------
+
+KEY_32 = base64.b64encode(b"k" * 32).decode()
+KEY_16 = base64.b64encode(b"k" * 16).decode()
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Records each `serve` call of `batch-tui emulator` instead of serving."""
+    from batch_tui.emulator.http import server
+
+    calls: list[dict[str, Any]] = []
+
+    def serve(settings: EmulatorSettings, host: str, port: int, **kwargs: Any) -> None:
+        calls.append({"settings": settings, "host": host, **kwargs})
+
+    monkeypatch.setattr(server, "serve", serve)
+    monkeypatch.delenv("BATCH_TUI_EMULATOR_KEY", raising=False)
+    return calls
+
+
+def test_the_emulator_key_comes_from_the_environment(
+    served: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BATCH_TUI_EMULATOR_KEY", KEY_32)
+    assert main(["emulator", "--port", "0"]) == 0
+    assert served[0]["settings"].key == KEY_32
+    assert served[0]["key_source"] == "BATCH_TUI_EMULATOR_KEY"
+    assert capsys.readouterr().err == ""
+
+
+def test_the_emulator_key_comes_from_a_file(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY_32 + "\n")
+    key_file.chmod(0o600)
+    assert main(["emulator", "--key-file", str(key_file)]) == 0
+    assert served[0]["settings"].key == KEY_32
+    assert served[0]["key_source"] == f"--key-file {key_file}"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_key_file_others_can_read_is_used_with_a_warning(
+    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY_32)
+    key_file.chmod(0o644)
+    assert main(["emulator", "--key-file", str(key_file)]) == 0
+    assert "warning" in capsys.readouterr().err and served[0]["settings"].key == KEY_32
+
+
+def test_key_on_the_command_line_works_on_loopback_with_a_warning(
+    served: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BATCH_TUI_EMULATOR_KEY", KEY_16)  # the flag wins over the environment
+    assert main(["emulator", "--key", KEY_32]) == 0
+    assert served[0]["settings"].key == KEY_32 and served[0]["key_source"] is None
+    err = capsys.readouterr().err
+    assert "warning: --key" in err and "ps" in err and "BATCH_TUI_EMULATOR_KEY" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env_key", "says"),
+    [
+        (["--host", "0.0.0.0"], None, "BATCH_TUI_EMULATOR_KEY or --key-file"),
+        (["--host", "0.0.0.0", "--key", KEY_32], None, "--key is visible in ps"),
+        (["--host", "10.1.2.3"], KEY_16, "16 bytes"),
+        (["--key", KEY_32, "--key-file", "k"], None, "not allowed with argument"),
+        (["--key-file", "/nonexistent/key"], None, "--key-file /nonexistent/key: cannot read"),
+    ],
+    ids=["no-key", "flag", "short-key", "two-ways", "missing-file"],
+)
+def test_emulator_key_misuse_exits_2(
+    served: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env_key: str | None,
+    says: str,
+) -> None:
+    if env_key:
+        monkeypatch.setenv("BATCH_TUI_EMULATOR_KEY", env_key)
+    with contextlib.suppress(SystemExit):  # argparse's own errors exit 2 by raising
+        assert main(["emulator", *argv]) == 2
+    assert says in capsys.readouterr().err and served == []
+
+
+def test_a_non_loopback_bind_takes_a_32_byte_key_from_the_environment(
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BATCH_TUI_EMULATOR_KEY", KEY_32)
+    assert main(["emulator", "--host", "0.0.0.0"]) == 0
+    assert served[0]["host"] == "0.0.0.0" and served[0]["settings"].key == KEY_32
+
+
+def test_emulator_help_says_where_the_key_comes_from(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["emulator", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--key-file" in text and "BATCH_TUI_EMULATOR_KEY" in text
+    assert "32 bytes" in text and "ps" in text
+
+
+def test_a_generated_key_is_printed(served: list[dict[str, Any]]) -> None:
+    assert main(["emulator"]) == 0
+    assert served[0]["key_source"] is None and len(served[0]["settings"].key) >= 44

@@ -10,15 +10,42 @@ from pathlib import Path
 
 from batch_tui.emulator.base.urls import Urls
 
+KEY_ENV = "BATCH_TUI_EMULATOR_KEY"
+"""The environment variable `batch-tui emulator` reads its key from: unlike `--key`, it is not
+in the command line that `ps` shows every local user."""
+
+MIN_REMOTE_KEY_BYTES = 32
+"""The shortest key (decoded) an emulator bound beyond loopback takes: 256 bits, HMAC-SHA256's
+own strength. One signed request seen on the network lets anyone test guesses of the key
+offline, so a short or typed-in key would not hold. The service's keys have 64 bytes."""
+
+
+def key_size(key: str) -> int:
+    """Returns how many bytes `key` decodes to (0 when it is not base64)."""
+    try:
+        return len(base64.b64decode(key, validate=True))
+    except (binascii.Error, ValueError):
+        return 0
+
 
 def key_problem(key: str) -> str | None:
     """Says why `key` cannot be an account key ("must be base64 ...": requests are signed
     with the bytes it decodes to), or None."""
-    try:
-        decoded = base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError):
-        decoded = b""
-    return None if decoded else "must be base64, like a Batch key"
+    return None if key_size(key) else "must be base64, like a Batch key"
+
+
+def read_key_file(path: Path) -> str:
+    """Reads an account key from a file: its text without surrounding whitespace.
+
+    Raises:
+        OSError: When the file cannot be read.
+    """
+    return path.read_text(encoding="ascii", errors="replace").strip()
+
+
+def key_file_exposed(path: Path) -> bool:
+    """Returns whether users other than the owner may read a key file (mode 0o077 bits)."""
+    return bool(path.stat().st_mode & 0o077)
 
 
 def generate_key() -> str:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from azure.batch import BatchClient
@@ -18,13 +19,13 @@ from tests.emulator.support import KEY
 STARTUP_SECONDS = 60
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "batch_tui", "emulator", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 
@@ -95,7 +96,7 @@ def test_generated_key_is_printed_and_a_wrong_key_is_refused() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--host", "0.0.0.0"], "--key"),
+        (["--host", "0.0.0.0"], "BATCH_TUI_EMULATOR_KEY or --key-file"),
         (["--faults", "429:rate=2"], "--faults: fault spec item 1"),
         (["--scenario", "large", "--executor", "local"], "needs --executor simulated"),
     ],
@@ -111,3 +112,24 @@ def test_bad_invocations_exit_2_with_a_message(args: list[str], message: str) ->
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc (Linux)")
+def test_a_key_from_the_environment_stays_out_of_ps_and_the_banner() -> None:
+    port = free_port()
+    proc = _start(
+        "--port", str(port), "--executor", "simulated", env={"BATCH_TUI_EMULATOR_KEY": KEY}
+    )
+    try:
+        banner = _wait_for_banner(proc)
+        assert "  key:      (from BATCH_TUI_EMULATOR_KEY)" in banner
+        assert KEY not in "\n".join(banner)
+        command_line = Path(f"/proc/{proc.pid}/cmdline").read_bytes()  # what ps shows
+        assert KEY.encode() not in command_line
+        client = BatchClient(f"http://127.0.0.1:{port}", AzureNamedKeyCredential("emulator", KEY))
+        assert list(client.list_pools()) == []
+        client.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, errors = proc.communicate(timeout=30)
+    assert "warning" not in errors

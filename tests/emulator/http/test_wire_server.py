@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import pytest
@@ -9,19 +10,27 @@ import pytest
 from batch_tui.emulator.base.settings import EmulatorSettings
 from batch_tui.emulator.http import server
 
+KEY_32 = base64.b64encode(b"k" * 32).decode()
+
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
-def test_loopback_hosts_need_no_key(host: str) -> None:
+def test_loopback_hosts_take_any_key(host: str) -> None:
     assert server.is_loopback(host)
-    assert server.ensure_loopback(host, key_given=False) is None
+    assert server.bind_problem(host, None, key_on_command_line=False) is None
+    assert server.bind_problem(host, "a2V5", key_on_command_line=True) is None
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "example.com"])
-def test_other_hosts_need_an_explicit_key(host: str) -> None:
+def test_other_hosts_need_a_strong_key_kept_out_of_ps(host: str) -> None:
     assert not server.is_loopback(host)
-    problem = server.ensure_loopback(host, key_given=False)
-    assert problem is not None and "--key" in problem
-    assert server.ensure_loopback(host, key_given=True) is None
+    problem = server.bind_problem(host, None, key_on_command_line=False)
+    assert problem is not None and "BATCH_TUI_EMULATOR_KEY or --key-file" in problem
+    on_command_line = server.bind_problem(host, KEY_32, key_on_command_line=True)
+    assert on_command_line is not None and "ps" in on_command_line
+    short = base64.b64encode(b"k" * 31).decode()
+    weak = server.bind_problem(host, short, key_on_command_line=False)
+    assert weak is not None and "31 bytes" in weak and "at least 32" in weak
+    assert server.bind_problem(host, KEY_32, key_on_command_line=False) is None
 
 
 def test_build_server_binds_a_free_port_and_sets_the_base_url() -> None:
@@ -47,4 +56,17 @@ def test_serve_prints_endpoint_account_and_key(monkeypatch: pytest.MonkeyPatch) 
     assert "account:  demo" in text
     assert f"key:      {settings.key}" in text
     assert len(ran) == 1
+    ran[0].sock.close()
+
+
+def test_serve_names_where_a_given_key_is_kept_instead_of_printing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ran: list[server.BoundServer] = []
+    monkeypatch.setattr(server.BoundServer, "run", lambda self: ran.append(self))
+    settings = EmulatorSettings(key=KEY_32, executor="simulated")
+    out = io.StringIO()
+    server.serve(settings, "127.0.0.1", 0, out=out, key_source="BATCH_TUI_EMULATOR_KEY")
+    assert "key:      (from BATCH_TUI_EMULATOR_KEY)" in out.getvalue()
+    assert KEY_32 not in out.getvalue()
     ran[0].sock.close()
