@@ -142,12 +142,6 @@ def run_emulator(args: argparse.Namespace) -> int:
     if problem:
         print(f"batch-tui emulator: {problem}", file=sys.stderr)
         return 2
-    if args.key is not None:
-        print(
-            "batch-tui emulator: warning: --key shows the key to every local user (ps); "
-            "give it in BATCH_TUI_EMULATOR_KEY or --key-file instead",
-            file=sys.stderr,
-        )
     settings = EmulatorSettings(
         account=args.account,
         executor=args.executor or ("simulated" if args.scenario == "large" else "local"),
@@ -161,7 +155,9 @@ def run_emulator(args: argparse.Namespace) -> int:
     # A key the user keeps (environment, file) is named in the banner, not printed.
     kept = source if key is not None and args.key is None else None
     try:
-        server.serve(settings, args.host, args.port, key_source=kept)
+        server.serve(
+            settings, args.host, args.port, key_source=kept, warnings=emulator_key_warnings(args)
+        )
     except StateError as exc:  # a damaged or busy data dir: its one-line message says it all
         print(f"batch-tui emulator: {exc}", file=sys.stderr)
         return 1
@@ -201,9 +197,9 @@ def emulator_key(
 
     Returns:
         The key (None for a generated one), where it came from (for messages), and why it
-        cannot be read (or None). A key file others may read is used, with a warning.
+        cannot be read (or None).
     """
-    from batch_tui.emulator.base.settings import KEY_ENV, key_file_exposed, read_key_file
+    from batch_tui.emulator.base.settings import KEY_ENV, read_key_file
 
     if args.key is not None:
         return args.key, "--key", None
@@ -211,16 +207,26 @@ def emulator_key(
         return env.get(KEY_ENV) or None, KEY_ENV, None
     source = f"--key-file {args.key_file}"
     try:
-        key = read_key_file(args.key_file)
-        if key_file_exposed(args.key_file):
-            print(
-                f"batch-tui emulator: warning: {args.key_file} can be read by other users "
-                f"(chmod 600 {args.key_file})",
-                file=sys.stderr,
-            )
+        return read_key_file(args.key_file), source, None
     except OSError as exc:
         return None, source, f"{source}: cannot read it ({exc.strerror or exc})"
-    return key, source, None
+
+
+def emulator_key_warnings(args: argparse.Namespace) -> list[str]:
+    """Says what exposes the key `batch-tui emulator` was given: `--key`, or a key file other
+    users may read. The emulator prints them once it is built, beside its banner."""
+    from batch_tui.emulator.base.settings import key_file_exposed
+
+    if args.key is not None:
+        return [
+            "--key shows the key to every local user (ps); "
+            "give it in BATCH_TUI_EMULATOR_KEY or --key-file instead"
+        ]
+    try:
+        exposed = args.key_file is not None and key_file_exposed(args.key_file)
+    except OSError:
+        exposed = False  # read a moment ago; gone now, which the start will not miss
+    return [f"{args.key_file} can be read by other users (chmod 600 it)"] if exposed else []
 
 
 def config_path(args: argparse.Namespace) -> Path:

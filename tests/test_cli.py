@@ -337,7 +337,7 @@ def test_the_emulator_key_comes_from_the_environment(
     assert main(["emulator", "--port", "0"]) == 0
     assert served[0]["settings"].key == KEY_32
     assert served[0]["key_source"] == "BATCH_TUI_EMULATOR_KEY"
-    assert capsys.readouterr().err == ""
+    assert served[0]["warnings"] == [] and capsys.readouterr().err == ""
 
 
 def test_the_emulator_key_comes_from_a_file(
@@ -349,29 +349,28 @@ def test_the_emulator_key_comes_from_a_file(
     assert main(["emulator", "--key-file", str(key_file)]) == 0
     assert served[0]["settings"].key == KEY_32
     assert served[0]["key_source"] == f"--key-file {key_file}"
-    assert capsys.readouterr().err == ""
+    assert served[0]["warnings"] == [] and capsys.readouterr().err == ""
 
 
 def test_a_key_file_others_can_read_is_used_with_a_warning(
-    served: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    served: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(KEY_32)
     key_file.chmod(0o644)
     assert main(["emulator", "--key-file", str(key_file)]) == 0
-    assert "warning" in capsys.readouterr().err and served[0]["settings"].key == KEY_32
+    assert served[0]["settings"].key == KEY_32
+    assert served[0]["warnings"] == [f"{key_file} can be read by other users (chmod 600 it)"]
 
 
 def test_key_on_the_command_line_works_on_loopback_with_a_warning(
-    served: list[dict[str, Any]],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BATCH_TUI_EMULATOR_KEY", KEY_16)  # the flag wins over the environment
     assert main(["emulator", "--key", KEY_32]) == 0
     assert served[0]["settings"].key == KEY_32 and served[0]["key_source"] is None
-    err = capsys.readouterr().err
-    assert "warning: --key" in err and "ps" in err and "BATCH_TUI_EMULATOR_KEY" in err
+    (warning,) = served[0]["warnings"]
+    assert warning.startswith("--key") and "ps" in warning and "BATCH_TUI_EMULATOR_KEY" in warning
 
 
 @pytest.mark.parametrize(

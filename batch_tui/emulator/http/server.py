@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -124,6 +125,7 @@ def serve(
     out: TextIO = sys.stdout,
     *,
     key_source: str | None = None,
+    warnings: Sequence[str] = (),
 ) -> None:
     """Serves the emulator until interrupted, after printing how to connect to it.
 
@@ -134,8 +136,12 @@ def serve(
         out: Where the endpoint, account and key are printed.
         key_source: Where the user keeps the key (`BATCH_TUI_EMULATOR_KEY`, a key file): the
             banner names it instead of printing the key. None prints the key.
+        warnings: Printed on stderr once the emulator is built, before the banner (a start
+            that fails prints only why).
     """
     bound = build_server(settings, host, port)
+    for warning in warnings:
+        print(f"batch-tui emulator: warning: {warning}", file=sys.stderr, flush=True)
     print(f"Azure Batch emulator listening on {bound.url}", file=out)
     print(f"  account:  {settings.account}", file=out)
     print(f"  key:      {f'(from {key_source})' if key_source else settings.key}", file=out)

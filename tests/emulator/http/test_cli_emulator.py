@@ -72,6 +72,7 @@ def test_emulator_command_serves_the_sdk_and_stops_on_ctrl_c() -> None:
     assert proc.returncode == 0
     assert "Emulator stopped." in rest
     assert "Traceback" not in errors
+    assert "batch-tui emulator: warning: --key shows the key to every local user (ps)" in errors
 
 
 def test_generated_key_is_printed_and_a_wrong_key_is_refused() -> None:

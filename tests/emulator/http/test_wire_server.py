@@ -60,13 +60,15 @@ def test_serve_prints_endpoint_account_and_key(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_serve_names_where_a_given_key_is_kept_instead_of_printing_it(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran: list[server.BoundServer] = []
     monkeypatch.setattr(server.BoundServer, "run", lambda self: ran.append(self))
     settings = EmulatorSettings(key=KEY_32, executor="simulated")
     out = io.StringIO()
-    server.serve(settings, "127.0.0.1", 0, out=out, key_source="BATCH_TUI_EMULATOR_KEY")
+    source = "BATCH_TUI_EMULATOR_KEY"
+    server.serve(settings, "127.0.0.1", 0, out=out, key_source=source, warnings=["look out"])
     assert "key:      (from BATCH_TUI_EMULATOR_KEY)" in out.getvalue()
     assert KEY_32 not in out.getvalue()
+    assert capsys.readouterr().err == "batch-tui emulator: warning: look out\n"
     ran[0].sock.close()
