@@ -8,7 +8,14 @@ from typing import Any
 from batch_tui.emulator.base.errors import conflict
 from batch_tui.emulator.base.times import iso
 from batch_tui.emulator.ops.autopools import create_auto_pool
-from batch_tui.emulator.ops.defaults import job_constraints, manager_task, prep_task, release_task
+from batch_tui.emulator.ops.defaults import (
+    account_subscription,
+    job_constraints,
+    manager_task,
+    pool_info,
+    prep_task,
+    release_task,
+)
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.state.store import Record
 from batch_tui.emulator.validation.checks import (
@@ -89,7 +96,7 @@ def _job_data(emu: Emulator, body: dict[str, Any], pool_id: str | None) -> dict[
         data["jobReleaseTask"] = release_task(body["jobReleaseTask"])
     if "commonEnvironmentSettings" in body:
         data["commonEnvironmentSettings"] = body["commonEnvironmentSettings"]
-    data["poolInfo"] = body["poolInfo"]
+    data["poolInfo"] = pool_info(body["poolInfo"])
     data["onAllTasksComplete"] = body.get("onAllTasksComplete", "noaction")
     data["onTaskFailure"] = body.get("onTaskFailure", "noaction")
     for name in ("networkConfiguration", "metadata"):
@@ -103,7 +110,12 @@ def _job_data(emu: Emulator, body: dict[str, Any], pool_id: str | None) -> dict[
 
 
 def add_job(
-    emu: Emulator, body: dict[str, Any], *, scheduled: bool = False, pool_id: str | None = None
+    emu: Emulator,
+    body: dict[str, Any],
+    *,
+    scheduled: bool = False,
+    pool_id: str | None = None,
+    api_version: str | None = None,
 ) -> Record:
     """Validates a JobAddParameter, stores the new job and hands it to the engine.
 
@@ -113,6 +125,8 @@ def add_job(
         scheduled: Whether a job schedule makes the job (its id is `<scheduleId>:job-<n>`).
         pool_id: The pool a scheduled job runs on when its schedule's auto pool already exists
             (`poolLifetimeOption` `jobschedule`); otherwise an auto pool is made for the job.
+        api_version: The request's api-version, whose schema checks the body; None (a job its
+            schedule makes from a checked specification) accepts any version's properties.
 
     Returns:
         The stored job record.
@@ -121,7 +135,8 @@ def add_job(
         ServiceError: 400 for an invalid body, 409 JobExists for a duplicate id (or
             JobScheduleWithSameIdExists: a job and a job schedule cannot share an id).
     """
-    body = validate(body, "JobAddParameter")
+    subscription = account_subscription(emu)
+    body = validate(body, "JobAddParameter", version=api_version, subscription=subscription)
     _check_job_body(body, scheduled)
     if body["id"].lower() in emu.store.jobs:
         raise conflict("JobExists", "The specified job already exists.")

@@ -7,7 +7,13 @@ from typing import Any
 
 from batch_tui.emulator.base.errors import conflict
 from batch_tui.emulator.base.times import iso
-from batch_tui.emulator.ops.defaults import start_task
+from batch_tui.emulator.ops.defaults import (
+    DEFAULT_AUTOSCALE_INTERVAL,
+    DEFAULT_RESIZE_TIMEOUT,
+    account_subscription,
+    pool_settings,
+    scheduling_policy,
+)
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.scaling import apply_autoscale, check_resize_timeout
 from batch_tui.emulator.state.store import Record
@@ -17,8 +23,6 @@ from batch_tui.emulator.validation.checks import (
     validate,
     validate_id,
 )
-
-DEFAULT_RESIZE_TIMEOUT = "PT15M"
 
 
 def _check_scaling(body: dict[str, Any]) -> None:
@@ -36,10 +40,29 @@ def _check_scaling(body: dict[str, Any]) -> None:
         )
 
 
+_AFTER_SCALING = (
+    "startTask",
+    "certificateReferences",
+    "applicationPackageReferences",
+    "userAccounts",
+)
+_AFTER_VM = (
+    "networkConfiguration",
+    "metadata",
+    "mountConfiguration",
+    "upgradePolicy",
+    "targetNodeCommunicationMode",
+    "resourceTags",
+)
+
+
 def _pool_data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
-    """Builds the full wire dict of a new pool with every default the service echoes."""
+    """Builds the full wire dict of a new pool with every default the service echoes, in the
+    recorded order. `targetNodeCommunicationMode` is echoed only when it was sent, and a new
+    pool has no `currentNodeCommunicationMode` yet (recording)."""
     now = iso(emu.clock.now())
     growing = bool(body.get("targetDedicatedNodes") or body.get("targetLowPriorityNodes"))
+    settings = pool_settings(body)
     data: dict[str, Any] = {"id": body["id"]}
     if "displayName" in body:
         data["displayName"] = body["displayName"]
@@ -50,43 +73,34 @@ def _pool_data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
         allocationState="resizing" if growing or body.get("enableAutoScale") else "steady",
         allocationStateTransitionTime=now,
         vmSize=body["vmSize"].lower(),
-        virtualMachineConfiguration=body["virtualMachineConfiguration"],
         resizeTimeout=body.get("resizeTimeout", DEFAULT_RESIZE_TIMEOUT),
         currentDedicatedNodes=0,
-        currentLowPriorityNodes=0,
         targetDedicatedNodes=body.get("targetDedicatedNodes", 0),
+        currentLowPriorityNodes=0,
         targetLowPriorityNodes=body.get("targetLowPriorityNodes", 0),
         enableAutoScale=body.get("enableAutoScale", False),
     )
-    for name in ("autoScaleFormula", "networkConfiguration"):
-        if name in body:
-            data[name] = body[name]
     if body.get("enableAutoScale"):
-        data["autoScaleEvaluationInterval"] = body.get("autoScaleEvaluationInterval", "PT15M")
+        data["autoScaleFormula"] = body["autoScaleFormula"]
+        interval = body.get("autoScaleEvaluationInterval", DEFAULT_AUTOSCALE_INTERVAL)
+        data["autoScaleEvaluationInterval"] = interval
     data["enableInterNodeCommunication"] = body.get("enableInterNodeCommunication", False)
-    if "startTask" in body:
-        data["startTask"] = start_task(body["startTask"])
-    for name in ("certificateReferences", "applicationPackageReferences"):
-        if name in body:
-            data[name] = body[name]
+    data.update((k, settings[k]) for k in _AFTER_SCALING if k in settings)
     data["taskSlotsPerNode"] = body.get("taskSlotsPerNode", 1)
-    data["taskSchedulingPolicy"] = body.get("taskSchedulingPolicy", {"nodeFillType": "spread"})
-    for name in ("userAccounts", "metadata", "mountConfiguration", "upgradePolicy"):
-        if name in body:
-            data[name] = body[name]
-    data["targetNodeCommunicationMode"] = body.get("targetNodeCommunicationMode", "default")
-    data["currentNodeCommunicationMode"] = "simplified"
-    if "resourceTags" in body:
-        data["resourceTags"] = body["resourceTags"]
+    data["taskSchedulingPolicy"] = scheduling_policy(body.get("taskSchedulingPolicy"))
+    data["virtualMachineConfiguration"] = settings["virtualMachineConfiguration"]
+    data.update((k, settings[k]) for k in _AFTER_VM if k in settings)
     return data
 
 
-def add_pool(emu: Emulator, body: dict[str, Any]) -> Record:
+def add_pool(emu: Emulator, body: dict[str, Any], *, api_version: str | None = None) -> Record:
     """Validates a PoolAddParameter, stores the new pool and tells the engine to allocate.
 
     Args:
         emu: The emulator.
         body: The JSON body of `POST /pools` (not yet validated).
+        api_version: The request's api-version, whose schema checks the body; None (a pool the
+            emulator makes from a checked specification) accepts any version's properties.
 
     Returns:
         The stored pool record.
@@ -94,7 +108,8 @@ def add_pool(emu: Emulator, body: dict[str, Any]) -> Record:
     Raises:
         ServiceError: 400 for an invalid body, 409 PoolExists for a duplicate id.
     """
-    body = validate(body, "PoolAddParameter")
+    subscription = account_subscription(emu)
+    body = validate(body, "PoolAddParameter", version=api_version, subscription=subscription)
     validate_id(body["id"])
     if "virtualMachineConfiguration" not in body:
         raise missing_property("virtualMachineConfiguration")

@@ -82,15 +82,23 @@ def rescale(emu: Emulator, pool: Record, evaluation: autoscale.Evaluation) -> No
     emu.store.touch(pool)
 
 
-def resize_pool(emu: Emulator, pool_id: str, body: dict[str, Any]) -> Record:
+def resize_pool(
+    emu: Emulator, pool_id: str, body: dict[str, Any], *, api_version: str | None = None
+) -> Record:
     """Validates a PoolResizeParameter, sets the new targets and starts the resize.
+
+    Args:
+        emu: The emulator.
+        pool_id: The pool to resize.
+        body: The JSON body (not yet validated; the CLI sends its numbers as strings).
+        api_version: The request's api-version, whose schema checks the body (None: any).
 
     Raises:
         ServiceError: 404 PoolNotFound, 400 for a bad body, 409 when the pool is not steady,
             is being deleted or scales automatically.
     """
     pool = get_pool(emu, pool_id)
-    body = validate(body, "PoolResizeParameter")
+    body = validate(body, "PoolResizeParameter", version=api_version)
     check_resize_timeout(body)
     require_steady(pool)
     if pool.data.get("enableAutoScale"):

@@ -8,7 +8,13 @@ from typing import Any
 
 from batch_tui.emulator.base.errors import conflict, not_found
 from batch_tui.emulator.base.times import TICKS_PER_SECOND, iso, parse_duration
-from batch_tui.emulator.ops.defaults import job_constraints, manager_task, prep_task, release_task
+from batch_tui.emulator.ops.defaults import (
+    job_constraints,
+    manager_task,
+    pool_info,
+    prep_task,
+    release_task,
+)
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.jobs import check_job_spec, job_stats
 from batch_tui.emulator.state.store import Record
@@ -89,6 +95,7 @@ def job_spec(spec: dict[str, Any]) -> dict[str, Any]:
     for name in ("commonEnvironmentSettings", "poolInfo", "networkConfiguration", "metadata"):
         if name in spec:
             out[name] = spec[name]
+    out["poolInfo"] = pool_info(spec["poolInfo"])
     return out
 
 

@@ -7,7 +7,11 @@ from typing import Any
 
 from batch_tui.emulator.base.errors import ServiceError, conflict
 from batch_tui.emulator.base.times import iso
-from batch_tui.emulator.ops.defaults import DEFAULT_AUTO_USER, task_constraints
+from batch_tui.emulator.ops.defaults import (
+    DEFAULT_AUTO_USER,
+    account_subscription,
+    task_constraints,
+)
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.entities import get_job
 from batch_tui.emulator.ops.jobs import require_job_open
@@ -92,7 +96,14 @@ def build_task(job: Record, body: dict[str, Any], now: str) -> TaskRecord:
     return TaskRecord(_task_data(job, body, now), job_key=job.id.lower())
 
 
-def new_task(emu: Emulator, job: Record, body: Any, now: str | None = None) -> TaskRecord:
+def new_task(
+    emu: Emulator,
+    job: Record,
+    body: Any,
+    now: str | None = None,
+    *,
+    api_version: str | None = None,
+) -> TaskRecord:
     """Validates one TaskAddParameter and stores the task (the engine is told by the caller).
 
     Args:
@@ -100,8 +111,10 @@ def new_task(emu: Emulator, job: Record, body: Any, now: str | None = None) -> T
         job: The open job.
         body: The task's JSON.
         now: The creation time, computed once for a whole batch.
+        api_version: The request's api-version, whose schema checks the body (None: any).
     """
-    body = validate(body, "TaskAddParameter")
+    subscription = account_subscription(emu)
+    body = validate(body, "TaskAddParameter", version=api_version, subscription=subscription)
     tasks = emu.store.job_tasks(job.id.lower())
     _check_task(job, body, tasks)
     data = _task_data(job, body, now or iso(emu.clock.now()))

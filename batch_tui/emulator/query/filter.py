@@ -22,6 +22,10 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 ALL_OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 EQ_NE = frozenset({"eq", "ne"})
 ID_OPS = ALL_OPS | {"startswith"}
+MAX_NESTING = 100
+"""How deep parentheses and `not`s may nest. The service's OData parser stops at a recursion
+limit too (400, not a stack overflow); this one keeps the emulator's recursive-descent parser
+and the closures it builds far from Python's own limit."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,16 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.spec = spec
+        self.depth = 0
+
+    def enter(self) -> None:
+        """Counts one more level of nesting, refusing more than `MAX_NESTING`."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FilterSyntaxError(
+                f"The filter is nested too deeply: at most {MAX_NESTING} levels of "
+                "parentheses and 'not' are allowed."
+            )
 
     def peek(self) -> _Tok | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -178,7 +192,9 @@ class _Parser:
 
     def parse_not(self) -> Predicate:
         if self.keyword("not"):
+            self.enter()
             inner = self.parse_not()
+            self.depth -= 1
             return lambda item: not inner(item)
         return self.parse_atom()
 
@@ -186,8 +202,10 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.text == "(":
             self.next()
+            self.enter()
             pred = self.parse_or()
             self.expect(")")
+            self.depth -= 1
             return pred
         if self.keyword("startswith"):
             return self.parse_startswith()

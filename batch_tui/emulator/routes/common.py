@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from batch_tui.emulator.ops.defaults import account_subscription
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.query.filter import (
     FilterProp,
@@ -22,18 +24,38 @@ from batch_tui.emulator.routes import conditions
 from batch_tui.emulator.routes.wire import entity_headers, json_response
 from batch_tui.emulator.state.store import Record
 from batch_tui.emulator.validation.checks import MAX_BODY_BYTES, parse_json, too_large, validate
+from batch_tui.emulator.validation.views import shown, viewer
 
 T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Response]]
 RouteTable = list[tuple[str, str, Handler]]
 
 
+_TIMEOUT = re.compile(r"[+-]?[0-9]{1,10}")
+INT32_MAX = 2**31 - 1
+
+
+def _check_timeout(name: str, value: str) -> None:
+    """Refuses a `timeout` that is not an integer, as the service does (400, not ignored)."""
+    if not _TIMEOUT.fullmatch(value) or abs(int(value)) > INT32_MAX:
+        raise invalid_query(name, value, "The value must be an integer number of seconds.")
+
+
 def query_params(request: Request) -> dict[str, str]:
     """Returns the query parameters with lower-cased names (the service reads `timeout` and
-    `timeOut`, `$skiptoken` and `$skipToken` alike), first value of each."""
+    `timeOut`, `$skiptoken` and `$skipToken` alike), first value of each.
+
+    Raises:
+        ServiceError: 400 InvalidQueryParameterValue for a `timeout` that is not an integer
+            (any valid one is accepted; the service caps it at 30 seconds, 120 for a task
+            collection, and the emulator answers well within that).
+    """
     params: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
-        params.setdefault(name.lower(), value)
+        key = name.lower()
+        if key == "timeout" and key not in params:
+            _check_timeout(name, value)
+        params.setdefault(key, value)
     return params
 
 
@@ -58,8 +80,25 @@ class Call:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    @property
+    def api_version(self) -> str | None:
+        """The request's api-version: which schemas check its body and which properties its
+        answer shows (the dispatcher has already refused a version the emulator does not
+        answer)."""
+        return self.query.get("api-version")
+
+    def validate(self, body: Any, type_name: str) -> dict[str, Any]:
+        """Checks a parsed body against the request's api-version and the account."""
+        return validate(
+            body,
+            type_name,
+            version=self.api_version,
+            subscription=account_subscription(self.emu),
+        )
+
     async def body(self, type_name: str, *, optional: bool = False) -> dict[str, Any]:
-        """Parses and validates the JSON body against a schema definition.
+        """Parses and validates the JSON body against a schema definition of the request's
+        api-version.
 
         Args:
             type_name: The definition, e.g. "PoolAddParameter".
@@ -71,7 +110,19 @@ class Call:
         body = parse_json(raw)
         if optional and body is None:
             return {}
-        return validate(body, type_name)
+        return self.validate(body, type_name)
+
+    def shown(self, data: Mapping[str, Any], entity: str) -> Mapping[str, Any]:
+        """An entity's stored data as this request's api-version shows it (`views.shown`)."""
+        return shown(data, entity, self.api_version)
+
+    def viewer(self, entity: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+        """`shown` for a list of one kind of entity, worked out once (`views.viewer`)."""
+        return viewer(entity, self.api_version)
+
+    async def json(self) -> Any:
+        """Parses the JSON body without validating it (an operation validates it later)."""
+        return parse_json(await self.raw_body())
 
     def check(self, record: Record) -> None:
         """Applies the conditional headers to `record` (304/412 ConditionNotMet)."""

@@ -7,10 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from batch_tui.emulator.base.errors import ServiceError, conflict, not_found
-from batch_tui.emulator.ops.defaults import (
-    job_constraints,
-)
-from batch_tui.emulator.ops.emulator import Emulator
+from batch_tui.emulator.ops.defaults import job_constraints, pool_info
 from batch_tui.emulator.ops.entities import get_job
 from batch_tui.emulator.ops.jobs import add_job, job_stats, require_job_open, task_counts
 from batch_tui.emulator.query.filter_tables import JOB_FILTER, PREP_RELEASE_FILTER
@@ -33,9 +30,6 @@ from batch_tui.emulator.routes.wire import (
     json_response,
 )
 from batch_tui.emulator.state.store import Record
-from batch_tui.emulator.validation.checks import (
-    parse_json,
-)
 
 JOB_LIST = ListSpec("jobs", JOB_FILTER, JOB_PROPS, expand=True)
 PREP_RELEASE_LIST = ListSpec(
@@ -43,27 +37,29 @@ PREP_RELEASE_LIST = ListSpec(
 )
 
 
-def _render(emu: Emulator, job: Record, expand: bool) -> dict[str, Any]:
-    data = entity(job, emu.urls.job(job.id))
+def _render(call: Call, job: Record, expand: bool) -> dict[str, Any]:
+    emu = call.emu
+    data = entity(job, emu.urls.job(job.id), data=call.shown(job.data, "job"))
     if expand and "stats" not in data:
         data["stats"] = job_stats(emu, job)
     return data
 
 
 async def _add(call: Call) -> Response:
-    job = add_job(call.emu, parse_json(await call.raw_body()))
+    job = add_job(call.emu, await call.json(), api_version=call.api_version)
     return empty_response(call.request, 201, created_headers(job, call.emu.urls.job(job.id)))
 
 
 async def _list(call: Call) -> Response:
     jobs = list(call.emu.store.jobs.values())
+    view = call.viewer("job")
     return list_response(
         call,
         jobs,
         JOB_LIST,
         key=lambda j: j.id.lower(),
-        render=lambda j, expand: _render(call.emu, j, expand),
-        stored=lambda j: j.data,
+        render=lambda j, expand: _render(call, j, expand),
+        stored=lambda j: view(j.data),
     )
 
 
@@ -73,20 +69,21 @@ async def _list_from_schedule(call: Call) -> Response:
         raise not_found("job schedule", "JobScheduleNotFound")
     prefix = f"{schedule_id.lower()}:"
     jobs = [j for k, j in call.emu.store.jobs.items() if k.startswith(prefix)]
+    view = call.viewer("job")
     return list_response(
         call,
         jobs,
         JOB_LIST,
         key=lambda j: j.id.lower(),
-        render=lambda j, expand: _render(call.emu, j, expand),
-        stored=lambda j: j.data,
+        render=lambda j, expand: _render(call, j, expand),
+        stored=lambda j: view(j.data),
     )
 
 
 async def _get(call: Call) -> Response:
     job = get_job(call.emu, call.params["job_id"])
     return entity_response(
-        call, job, JOB_PROPS, "jobs/@Element", lambda expand: _render(call.emu, job, expand)
+        call, job, JOB_PROPS, "jobs/@Element", lambda expand: _render(call, job, expand)
     )
 
 
@@ -103,6 +100,8 @@ async def _patch(call: Call) -> Response:
     require_job_open(job)
     if "constraints" in body:
         body["constraints"] = job_constraints(body["constraints"])
+    if "poolInfo" in body:
+        body["poolInfo"] = pool_info(body["poolInfo"])
     job.data.update(body)
     return _updated(call, job)
 
@@ -118,7 +117,7 @@ async def _update(call: Call) -> Response:
         maxParallelTasks=body.get("maxParallelTasks", -1),
         allowTaskPreemption=body.get("allowTaskPreemption", False),
         constraints=job_constraints(body.get("constraints")),
-        poolInfo=body["poolInfo"],
+        poolInfo=pool_info(body["poolInfo"]),
         onAllTasksComplete=body.get("onAllTasksComplete", "noaction"),
     )
     job.data.pop("metadata", None)

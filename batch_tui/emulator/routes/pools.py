@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from batch_tui.emulator.base.times import iso
 from batch_tui.emulator.engine.runtime import set_state
-from batch_tui.emulator.ops.defaults import start_task
+from batch_tui.emulator.ops.defaults import pool_settings, start_task
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.entities import get_pool
 from batch_tui.emulator.ops.pools import add_pool
@@ -33,17 +33,16 @@ from batch_tui.emulator.routes.wire import (
     entity_headers,
 )
 from batch_tui.emulator.state.store import Record
-from batch_tui.emulator.validation.checks import (
-    parse_json,
-)
+from batch_tui.emulator.validation.schemas import schemas_for
 
 __all__ = ["ROUTES", "add_pool", "resize_pool"]
 
 POOL_LIST = ListSpec("pools", POOL_FILTER, POOL_PROPS, expand=True)
 
 
-def _render(emu: Emulator, pool: Record, expand: bool) -> dict[str, Any]:
-    data = entity(pool, emu.urls.pool(pool.id))
+def _render(call: Call, pool: Record, expand: bool) -> dict[str, Any]:
+    emu = call.emu
+    data = entity(pool, emu.urls.pool(pool.id), data=call.shown(pool.data, "pool"))
     if expand and "stats" not in data:
         data["stats"] = _stats(emu, pool)
     return data
@@ -60,26 +59,27 @@ def _stats(emu: Emulator, pool: Record) -> dict[str, Any]:
 
 
 async def _add(call: Call) -> Response:
-    pool = add_pool(call.emu, parse_json(await call.raw_body()))
+    pool = add_pool(call.emu, await call.json(), api_version=call.api_version)
     return empty_response(call.request, 201, created_headers(pool, call.emu.urls.pool(pool.id)))
 
 
 async def _list(call: Call) -> Response:
     pools = list(call.emu.store.pools.values())
+    view = call.viewer("pool")
     return list_response(
         call,
         pools,
         POOL_LIST,
         key=lambda p: p.id.lower(),
-        render=lambda p, expand: _render(call.emu, p, expand),
-        stored=lambda p: p.data,
+        render=lambda p, expand: _render(call, p, expand),
+        stored=lambda p: view(p.data),
     )
 
 
 async def _get(call: Call) -> Response:
     pool = get_pool(call.emu, call.params["pool_id"])
     return entity_response(
-        call, pool, POOL_PROPS, "pools/@Element", lambda expand: _render(call.emu, pool, expand)
+        call, pool, POOL_PROPS, "pools/@Element", lambda expand: _render(call, pool, expand)
     )
 
 
@@ -94,8 +94,7 @@ async def _patch(call: Call) -> Response:
     call.check(pool)
     body = await call.body("PoolPatchParameter")
     writable(pool)
-    if "startTask" in body:
-        body["startTask"] = start_task(body["startTask"])
+    body = pool_settings(body)
     if "vmSize" in body:
         body["vmSize"] = body["vmSize"].lower()
     pool.data.update(body)
@@ -112,9 +111,16 @@ async def _update_properties(call: Call) -> Response:
     pool.data.pop("startTask", None)
     if "startTask" in body:
         pool.data["startTask"] = start_task(body["startTask"])
+    # What the request's version defines is replaced (2025-06-01 has no certificates and no
+    # communication mode: a 2025-06-01 client leaves those as they were).
+    fields = schemas_for(call.api_version)["PoolUpdatePropertiesParameter"]
     for name in ("certificateReferences", "applicationPackageReferences", "metadata"):
-        pool.data[name] = body[name]
-    pool.data["targetNodeCommunicationMode"] = body.get("targetNodeCommunicationMode", "default")
+        if name in fields:
+            pool.data[name] = body[name]
+    if "targetNodeCommunicationMode" in fields:
+        pool.data["targetNodeCommunicationMode"] = body.get(
+            "targetNodeCommunicationMode", "default"
+        )
     call.emu.store.touch(pool)
     url = call.emu.urls.pool(pool.id) + "/updateproperties"
     return empty_response(call.request, 204, action_headers(pool, url))

@@ -27,17 +27,13 @@ from batch_tui.emulator.ops.scaling import (
 from batch_tui.emulator.routes.common import Call, RouteTable
 from batch_tui.emulator.routes.wire import action_headers, empty_response, json_response
 from batch_tui.emulator.state.store import Record
-from batch_tui.emulator.validation.checks import (
-    invalid_value,
-    missing_property,
-    parse_json,
-)
+from batch_tui.emulator.validation.checks import invalid_value, missing_property
 
 
 async def _resize(call: Call) -> Response:
     pool = get_pool(call.emu, call.params["pool_id"])
     call.check(pool)
-    resize_pool(call.emu, pool.id, parse_json(await call.raw_body()))
+    resize_pool(call.emu, pool.id, await call.json(), api_version=call.api_version)
     url = call.emu.urls.pool(pool.id) + "/resize"
     return empty_response(call.request, 202, action_headers(pool, url))
 

@@ -14,7 +14,6 @@ from typing import Any
 from starlette.responses import Response
 
 from batch_tui.emulator.engine.runtime import set_state
-from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.schedules import (
     add_job_schedule,
     get_schedule,
@@ -39,10 +38,6 @@ from batch_tui.emulator.routes.wire import (
     entity_headers,
 )
 from batch_tui.emulator.state.store import Record
-from batch_tui.emulator.validation.checks import (
-    parse_json,
-    validate,
-)
 
 SCHEDULE_LIST = ListSpec("jobschedules", JOB_SCHEDULE_FILTER, JOB_SCHEDULE_PROPS, expand=True)
 
@@ -50,14 +45,16 @@ SCHEDULE_LIST = ListSpec("jobschedules", JOB_SCHEDULE_FILTER, JOB_SCHEDULE_PROPS
 async def _body(call: Call, type_name: str) -> dict[str, Any]:
     """Parses and validates a body, ignoring OData annotations (`odata.metadata`): the SDK sends
     back the ones a GET returned when a fetched schedule is passed to replace."""
-    body = parse_json(await call.raw_body())
+    body = await call.json()
     if isinstance(body, dict):
         body = {k: v for k, v in body.items() if not k.startswith("odata.")}
-    return validate(body, type_name)
+    return call.validate(body, type_name)
 
 
-def _render(emu: Emulator, schedule: Record, expand: bool) -> dict[str, Any]:
-    data = entity(schedule, emu.urls.schedule(schedule.id))
+def _render(call: Call, schedule: Record, expand: bool) -> dict[str, Any]:
+    emu = call.emu
+    shown = call.shown(schedule.data, "jobschedule")
+    data = entity(schedule, emu.urls.schedule(schedule.id), data=shown)
     if expand:
         data["stats"] = schedule_stats(emu, schedule)
     return data
@@ -70,13 +67,14 @@ async def _add(call: Call) -> Response:
 
 
 async def _list(call: Call) -> Response:
+    view = call.viewer("jobschedule")
     return list_response(
         call,
         list(call.emu.store.job_schedules.values()),
         SCHEDULE_LIST,
         key=lambda s: s.id.lower(),
-        render=lambda s, expand: _render(call.emu, s, expand),
-        stored=lambda s: s.data,
+        render=lambda s, expand: _render(call, s, expand),
+        stored=lambda s: view(s.data),
     )
 
 
@@ -87,7 +85,7 @@ async def _get(call: Call) -> Response:
         schedule,
         JOB_SCHEDULE_PROPS,
         "jobschedules/@Element",
-        lambda expand: _render(call.emu, schedule, expand),
+        lambda expand: _render(call, schedule, expand),
     )
 
 

@@ -42,8 +42,9 @@ MAX_COLLECTION = 100
 """The most tasks one addtaskcollection request may carry (spec)."""
 
 
-def _render(emu: Emulator, job_id: str, task: TaskRecord, expand: bool) -> dict[str, Any]:
-    data = entity(task, emu.urls.task(job_id, task.id))
+def _render(call: Call, job_id: str, task: TaskRecord, expand: bool) -> dict[str, Any]:
+    emu = call.emu
+    data = entity(task, emu.urls.task(job_id, task.id), data=call.shown(task.data, "task"))
     if expand and "stats" not in data:
         data["stats"] = _stats(emu, job_id, task)
     return data
@@ -69,7 +70,7 @@ def _stats(emu: Emulator, job_id: str, task: TaskRecord) -> dict[str, Any]:
 
 async def _add(call: Call) -> Response:
     job = open_job(call.emu, call.params["job_id"])
-    task = new_task(call.emu, job, parse_json(await call.raw_body()))
+    task = new_task(call.emu, job, await call.json(), api_version=call.api_version)
     call.emu.engine.tasks_added(job, [task])
     url = call.emu.urls.task(job.id, task.id)
     return empty_response(call.request, 201, created_headers(task, url))
@@ -91,7 +92,7 @@ def _result(
 ) -> tuple[dict[str, Any], TaskRecord | None]:
     task_id = body.get("id") if isinstance(body, dict) else None
     try:
-        task = new_task(call.emu, job, body, now)
+        task = new_task(call.emu, job, body, now, api_version=call.api_version)
     except ServiceError as err:
         status = "clienterror" if err.status < 500 else "servererror"
         error = error_body(err, call.request.state.request_id, call.emu.clock.now())
@@ -129,13 +130,14 @@ async def _add_collection(call: Call) -> Response:
 async def _list(call: Call) -> Response:
     job = get_job(call.emu, call.params["job_id"])
     tasks = list(call.emu.store.job_tasks(job.id.lower()).values())
+    view = call.viewer("task")
     return list_response(
         call,
         tasks,
         TASK_LIST,
         key=lambda t: t.id.lower(),
-        render=lambda t, expand: _render(call.emu, job.id, t, expand),
-        stored=lambda t: t.data,
+        render=lambda t, expand: _render(call, job.id, t, expand),
+        stored=lambda t: view(t.data),
     )
 
 
@@ -147,7 +149,7 @@ async def _get(call: Call) -> Response:
         task,
         TASK_PROPS,
         "tasks/@Element",
-        lambda expand: _render(call.emu, job_id, task, expand),
+        lambda expand: _render(call, job_id, task, expand),
     )
 
 

@@ -134,11 +134,15 @@ def fast_iso(dt: datetime) -> str:
     )
 
 
-def entity(record: Record, url: str, *, stamps: bool = True) -> dict[str, Any]:
+def entity(
+    record: Record, url: str, *, stamps: bool = True, data: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Returns a record's wire JSON: its data plus `url`, `eTag` and `lastModified`, in the
     service's order (id, url, eTag, lastModified, then the rest). Nodes have no `eTag` or
-    `lastModified` in their body (ComputeNode), so they pass `stamps=False`."""
-    data = record.data
+    `lastModified` in their body (ComputeNode), so they pass `stamps=False`; `data` replaces the
+    record's stored data (the view a client's api-version is shown)."""
+    if data is None:
+        data = record.data
     out: dict[str, Any] = {"id": data["id"], "url": url}
     if stamps and record.etag:
         out["eTag"] = record.etag

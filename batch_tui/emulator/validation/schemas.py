@@ -1,17 +1,26 @@
-"""Provides the request body schemas of the Batch API, for each body the emulator accepts.
+"""Provides the request body schemas of the Batch API, per api-version, for each body the
+emulator accepts.
 
-Every property, its type and whether it is required (from the spec's definitions, api
-2024-07-01.20.0).
+Every property, its type and whether it is required. Written by hand, compactly, from the
+sources (the emulator ships no spec to generate them from at run time), and held to those
+sources by `tests/emulator/validation/test_schema_sources.py`: the 2024-07-01.20.0 schemas to
+the spec's definitions, the 2025-06-01 ones to the models of the `azure-batch` 15.x SDK, which
+is generated from that version's TypeSpec. 2025-06-01 is written as what it changes in 20.0
+(`_CHANGES_2025`): its schemas are 20.0's with those changes applied. Older api-versions the
+emulator answers share 20.0's shape.
 
-Written compactly, one definition per entry: `Name: prop:type prop!:type ...` (`!` = required,
-continuation lines are indented). Types: `str`, `int`, `num`, `bool`, `dur` (ISO-8601 duration),
-`dt` (ISO-8601 timestamp), `obj` (free-form object), `{str}` (string map), `[T]` (list of T),
-`enum:a|b` (closed set), or another definition's name.
+One definition per entry: `Name: prop:type prop!:type -prop ...` (`!` = required, `-prop` =
+removed by this version; continuation lines are indented). Types: `str`, `int`, `num`, `bool`,
+`dur` (ISO-8601 duration), `dt` (ISO-8601 timestamp), `obj` (free-form object), `{str}` (string
+map), `[T]` (list of T), `enum:a|b` (closed set, stored in the spelling given here),
+`enum*:a|b` (closed set, stored as the client spelled it), or another definition's name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,9 @@ class Field:
     type: str
     required: bool
 
+
+Schemas = Mapping[str, Mapping[str, Field]]
+"""Definition name -> property name -> Field: one api-version's request bodies."""
 
 _SCHEMA_TEXT = """
 PoolAddParameter: id!:str displayName:str vmSize!:str
@@ -62,7 +74,7 @@ DiffDiskSettings: placement:enum:CacheDisk
 ManagedDisk: storageAccountType:enum:standard_lrs|premium_lrs|standardssd_lrs
     securityProfile:VMDiskSecurityProfile
 VMDiskSecurityProfile: securityEncryptionType:enum:NonPersistedTPM|VMGuestStateOnly
-SecurityProfile: securityType:enum:trustedLaunch|confidentialVM encryptionAtHost:bool
+SecurityProfile: securityType:enum*:trustedLaunch|confidentialVM encryptionAtHost:bool
     uefiSettings:UefiSettings
 UefiSettings: secureBootEnabled:bool vTpmEnabled:bool
 ServiceArtifactReference: id!:str
@@ -237,13 +249,51 @@ JobScheduleUpdateParameter: schedule!:Schedule jobSpecification!:JobSpecificatio
 """
 
 
-def _parse(text: str) -> dict[str, dict[str, Field]]:
-    schemas: dict[str, dict[str, Field]] = {}
+_CHANGES_2025 = """
+PoolAddParameter: -certificateReferences -targetNodeCommunicationMode -resourceTags
+PoolSpecification: -certificateReferences -targetNodeCommunicationMode -resourceTags
+PoolPatchParameter: -certificateReferences -targetNodeCommunicationMode -resourceTags
+PoolUpdatePropertiesParameter: -certificateReferences -targetNodeCommunicationMode
+JobManagerTask: -authenticationTokenSettings
+TaskAddParameter: -authenticationTokenSettings
+JobScheduleUpdateParameter: schedule:Schedule
+DataDisk: -storageAccountType managedDisk:ManagedDisk
+ManagedDisk: diskEncryptionSet:DiskEncryptionSetParameters
+DiskEncryptionSetParameters: id:str
+VMDiskSecurityProfile:
+    securityEncryptionType:enum:DiskWithVMGuestState|NonPersistedTPM|VMGuestStateOnly
+DiskEncryptionConfiguration: customerManagedKey:DiskCustomerManagedKey
+DiskCustomerManagedKey: identityReference:PoolIdentityReference keyUrl:str
+    rotationToLatestKeyVersionEnabled:bool
+PoolIdentityReference: resourceId:str
+DiffDiskSettings: placement:enum:cachedisk
+SecurityProfile: proxyAgentSettings:ProxyAgentSettings
+ProxyAgentSettings: enabled:bool imds:HostEndpointSettings wireServer:HostEndpointSettings
+HostEndpointSettings: inVMAccessControlProfileReferenceId:str mode:enum:Audit|Enforce
+PublicIPAddressConfiguration: ipFamilies:[enum:IPv4|IPv6] ipTags:[IPTag]
+IPTag: ipTagType:str tag:str
+TaskSchedulingPolicy: jobDefaultOrder:enum:none|creationtime
+"""
+"""What 2025-06-01 changes in 20.0: certificates, resource tags, the node communication mode and
+authentication token settings are gone; managed data disks, customer-managed keys, disk
+encryption sets, the proxy agent, IP families and tags and job-level FIFO
+(`jobDefaultOrder`) are new (the 15.1.0 SDK's changelog and models)."""
+
+API_2024 = "2024-07-01.20.0"
+API_2025 = "2025-06-01.21.0"
+
+
+def _parse(text: str) -> dict[str, dict[str, Field | None]]:
+    """Parses schema text; a `-prop` entry parses as None (the property is removed)."""
+    schemas: dict[str, dict[str, Field | None]] = {}
     entries = text.replace("\n    ", " ").strip().splitlines()
     for entry in entries:
         name, _, props = entry.partition(":")
-        fields: dict[str, Field] = {}
+        fields: dict[str, Field | None] = {}
         for token in props.split():
+            if token.startswith("-"):
+                fields[token[1:]] = None
+                continue
             prop, _, type_ = token.partition(":")
             required = prop.endswith("!")
             fields[prop.rstrip("!")] = Field(type_, required)
@@ -251,17 +301,73 @@ def _parse(text: str) -> dict[str, dict[str, Field]]:
     return schemas
 
 
-_ADDED_2025 = """
-TaskSchedulingPolicy: jobDefaultOrder:enum:none|creationtime
-PublicIPAddressConfiguration: ipFamilies:[enum:IPv4|IPv6] ipTags:[obj]
-DiskEncryptionConfiguration: customerManagedKey:obj
-ManagedDisk: diskEncryptionSet:obj
-SecurityProfile: proxyAgentSettings:obj
-"""
-"""Optional properties that api-version 2025-06-01 (the 15.1 SDK's) adds to these definitions;
-the emulator accepts them on every version and stores them as sent."""
+def _apply(base: Schemas, changes: str) -> dict[str, dict[str, Field]]:
+    out = {name: dict(fields) for name, fields in base.items()}
+    for name, fields in _parse(changes).items():
+        target = out.setdefault(name, {})
+        for prop, field in fields.items():
+            if field is None:
+                del target[prop]
+            else:
+                target[prop] = field
+    return out
 
-SCHEMAS = _parse(_SCHEMA_TEXT)
-"""Definition name -> property name -> Field."""
-for _name, _fields in _parse(_ADDED_2025).items():
-    SCHEMAS[_name].update(_fields)
+
+def _freeze(schemas: Mapping[str, Mapping[str, Field]]) -> Schemas:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in schemas.items()})
+
+
+def _merge_types(types: list[str]) -> str:
+    """One type for a property the versions type differently: the union of enum values (the
+    first version's spelling kept), otherwise the newest version's type."""
+    if len(set(types)) == 1 or not all("enum" in t for t in types):
+        return types[-1]
+    head, _, values = types[0].rstrip("]").partition(":")
+    choices = values.split("|")
+    for other in types[1:]:
+        seen = {c.lower() for c in choices}
+        choices += [
+            c for c in other.rstrip("]").partition(":")[2].split("|") if c.lower() not in seen
+        ]
+    return f"{head}:{'|'.join(choices)}" + ("]" if types[0].endswith("]") else "")
+
+
+def _union(*versions: Schemas) -> Schemas:
+    """What any of `versions` accepts: every property any defines, required only where every
+    version that has the definition requires it."""
+    out: dict[str, dict[str, Field]] = {}
+    for name in dict.fromkeys(n for schemas in versions for n in schemas):
+        defining = [schemas[name] for schemas in versions if name in schemas]
+        merged: dict[str, Field] = {}
+        for prop in dict.fromkeys(p for fields in defining for p in fields):
+            fields = [f[prop] for f in defining if prop in f]
+            required = len(fields) == len(defining) and all(f.required for f in fields)
+            merged[prop] = Field(_merge_types([f.type for f in fields]), required)
+        out[name] = merged
+    return _freeze(out)
+
+
+SCHEMAS_2024 = _freeze(_apply({}, _SCHEMA_TEXT))
+"""api-version 2024-07-01.20.0 (and the older ones the emulator answers)."""
+SCHEMAS_2025 = _freeze(_apply(SCHEMAS_2024, _CHANGES_2025))
+"""api-version 2025-06-01 and 2025-06-01.21.0."""
+ANY_VERSION = _union(SCHEMAS_2024, SCHEMAS_2025)
+"""What any version accepts: for bodies the emulator itself sends through the checks again (an
+auto pool from a job's specification, a job from its schedule's), which were checked against
+their client's version when they came in."""
+
+
+def version_group(version: str | None) -> str | None:
+    """The api-version whose schemas `version` uses: `API_2025` for `2025-06-01` and
+    `2025-06-01.21.0`, `API_2024` for the older ones, None for None (any version)."""
+    if version is None:
+        return None
+    return API_2025 if version.startswith("2025-06-01") else API_2024
+
+
+def schemas_for(version: str | None) -> Schemas:
+    """Returns the request schemas of an api-version (None: what any version accepts)."""
+    group = version_group(version)
+    if group is None:
+        return ANY_VERSION
+    return SCHEMAS_2025 if group == API_2025 else SCHEMAS_2024

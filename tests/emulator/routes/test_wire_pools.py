@@ -45,7 +45,9 @@ async def test_get_pool_echoes_the_service_defaults(http: httpx.AsyncClient) -> 
     assert pool["state"] == "active"
     assert pool["targetDedicatedNodes"] == 2
     assert pool["taskSlotsPerNode"] == 1
-    assert pool["taskSchedulingPolicy"] == {"nodeFillType": "spread"}
+    # The service writes the fill type capitalised (recordings), and 2024-07-01.20.0 has no
+    # jobDefaultOrder.
+    assert pool["taskSchedulingPolicy"] == {"nodeFillType": "Spread"}
     assert pool["enableAutoScale"] is False
     assert pool["startTask"]["waitForSuccess"] is True
     assert pool["startTask"]["maxTaskRetryCount"] == 0
@@ -62,7 +64,7 @@ async def test_get_pool_echoes_the_service_defaults(http: httpx.AsyncClient) -> 
         ({"id": "x" * 65}, 400, "InvalidPropertyValue", {"PropertyName": "id"}),
         ({"vmSize": None}, 400, "MissingRequiredProperty", {"PropertyName": "vmSize"}),
         ({"colour": "blue"}, 400, "InvalidRequestBody", {}),
-        ({"targetDedicatedNodes": "2"}, 400, "InvalidRequestBody", {}),
+        ({"targetDedicatedNodes": "two"}, 400, "InvalidRequestBody", {}),
         ({"targetDedicatedNodes": -1}, 400, "InvalidPropertyValue",
          {"PropertyName": "targetDedicatedNodes"}),
         ({"resizeTimeout": "PT1M"}, 400, "InvalidPropertyValue", {"PropertyName": "resizeTimeout"}),
