@@ -1,7 +1,8 @@
 """Provides the emulator's ASGI app: one dispatcher from authentication to the error body.
 
-It authenticates, checks the api-version, routes, and turns every error into the service's
-BatchError body.
+It authenticates (the SharedKey signature and its date), checks the api-version and the body's
+content type, routes, and turns every error into the service's BatchError body. The control
+endpoints (`/_emulator/...`) pass the same signature check (`control.refusal`).
 """
 
 from __future__ import annotations
