@@ -74,7 +74,7 @@ class ServedEmulator:
     """
 
     def __init__(self, settings: EmulatorSettings) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.bind(("127.0.0.1", 0))
         settings.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self.settings = settings

@@ -18,7 +18,9 @@ The endpoint takes an optional JSON body: `{"count": N}` preempts N nodes (runni
 preempted. `"recoverAfter": seconds` sets the delay and `"recover": false` keeps the nodes
 preempted until the pool is resized or they are removed. It answers `{"poolId": ...,
 "preempted": [node ids]}`, or `{"error": ...}` with 400, 403 (not a loopback client), 404 or
-409. Like the fault control endpoint it lives outside the Batch namespace and is not signed.
+409. Like the fault control endpoint it lives outside the Batch namespace, but a request must be
+signed with the account's SharedKey and sent as `application/json` (`http/control.refusal`
+checks both before `preempt_endpoint` runs).
 """
 
 from __future__ import annotations
