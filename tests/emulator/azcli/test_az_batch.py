@@ -43,15 +43,6 @@ POOL_FLAGS = ("--vm-size", "standard_d2s_v3", "--image", IMAGE)
 AGENT = ("--node-agent-sku-id", "batch.node.ubuntu 22.04")
 
 
-def numbers_as_strings(flag: str) -> pytest.MarkDecorator:
-    """Marks a test that fails today only because az sends `flag`'s integer as a JSON string."""
-    return pytest.mark.xfail(
-        raises=AzFailed,
-        strict=True,
-        reason=f"issue 14 item 7: az 2.91 sends {flag} as a JSON string; the emulator refuses it",
-    )
-
-
 @pytest.fixture(scope="session")
 def az_executable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An `az` of `AZ_VERSION`: `BATCH_TUI_AZ`, or one installed for this run. Skips, saying
@@ -143,7 +134,6 @@ def test_a_pool_from_a_json_file_gets_its_nodes(az: AzBatch, tmp_path: Path) -> 
     assert az("pool", "show", "--pool-id", POOL)["currentDedicatedNodes"] == 2
 
 
-@numbers_as_strings("--target-dedicated-nodes")
 def test_pool_create_with_target_dedicated_nodes(az: AzBatch) -> None:
     az("pool", "create", "--id", POOL, *POOL_FLAGS, *AGENT, "--target-dedicated-nodes", "1")
 
@@ -151,7 +141,6 @@ def test_pool_create_with_target_dedicated_nodes(az: AzBatch) -> None:
     idle_nodes(az, 1)
 
 
-@numbers_as_strings("--target-dedicated-nodes")
 def test_pool_resize(az: AzBatch, tmp_path: Path) -> None:
     pool_with_nodes(az, tmp_path, 1)
 
@@ -172,7 +161,6 @@ def test_job_create_show_and_list(az: AzBatch) -> None:
     assert [(j["id"], j["state"]) for j in az("job", "list")] == [(JOB, "active")]
 
 
-@numbers_as_strings("--priority")
 def test_job_set_priority(az: AzBatch) -> None:
     az("pool", "create", "--id", POOL, *POOL_FLAGS, *AGENT)
     az("job", "create", "--id", JOB, "--pool-id", POOL)
@@ -207,7 +195,6 @@ def test_task_create_list_show_and_download_its_output(az: AzBatch, tmp_path: Pa
     assert (tmp_path / "node.txt").read_text() == "hello from az\n"
 
 
-@numbers_as_strings("--max-task-retry-count")
 def test_task_create_with_max_task_retry_count(az: AzBatch, tmp_path: Path) -> None:
     pool_with_nodes(az, tmp_path, 1)
     az("job", "create", "--id", JOB, "--pool-id", POOL)
