@@ -53,6 +53,12 @@ def generate_key() -> str:
     return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
 
 
+DEFAULT_SUBSCRIPTION_ID = "11111111-1111-1111-1111-111111111111"
+"""The subscription the emulator's Batch account is in, unless its settings name another: a
+subnet must be in it. Not all zeros: the SDK's own live tests use the zero GUID as the other
+subscription whose subnet the service refuses."""
+
+
 @dataclass
 class Timings:
     """How long the emulator's state changes take, in seconds.
@@ -99,6 +105,8 @@ class EmulatorSettings:
     persist: bool = True
     """Save state under `data_dir`; the demo turns it off (its data dir is thrown away)."""
     base_url: str = "http://127.0.0.1:8765"
+    subscription_id: str = DEFAULT_SUBSCRIPTION_ID
+    """The subscription the account is in: subnets in another one are refused."""
     timings: Timings = field(default_factory=Timings)
     faults: str | None = None
     """A fault plan spec (see `faults_spec`) applied when the emulator is served over HTTP."""

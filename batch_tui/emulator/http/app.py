@@ -47,8 +47,9 @@ API_VERSIONS = frozenset(
         "2025-06-01.21.0",
     }
 )
-"""The data-plane versions the emulator answers (the 15.1 SDK sends `2025-06-01`). They share
-one wire shape here: the 2024-07-01.20.0 spec."""
+"""The data-plane versions the emulator answers (the 15.1 SDK sends `2025-06-01`). The older ones
+share the 2024-07-01.20.0 spec's shapes; 2025-06-01 and 2025-06-01.21.0 have their own (no
+certificates, managed data disks...: `validation/schemas.py` and `validation/views.py`)."""
 
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from batch_tui.emulator.base.times import UNLIMITED
 from batch_tui.emulator.state.store import Record
-from batch_tui.emulator.validation.resource_ids import DEFAULT_SUBSCRIPTION_ID
 
 if TYPE_CHECKING:
     from batch_tui.emulator.ops.emulator import Emulator
@@ -100,9 +99,8 @@ def start_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_subscription(emu: Emulator) -> str:
-    """The subscription the emulator's Batch account is in (`DEFAULT_SUBSCRIPTION_ID` unless its
-    settings carry a `subscription_id`)."""
-    return str(getattr(emu.settings, "subscription_id", None) or DEFAULT_SUBSCRIPTION_ID)
+    """The subscription the emulator's Batch account is in (its settings' `subscription_id`)."""
+    return emu.settings.subscription_id
 
 
 def _data_disk(disk: dict[str, Any]) -> dict[str, Any]:

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import re
 
-DEFAULT_SUBSCRIPTION_ID = "11111111-1111-1111-1111-111111111111"
-"""The subscription the emulator's Batch account is in, unless its settings name another: a
-subnet must be in it. Not all zeros: the SDK's own live tests use the zero GUID as the other
-subscription whose subnet the service refuses."""
-
 _GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _NAME = r"[^/]+"
 _SUBNET = re.compile(

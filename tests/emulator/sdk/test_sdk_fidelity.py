@@ -9,7 +9,7 @@ from azure.batch import BatchClient
 from azure.batch import models as m
 from azure.core.exceptions import HttpResponseError
 
-from batch_tui.emulator.validation.resource_ids import DEFAULT_SUBSCRIPTION_ID
+from batch_tui.emulator.base.settings import DEFAULT_SUBSCRIPTION_ID
 
 pytestmark = pytest.mark.parametrize("endpoint", ["simulated"], indirect=True)
 

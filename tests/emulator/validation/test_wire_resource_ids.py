@@ -4,7 +4,7 @@ A `subnetId` must be a subnet's id in the account's own subscription, and a
 `virtualMachineImageId` a managed image or an Azure Compute Gallery image (`/galleries/`). The
 service answers 400 InvalidPropertyValue with PropertyName, PropertyValue and Reason (the
 recorded `test_batch_create_pools` of azure-sdk-for-python shows both answers). The emulator's
-account is in subscription `DEFAULT_SUBSCRIPTION_ID` (`ops.pools.account_subscription`).
+account is in subscription `DEFAULT_SUBSCRIPTION_ID` (the settings' `subscription_id`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from batch_tui.emulator.validation.resource_ids import DEFAULT_SUBSCRIPTION_ID
+from batch_tui.emulator.base.settings import DEFAULT_SUBSCRIPTION_ID
 from tests.emulator.support import assert_error, pool_body
 
 OTHER = "00000000-0000-0000-0000-000000000000"
