@@ -29,7 +29,7 @@ NODE_PROPS = frozenset(
     "id url state schedulingState stateTransitionTime lastBootTime allocationTime ipAddress "
     "affinityId vmSize totalTasksRun runningTasksCount runningTaskSlotsCount totalTasksSucceeded "
     "recentTasks startTask startTaskInfo certificateReferences errors isDedicated "
-    "endpointConfiguration nodeAgentInfo virtualMachineInfo".split()
+    "endpointConfiguration nodeAgentInfo virtualMachineInfo ipv6Address".split()
 )
 JOB_PROPS = frozenset(
     "id displayName usesTaskDependencies url eTag lastModified creationTime state "

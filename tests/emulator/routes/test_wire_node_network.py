@@ -176,3 +176,16 @@ async def test_a_windows_nat_pool_to_rdp_replaces_the_default_rule(
     # On Windows the remote access port is 3389: the NAT pool to 22 is just another endpoint.
     assert [e["name"] for e in endpoints(nodes[0])] == ["sshpool.0", "rdp.0"]
     assert (await login(http, nodes[0]))["remoteLoginPort"] == 15000
+
+
+async def test_a_node_list_can_select_the_ipv6_address(
+    http: httpx.AsyncClient, emulator: Emulator, settle: Settle
+) -> None:
+    config = network(SSH, families=["IPv4", "IPv6"])
+    await ready_nodes(http, emulator, settle, networkConfiguration=config)
+    response = await http.get(
+        "/pools/pool1/nodes",
+        params={"$select": "id,ipv6Address", "api-version": V2025},
+    )
+    assert response.status_code == 200, response.text
+    assert [node["ipv6Address"] for node in response.json()["value"]] == ["fd00::4", "fd00::5"]
