@@ -2,19 +2,32 @@
 
 The file APIs address files by a path relative to a node's root (`startup/stdout.txt`) or to a
 task's directory (`wd/out.txt`). Every tree here refuses a path that would leave its root
-(`..`, absolute paths, backslash tricks, symlinks pointing out), so a request can never touch a
-file outside the node's tree.
+(`..`, absolute paths, backslash tricks), so a request can never touch a file outside the
+node's tree.
+
+On disk, a task is a real process that may rename, relink and append to its files while a
+client reads them. So a `DiskTree` never resolves a path and then opens it (a task could swap a
+symlink in between): it walks from the node root one name at a time through directory file
+descriptors, and never follows a symlink at any step. Symlinks are not part of a tree at all:
+a listing leaves them out, and a read, properties or delete through one gets 404, wherever it
+points (the service's nodes hold a task's files as real files). A read takes its size and its
+bytes from the same open file, so a file that grows meanwhile is served whole, up to the size
+announced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import os
-import shutil
 import stat as statmod
 from collections.abc import Callable, Iterator, Mapping, MutableSet
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol
 
 from batch_tui.emulator.base.errors import ServiceError
@@ -32,6 +45,20 @@ FILE_MODE = "0o100644"
 """The `fileMode` of a regular file the task user wrote, as the service reports it."""
 
 DIR_MODE = "0o40755"
+
+_ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+"""Opens a tree's root: a directory the emulator made, so a symlink in its path is trusted."""
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+"""Opens one directory below the root: never through a symlink, never waiting on a FIFO."""
+
+_LEAF_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+"""Opens a path's last name: never through a symlink; O_NONBLOCK so that a FIFO a task made
+opens at once (and is then refused) instead of blocking the server until a writer comes."""
+
+_GONE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENXIO})
+"""Why opening a name fails when it is not a tree's file: missing, a step that is not a
+directory, a symlink (O_NOFOLLOW), or a socket."""
 
 
 def task_dir(job_id: str, task_id: str) -> str:
@@ -54,6 +81,69 @@ class FileEntry:
     """The octal mode string the service reports as `fileMode` on Linux nodes."""
 
 
+class OpenFile:
+    """A file opened once, as a GET serves it: its entry, taken from that open file, and its
+    bytes up to the size the entry announces.
+
+    A task may append to the file (its `stdout.txt`) while it is served: reading from the same
+    open file, never past `entry.size`, serves exactly the bytes the response announced. Use it
+    as a context manager, or let `read` close it after its last chunk.
+
+    Args:
+        entry: The file (or directory) as it was when opened.
+        read_at: Returns up to `count` bytes at `offset` (`read_at(offset, count)`); None for a
+            directory.
+        close: Releases what the open file holds.
+    """
+
+    def __init__(
+        self,
+        entry: FileEntry,
+        read_at: Callable[[int, int], bytes] | None = None,
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        self.entry = entry
+        self._read_at = read_at
+        self._close = close
+
+    def read(self, start: int, end: int | None) -> Iterator[bytes]:
+        """Returns bytes `start..end` (inclusive; `None` reads to the end) in chunks, never past
+        `entry.size`, and closes the file after the last chunk.
+
+        Raises ServiceError 400 for a directory and 416 when `start` is at or past the end of a
+        non-empty file (`byte_span`).
+        """
+        if self.entry.is_directory or self._read_at is None:
+            raise _not_a_file(self.entry.name)
+        begin, stop = byte_span(self.entry.size, start, end)
+        return self._chunks(self._read_at, begin, stop)
+
+    def _chunks(self, read_at: Callable[[int, int], bytes], at: int, stop: int) -> Iterator[bytes]:
+        try:
+            while at < stop:
+                chunk = read_at(at, min(CHUNK_SIZE, stop - at))
+                if not chunk:
+                    break  # the task truncated the file: the body ends short, visibly
+                at += len(chunk)
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Releases the open file; closing again does nothing."""
+        close, self._close = self._close, None
+        if close is not None:
+            close()
+
+    def __enter__(self) -> OpenFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
 class FileTree(Protocol):
     """A node's files (or a task's, rooted at its directory) as the file APIs see them."""
 
@@ -65,16 +155,27 @@ class FileTree(Protocol):
         """Returns one entry. Raises ServiceError 404 FileNotFound when it does not exist."""
         ...
 
-    def read(self, path: str, start: int, end: int | None) -> Iterator[bytes]:
-        """Returns bytes `start..end` (inclusive; `None` reads to the end) in chunks.
+    def open(self, path: str) -> OpenFile:
+        """Opens a file (or names a directory) once, for a GET. Raises 404 when it is missing."""
+        ...
 
-        Raises ServiceError 416 when `start` is at or past the end of a non-empty file.
-        """
+    def read(self, path: str, start: int, end: int | None) -> Iterator[bytes]:
+        """Returns bytes `start..end` (inclusive; `None` reads to the end) in chunks: `open`,
+        then `OpenFile.read`. Raises 404, 400 for a directory, 416 (`byte_span`)."""
         ...
 
     def delete(self, path: str, recursive: bool) -> None:
         """Deletes a file, or a directory (409 if it is not empty and not `recursive`)."""
         ...
+
+
+def read_opened(opened: OpenFile, start: int, end: int | None) -> Iterator[bytes]:
+    """Returns `opened.read(start, end)`, closing `opened` if that raises (`FileTree.read`)."""
+    try:
+        return opened.read(start, end)
+    except BaseException:
+        opened.close()
+        raise
 
 
 def file_not_found() -> ServiceError:
@@ -107,8 +208,10 @@ def _bad_path(path: str) -> ServiceError:
     )
 
 
-def _check_range(size: int, start: int, end: int | None) -> tuple[int, int]:
-    """Returns the half-open byte span to read, or raises the service's 416."""
+def byte_span(size: int, start: int, end: int | None) -> tuple[int, int]:
+    """Returns the half-open span of bytes `start..end` (inclusive; `None` reads to the end) of
+    a file of `size` bytes, or raises the service's 416 when `start` is at or past the end of a
+    non-empty file."""
     if start < 0 or (size > 0 and start >= size) or (end is not None and end < start):
         raise ServiceError(
             416,
@@ -142,67 +245,129 @@ def _sort_key(entry: FileEntry) -> tuple[int, str]:
 class DiskTree:
     """A real directory on disk (the `local` executor's node and task directories).
 
+    Every operation walks from `root` through `subdir` and the request's path one name at a
+    time, with `O_NOFOLLOW` directory descriptors (module docstring): a symlink anywhere below
+    `root`, swapped in at any moment, is refused rather than followed.
+
     Args:
-        root: The directory the tree's paths are relative to. It need not exist yet: a tree
-            whose root is missing is empty.
+        root: The node's directory. It need not exist yet: a tree whose root is missing is
+            empty. The emulator made it, so it is opened as it is (symlinks in its own path,
+            such as macOS's `/tmp`, are fine).
+        subdir: The directory below `root` the tree's paths are relative to (a task's,
+            `workitems/<job>/job-1/<task>`). The task may have replaced any part of it, so it
+            is walked like the request's path.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, subdir: str = "") -> None:
         self.root = root
+        self._base = split_path(subdir)
 
-    def _real_root(self) -> Path:
-        return Path(os.path.realpath(self.root))
-
-    def _resolve(self, path: str) -> Path:
-        """Returns the real path of `path`, or 404 when it is missing or resolves outside."""
-        parts = split_path(path)
-        candidate = self.root.joinpath(*parts)
-        real = Path(os.path.realpath(candidate))
-        root = self._real_root()
-        if real != root and root not in real.parents:
-            raise file_not_found()
-        if not real.exists():
-            raise file_not_found()
-        return real
+    def _open_dir(self, parts: tuple[str, ...]) -> int:
+        """Returns a descriptor of the directory `parts` below the tree's base (the caller
+        closes it). Raises 404 when a step is missing, a symlink or not a directory."""
+        with _as_missing():
+            fd = os.open(self.root, _ROOT_FLAGS)
+        for part in (*self._base, *parts):
+            try:
+                with _as_missing():
+                    child = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
 
     def list(self, recursive: bool) -> list[FileEntry]:
-        root = self._real_root()
-        if not root.is_dir():
-            return []
-        entries: list[FileEntry] = []
-        _walk(root, root, "", recursive, entries)
+        try:
+            top = self._open_dir(())
+        except ServiceError:
+            return []  # no directory yet (or no longer): nothing in it
+        try:
+            entries = _walk(top, recursive)
+        finally:
+            os.close(top)
         return sorted(entries, key=_sort_key)
 
     def stat(self, path: str) -> FileEntry:
-        real = self._resolve(path)
-        return _disk_entry("/".join(split_path(path)), real)
+        parts = split_path(path)
+        name = "/".join(parts)
+        if not parts:
+            top = self._open_dir(())
+            try:
+                return _tree_entry(name, os.fstat(top))
+            finally:
+                os.close(top)
+        parent = self._open_dir(parts[:-1])
+        try:
+            with _as_missing():
+                return _tree_entry(name, os.stat(parts[-1], dir_fd=parent, follow_symlinks=False))
+        finally:
+            os.close(parent)
+
+    def open(self, path: str) -> OpenFile:
+        parts = split_path(path)
+        if not parts:
+            return OpenFile(self.stat(path))
+        parent = self._open_dir(parts[:-1])
+        try:
+            with _as_missing():
+                fd = os.open(parts[-1], _LEAF_FLAGS, dir_fd=parent)
+        finally:
+            os.close(parent)
+        try:
+            entry = _tree_entry("/".join(parts), os.fstat(fd))
+        except BaseException:
+            os.close(fd)
+            raise
+        if entry.is_directory:
+            os.close(fd)
+            return OpenFile(entry)
+        # A file object, so that a file a GET never got to stream is closed when collected.
+        handle = io.FileIO(fd, "rb", closefd=True)
+        return OpenFile(entry, lambda at, count: os.pread(handle.fileno(), count, at), handle.close)
 
     def read(self, path: str, start: int, end: int | None) -> Iterator[bytes]:
-        real = self._resolve(path)
-        if real.is_dir():
-            raise _not_a_file(path)
-        begin, stop = _check_range(real.stat().st_size, start, end)
-        return _read_file(real, begin, stop)
+        return read_opened(self.open(path), start, end)
 
     def delete(self, path: str, recursive: bool) -> None:
         parts = split_path(path)
         if not parts:
             raise _bad_path(path)
-        real = self._resolve(path)
-        link = self.root.joinpath(*parts)
-        if link.is_symlink():
-            link.unlink()  # removes the link, never what it points at
-        elif real.is_dir():
-            if any(real.iterdir()) and not recursive:
-                raise _not_empty(path)
-            shutil.rmtree(real)
-        else:
-            real.unlink()
+        parent = self._open_dir(parts[:-1])
+        try:
+            with _as_missing():
+                found = os.stat(parts[-1], dir_fd=parent, follow_symlinks=False)
+            # unlink and rmdir act on the name itself, in a directory reached without any
+            # symlink: whatever a task swaps in meanwhile, nothing outside the tree goes.
+            if not (statmod.S_ISDIR(found.st_mode) or statmod.S_ISREG(found.st_mode)):
+                raise file_not_found()  # a symlink, FIFO or socket is not part of the tree
+            if statmod.S_ISREG(found.st_mode):
+                with _as_missing():
+                    os.unlink(parts[-1], dir_fd=parent)
+            elif recursive:
+                _remove_tree(parent, parts[-1])
+            else:
+                _remove_empty_dir(parent, parts[-1], path)
+        finally:
+            os.close(parent)
 
 
-def _disk_entry(name: str, real: Path) -> FileEntry:
-    st = real.stat()
+@contextlib.contextmanager
+def _as_missing() -> Iterator[None]:
+    """Turns an OSError that says "no such file in the tree" (`_GONE`) into the 404."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno in _GONE:
+            raise file_not_found() from None
+        raise
+
+
+def _tree_entry(name: str, st: os.stat_result) -> FileEntry:
+    """Returns the entry of a regular file or directory; 404 for anything else (a symlink, a
+    FIFO, a socket): those are not part of a tree."""
     is_dir = statmod.S_ISDIR(st.st_mode)
+    if not is_dir and not statmod.S_ISREG(st.st_mode):
+        raise file_not_found()
     return FileEntry(
         name=name,
         is_directory=is_dir,
@@ -213,35 +378,127 @@ def _disk_entry(name: str, real: Path) -> FileEntry:
     )
 
 
-def _walk(root: Path, directory: Path, prefix: str, recursive: bool, out: list[FileEntry]) -> None:
+def _scan(fd: int) -> list[tuple[str, os.stat_result]]:
+    """Returns the names in the open directory `fd` with their own stats (never a link's
+    target's), leaving out what a running task removes meanwhile."""
+    found: list[tuple[str, os.stat_result]] = []
+    with os.scandir(fd) as children:
+        for child in children:
+            try:
+                found.append((child.name, child.stat(follow_symlinks=False)))
+            except OSError:
+                continue  # deleted while listing
+    return found
+
+
+def _open_child(fd: int, name: str) -> int | None:
+    """Opens directory `name` of the open directory `fd` without following a symlink; None
+    when it is gone or is no longer a directory (a task swapped a link in)."""
     try:
-        children = list(os.scandir(directory))
-    except OSError:
-        return
-    for child in children:
-        real = Path(os.path.realpath(child.path))
-        if real != root and root not in real.parents:
-            continue  # a symlink out of the tree is not part of it
-        name = f"{prefix}{child.name}"
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
+    except OSError as err:
+        if err.errno in _GONE:
+            return None
+        raise
+
+
+_Frame = tuple[int, str, Iterator[str]]
+"""A directory a walk is in: its descriptor, its name, and its subdirectories still to visit.
+Walks keep a stack of them rather than recurse, so that a task's deep tree cannot exhaust
+Python's recursion; they hold one descriptor per level."""
+
+
+def _walk(top: int, recursive: bool) -> list[FileEntry]:
+    """Lists the open directory `top`, and everything below it when `recursive`, never through
+    a symlink."""
+    out: list[FileEntry] = []
+    first = _list_into(out, top, "")
+    stack: list[_Frame] = [(top, "", iter(first if recursive else ()))]
+    try:
+        while stack:
+            fd, prefix, pending = stack[-1]
+            name = next(pending, None)
+            if name is None:
+                stack.pop()
+                if fd != top:
+                    os.close(fd)
+            elif (child := _open_child(fd, name)) is not None:
+                inner = f"{prefix}{name}/"
+                _push(stack, child, inner, partial(_list_into, out, prefix=inner))
+    finally:
+        for fd, _, _ in stack:
+            if fd != top:
+                os.close(fd)
+    return out
+
+
+def _push(stack: list[_Frame], fd: int, name: str, visit: Callable[[int], list[str]]) -> None:
+    """Puts the open directory `fd` on `stack`, which owns (and closes) it from then on, with
+    the subdirectories `visit(fd)` returns still to visit."""
+    stack.append((fd, name, iter(())))
+    stack[-1] = (fd, name, iter(visit(fd)))
+
+
+def _list_into(out: list[FileEntry], fd: int, prefix: str) -> list[str]:
+    """Adds the files and directories of the open directory `fd` to `out` (their names after
+    `prefix`) and returns its subdirectories' names. Symlinks, FIFOs and sockets are left out."""
+    subdirs: list[str] = []
+    for name, st in _scan(fd):
         try:
-            entry = _disk_entry(name, real)
-        except OSError:
-            continue  # vanished while listing: a running task deleted it
+            entry = _tree_entry(f"{prefix}{name}", st)
+        except ServiceError:
+            continue
         out.append(entry)
-        if recursive and entry.is_directory and not child.is_symlink():
-            _walk(root, real, f"{name}/", recursive, out)
+        if entry.is_directory:
+            subdirs.append(name)
+    return subdirs
 
 
-def _read_file(path: Path, start: int, stop: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        handle.seek(start)
-        remaining = stop - start
-        while remaining > 0:
-            chunk = handle.read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break  # the file shrank while we read it
-            remaining -= len(chunk)
-            yield chunk
+def _remove_empty_dir(parent: int, name: str, path: str) -> None:
+    try:
+        with _as_missing():
+            os.rmdir(name, dir_fd=parent)
+    except OSError as err:
+        if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise _not_empty(path) from None
+        raise
+
+
+def _remove_tree(parent: int, name: str) -> None:
+    """Removes directory `name` of the open directory `parent` and everything in it, never
+    through a symlink: a link inside goes as a link. Keeps a stack of `_Frame`s, as `_walk`."""
+    top = _open_child(parent, name)
+    if top is None:
+        raise file_not_found()
+    stack: list[_Frame] = []
+    try:
+        _push(stack, top, name, _clear)
+        while stack:
+            fd, own, pending = stack[-1]
+            sub = next(pending, None)
+            if sub is None:
+                os.close(stack.pop()[0])
+                os.rmdir(own, dir_fd=stack[-1][0] if stack else parent)
+            elif (child := _open_child(fd, sub)) is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(sub, dir_fd=fd)  # a task swapped a link in: it goes as a link
+            else:
+                _push(stack, child, sub, _clear)
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
+
+
+def _clear(fd: int) -> list[str]:
+    """Unlinks everything but the subdirectories in the open directory `fd`; returns those."""
+    subdirs: list[str] = []
+    for name, st in _scan(fd):
+        if statmod.S_ISDIR(st.st_mode):
+            subdirs.append(name)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=fd)
+    return subdirs
 
 
 @dataclass(frozen=True)
@@ -323,18 +580,19 @@ class VirtualTree:
             raise file_not_found()
         return entry
 
-    def read(self, path: str, start: int, end: int | None) -> Iterator[bytes]:
+    def open(self, path: str) -> OpenFile:
         rel = "/".join(split_path(path))
         full = self._full(rel)
         vfile = self._files.get(full)
         if vfile is None or self._is_deleted(full):
-            if rel in self._visible():
-                raise _not_a_file(path)
-            raise file_not_found()
+            return OpenFile(self.stat(rel))  # a directory, or 404
+        # One call: the size announced and the bytes served are of the same content.
         content = vfile.content()
-        begin, stop = _check_range(len(content), start, end)
-        spans = range(begin, stop, CHUNK_SIZE)
-        return iter([content[i : min(i + CHUNK_SIZE, stop)] for i in spans])
+        entry = FileEntry(rel, False, len(content), vfile.created, vfile.modified, vfile.mode)
+        return OpenFile(entry, lambda at, count: content[at : at + count])
+
+    def read(self, path: str, start: int, end: int | None) -> Iterator[bytes]:
+        return read_opened(self.open(path), start, end)
 
     def delete(self, path: str, recursive: bool) -> None:
         rel = "/".join(split_path(path))

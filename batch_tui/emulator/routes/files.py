@@ -1,6 +1,8 @@
 """Provides the file operations of tasks and nodes: list, get, properties (HEAD) and delete.
 
-They work over the engine's file trees; GET honours `ocp-range`.
+They work over the engine's file trees; GET honours `ocp-range`. A GET opens the file once and
+takes its Content-Length and its body from that one open file, so a file a task is still
+writing (its `stdout.txt`) is served whole: exactly the bytes announced.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from batch_tui.emulator.base.errors import ServiceError
 from batch_tui.emulator.base.times import iso
-from batch_tui.emulator.node.files import FileEntry, FileTree
+from batch_tui.emulator.node.files import FileEntry, FileTree, OpenFile, byte_span
 from batch_tui.emulator.ops.entities import get_node, get_task
 from batch_tui.emulator.query.filter_tables import FILE_FILTER
 from batch_tui.emulator.routes import conditions
@@ -95,18 +97,22 @@ def _file_headers(call: Call, entry: FileEntry, url: str) -> dict[str, str]:
     return headers
 
 
-def _stat(call: Call) -> tuple[FileTree, FileEntry, str]:
+def _located(call: Call) -> tuple[FileTree, str, str]:
+    """Returns the tree, the URL its file names hang off, and the file's path in the tree."""
     tree, base = _tree(call)
-    path = clean_path(call.params["file_path"])
-    entry = tree.stat(path)
+    return tree, base, clean_path(call.params["file_path"])
+
+
+def _check_dates(call: Call, entry: FileEntry) -> None:
     read = call.request.method in ("GET", "HEAD")
     conditions.check_dates(call.request.headers, entry.last_modified, read=read)
-    return tree, entry, f"{base}/{entry.name}"
 
 
 async def _properties(call: Call) -> Response:
-    _, entry, url = _stat(call)
-    headers = _file_headers(call, entry, url)
+    tree, base, path = _located(call)
+    entry = tree.stat(path)
+    _check_dates(call, entry)
+    headers = _file_headers(call, entry, f"{base}/{entry.name}")
     headers["Content-Length"] = str(entry.size)
     return Response(b"", status_code=200, headers=headers)
 
@@ -138,16 +144,29 @@ def _range(header: str | None, size: int) -> tuple[int, int | None]:
 
 
 async def _get(call: Call) -> Response:
-    tree, entry, url = _stat(call)
+    tree, base, path = _located(call)
+    opened = tree.open(path)
+    try:
+        return _serve(call, opened, f"{base}/{opened.entry.name}")
+    except BaseException:
+        opened.close()
+        raise
+
+
+def _serve(call: Call, opened: OpenFile, url: str) -> Response:
+    """Returns the response that streams `opened`: its headers from the open file's entry, its
+    body read from that same file up to exactly the length announced."""
+    entry = opened.entry
+    _check_dates(call, entry)
     if entry.is_directory:
         raise ServiceError(
             400, "InvalidUri", "The path names a directory, not a file.", {"FilePath": entry.name}
         )
     start, end = _range(call.request.headers.get("ocp-range"), entry.size)
-    last = entry.size - 1 if end is None else min(end, entry.size - 1)
+    begin, stop = byte_span(entry.size, start, end)  # the span `read` serves, to the byte
     headers = _file_headers(call, entry, url)
-    headers["Content-Length"] = str(max(0, last - start + 1))
-    chunks: Iterator[bytes] = tree.read(entry.name, start, end)
+    headers["Content-Length"] = str(stop - begin)
+    chunks: Iterator[bytes] = opened.read(start, end)
     return StreamingResponse(chunks, status_code=200, headers=headers)
 
 

@@ -1,4 +1,5 @@
-"""Tests the node file trees: listing, ranges, deletion, and refusing paths out of the root."""
+"""Tests the node file trees: listing, ranges, deletion, refusing paths out of the root, and
+symlinks, which no step of a path on disk follows."""
 
 from __future__ import annotations
 
@@ -138,7 +139,88 @@ def test_virtual_subtree_is_rooted_at_its_prefix() -> None:
         tree.stat("../../../../startup")
 
 
-def test_virtual_read_of_a_directory_is_refused(virtual: VirtualTree) -> None:
-    with pytest.raises(ServiceError) as err:
-        read(virtual, "shared")
+@pytest.mark.parametrize("tree_name", ["disk", "virtual"])
+def test_read_of_a_directory_is_refused(tree_name: str, request: pytest.FixtureRequest) -> None:
+    tree = request.getfixturevalue(tree_name)
+    with tree.open("shared") as opened:
+        assert opened.entry.is_directory
+        with pytest.raises(ServiceError) as err:
+            opened.read(0, None)
     assert err.value.status == 400
+
+
+def test_an_open_file_serves_the_size_it_announced(disk: DiskTree) -> None:
+    stdout = disk.root / "startup" / "stdout.txt"
+    with disk.open("startup/stdout.txt") as opened:
+        assert opened.entry.size == 10
+        with stdout.open("ab") as task:
+            task.write(b"more output")
+        assert b"".join(opened.read(0, None)) == b"0123456789"
+    with disk.open("startup/stdout.txt") as opened:
+        stdout.write_bytes(b"012")  # truncated by the task: the body ends short, never padded
+        assert b"".join(opened.read(0, None)) == b"012"
+
+
+def test_a_virtual_file_is_produced_once_per_open() -> None:
+    calls: list[int] = []
+
+    def growing() -> bytes:
+        calls.append(1)
+        return b"x" * 10 * len(calls)
+
+    tree = VirtualTree({"f.txt": VirtualFile(T0, T0, growing)}, set(), T0, set())
+    with tree.open("f.txt") as opened:
+        assert opened.entry.size == len(b"".join(opened.read(0, None))) == 10
+    assert len(calls) == 1
+
+
+def test_a_symlink_is_no_part_of_the_tree_wherever_it_points(disk: DiskTree) -> None:
+    shared = disk.root / "shared"
+    (shared / "real").mkdir()
+    (shared / "real" / "f.txt").write_bytes(b"inside")
+    os.symlink(shared / "real", shared / "dir-link")
+    os.symlink(shared / "real" / "f.txt", shared / "leaf-link")
+    listed = names(disk.list(True))
+    assert "shared/real/f.txt" in listed
+    assert not [name for name in listed if "link" in name]
+    for path in ("shared/dir-link/f.txt", "shared/leaf-link", "shared/dir-link"):
+        for attempt in (disk.stat, lambda p: read(disk, p), lambda p: disk.delete(p, True)):
+            with pytest.raises(ServiceError) as err:
+                attempt(path)
+            assert err.value.status == 404, path
+    assert (shared / "real" / "f.txt").read_bytes() == b"inside"
+    assert (shared / "dir-link").is_symlink() and (shared / "leaf-link").is_symlink()
+
+
+def test_a_task_directory_swapped_for_a_link_is_not_followed(tmp_path: Path) -> None:
+    root = tmp_path / "node"
+    task = root / "workitems" / "j" / "job-1" / "t"
+    task.mkdir(parents=True)
+    (task / "stdout.txt").write_bytes(b"task output")
+    tree = DiskTree(root, "workitems/j/job-1/t")
+    assert read(tree, "stdout.txt") == b"task output"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "stdout.txt").write_bytes(b"outside")
+    (root / "workitems" / "j").rename(tmp_path / "j-away")
+    os.symlink(tmp_path / "j-away", root / "workitems" / "j")
+    assert tree.list(True) == []
+    with pytest.raises(ServiceError) as err:
+        read(tree, "stdout.txt")
+    assert err.value.status == 404
+
+
+def test_a_deeper_tree_than_python_recurses_lists_and_deletes(disk: DiskTree) -> None:
+    depth = 1100
+    fd = os.open(disk.root / "shared", os.O_RDONLY)
+    for _ in range(depth):  # os.makedirs itself recurses too deep for this
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(os.open("f.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd))
+    os.close(fd)
+    deepest = "/".join(["shared", *["d"] * depth, "f.txt"])
+    assert deepest in names(disk.list(True))
+    disk.delete("shared/d", recursive=True)
+    assert names(disk.list(True)).count("shared") == 1
+    assert not (disk.root / "shared" / "d").exists()
