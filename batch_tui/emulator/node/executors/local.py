@@ -17,6 +17,7 @@ first ends the processes an earlier one, killed with SIGKILL, left running (`lef
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shlex
@@ -26,6 +27,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from batch_tui.emulator.base.errors import ServiceError
 from batch_tui.emulator.node.executors import (
     Executor,
     ExitCallback,
@@ -253,7 +255,8 @@ class LocalExecutor(Executor):
             on_exit(Outcome(code, failure, upload_failed=failure is not None))
 
     def tree(self, node_id: str, subdir: str = "") -> FileTree:
-        return DiskTree(self._dir(node_id, subdir))
+        # From the node's root, so that no step below it follows a symlink a task made.
+        return DiskTree(self.node_root(node_id), subdir)
 
     def node_created(self, node_id: str) -> None:
         root = self.node_root(node_id)
@@ -269,7 +272,10 @@ class LocalExecutor(Executor):
 
     def delete_dir(self, node_id: str, subdir: str) -> None:
         if split_path(subdir):
-            shutil.rmtree(self._dir(node_id, subdir), ignore_errors=True)
+            # Walked from the node's root without following symlinks: a task may have replaced
+            # a folder on the way with a link out of the node.
+            with contextlib.suppress(ServiceError, OSError):
+                DiskTree(self.node_root(node_id)).delete(subdir, recursive=True)
 
     def restarted(self) -> None:
         # The earlier emulator was killed before it could end its runs (SIGKILL): their
