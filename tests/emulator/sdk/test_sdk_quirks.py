@@ -51,8 +51,15 @@ def test_begin_reboot_node_needs_an_options_body(client: BatchClient) -> None:
 
     options = BatchNodeRebootOptions(node_reboot_kind="requeue")
     client.begin_reboot_node(POOL, node.id, options, polling_interval=0.02).result()  # type: ignore[arg-type]
-    rebooted = client.get_node(POOL, node.id)
-    assert (rebooted.state, rebooted.last_boot_time > node.last_boot_time) == ("idle", True)
+    # The poller ends once the node has left `rebooting`; its start task may still be running.
+    rebooted = wait_for(
+        lambda: next(
+            (n for n in [client.get_node(POOL, node.id)] if n.state == m.BatchNodeState.IDLE),
+            None,
+        ),
+        "the rebooted node to be idle",
+    )
+    assert rebooted.last_boot_time > node.last_boot_time
 
 
 def test_begin_terminate_job_needs_an_options_body(client: BatchClient) -> None:
