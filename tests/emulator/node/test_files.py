@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from batch_tui.emulator.base.errors import ServiceError
-from batch_tui.emulator.node.files import DiskTree, VirtualFile, VirtualTree, split_path, task_dir
+from batch_tui.emulator.node.disk_tree import DiskTree
+from batch_tui.emulator.node.files import VirtualFile, VirtualTree, split_path, task_dir
 
 T0 = datetime(2024, 10, 1, 12, 0, tzinfo=timezone.utc)
 

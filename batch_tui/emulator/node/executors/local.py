@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.node.disk_tree import DiskTree
 from batch_tui.emulator.node.executors import (
     Executor,
     ExitCallback,
@@ -36,7 +37,7 @@ from batch_tui.emulator.node.executors import (
     RunSpec,
 )
 from batch_tui.emulator.node.executors.leftovers import leftover_pids
-from batch_tui.emulator.node.files import NODE_DIRS, STARTUP_DIR, DiskTree, FileTree, split_path
+from batch_tui.emulator.node.files import NODE_DIRS, STARTUP_DIR, FileTree, split_path
 from batch_tui.emulator.node.outputfiles import upload_all
 from batch_tui.emulator.node.resourcefiles import fetch_all
 from batch_tui.emulator.node.storage import CONTAINERS_DIR
