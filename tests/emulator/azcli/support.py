@@ -6,8 +6,8 @@ installs one before the tests, so its install does not compete with them for the
 it, `shared_az` installs `AZ_VERSION` with pip into a virtual environment of its own under
 pytest's temporary folder, once per run: the xdist workers of one run share it behind a lock.
 That takes about 75 s (measured: 1 min 14 s on 2 CPUs, no pip cache, 733 MB). When it cannot be
-installed (no network, PyPI down) the tests skip and say why; when `.ci/run` could not install
-it, it says why in `BATCH_TUI_AZ_UNAVAILABLE` and the tests skip with that reason.
+installed (no network, PyPI down) the tests fail and say why; when `.ci/run` could not install
+it, it says why in `BATCH_TUI_AZ_UNAVAILABLE` and the tests fail with that reason.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ AZ_VERSION = "2.91.0"
 
 INSTALL_SECONDS = 240
 """How long pip may take to install the CLI: three times the measured 75 s, and short enough
-that a test waiting for it ends by skipping, before pytest's own timeout (300 s) stops it."""
+that a test waiting for it ends, failing, before pytest's own timeout (300 s) stops it."""
 
 RUN_SECONDS = 120
 """How long one `az` command may take; a command takes about 0.7 s."""
 
 
 class AzUnavailable(Exception):
-    """The CLI cannot be installed here; the message says why (the tests skip with it)."""
+    """The CLI cannot be installed here; the message says why (the tests fail with it)."""
 
 
 class AzFailed(Exception):

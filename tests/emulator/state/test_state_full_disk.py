@@ -1,7 +1,7 @@
 """Tests a full disk: a write that cannot be saved is answered 5xx, never 2xx, and reads go on.
 
 The data dir is on a 2 MiB tmpfs that the test mounts (it needs root and a `mount` that may
-mount one; elsewhere it is skipped and says why). A filler file takes part of the disk, so the
+mount one: it runs only when asked for, `-m fulldisk`, and elsewhere fails saying why). A filler file takes part of the disk, so the
 test can give space back: the changes that could not be saved stay pending and are saved by
 the first write that can be.
 """
@@ -23,6 +23,8 @@ from batch_tui.emulator.base.settings import EmulatorSettings
 from tests.emulator.shared_key import SharedKeyAuth
 from tests.emulator.support import ACCOUNT, API_VERSION, BASE_URL, KEY, POOL_BODY, fast_timings
 
+pytestmark = pytest.mark.fulldisk
+
 DISK = "2m"
 FILLER = 512 * 1024
 """Bytes of the disk the test takes first and gives back once it is full."""
@@ -32,15 +34,16 @@ PADDING = "x" * 2000
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs, unmounted after the test."""
+    """A 2 MiB tmpfs, unmounted after the test. Mounting one needs root, so these tests run
+    only when asked for (`-m fulldisk`, as .ci/run does), and fail, saying why, without it."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root and mount(8)")
+        pytest.fail("mounting a tmpfs needs root and mount(8)")
     command = ["mount", "-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(mount)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        pytest.fail(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         yield mount
     finally:
