@@ -165,6 +165,18 @@ def require_job_open(job: Record) -> None:
         raise conflict("JobCompleted", "The specified job is already in a completed state.")
 
 
+UNMEASURED_USAGE: dict[str, Any] = {
+    "userCPUTime": "PT0S",
+    "kernelCPUTime": "PT0S",
+    "wallClockTime": "PT0S",
+    "readIOps": 0,
+    "writeIOps": 0,
+    "readIOGiB": 0.0,
+    "writeIOGiB": 0.0,
+}
+"""The resource usage in job and job schedule statistics: the emulator measures none."""
+
+
 def job_stats(emu: Emulator, job: Record) -> dict[str, Any]:
     """Job statistics computed from its tasks (`$expand=stats`)."""
     tasks = emu.store.job_tasks(job.id.lower()).values()
@@ -175,13 +187,7 @@ def job_stats(emu: Emulator, job: Record) -> dict[str, Any]:
         "url": emu.urls.job(job.id) + "/stats",
         "startTime": job.data["creationTime"],
         "lastUpdateTime": iso(emu.clock.now()),
-        "userCPUTime": "PT0S",
-        "kernelCPUTime": "PT0S",
-        "wallClockTime": "PT0S",
-        "readIOps": 0,
-        "writeIOps": 0,
-        "readIOGiB": 0.0,
-        "writeIOGiB": 0.0,
+        **UNMEASURED_USAGE,
         "numSucceededTasks": len(done) - failed,
         "numFailedTasks": failed,
         "numTaskRetries": sum(int(i.get("retryCount", 0)) for i in infos),

@@ -16,7 +16,7 @@ from batch_tui.emulator.ops.defaults import (
     release_task,
 )
 from batch_tui.emulator.ops.emulator import Emulator
-from batch_tui.emulator.ops.jobs import check_job_spec, job_stats
+from batch_tui.emulator.ops.jobs import UNMEASURED_USAGE, check_job_spec, job_stats
 from batch_tui.emulator.state.store import Record
 from batch_tui.emulator.validation.checks import invalid_value, missing_property, validate_id
 
@@ -164,13 +164,7 @@ def schedule_stats(emu: Emulator, schedule: Record) -> dict[str, Any]:
         "url": emu.urls.schedule(schedule.id) + "/stats",
         "startTime": schedule.data["creationTime"],
         "lastUpdateTime": iso(emu.clock.now()),
-        "userCPUTime": "PT0S",
-        "kernelCPUTime": "PT0S",
-        "wallClockTime": "PT0S",
-        "readIOps": 0,
-        "writeIOps": 0,
-        "readIOGiB": 0.0,
-        "writeIOGiB": 0.0,
+        **UNMEASURED_USAGE,
         **totals,
         "waitTime": "PT0S",
     }
