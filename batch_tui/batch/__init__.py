@@ -11,7 +11,7 @@ What is exported here:
 
 - `BatchClient` and what builds one: `SharedKeyAuth`, `TokenCredentialAuth` and
   `make_credential` (an azure-identity credential for ``cli``, ``default``, ``device-code`` or
-  ``managed-identity``), and `RetryPolicy`.
+  ``managed-identity``), `RetryPolicy`, and `ListingStats` (what `list_job_tasks` did).
 - Every exception a caller may catch: `BatchError` and its subclasses (the tree is drawn in
   ``errors.py``).
 - The entities the client's methods return, the constants their ``state`` fields are
@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         TaskState,
     )
     from batch_tui.batch.odata import Filter
+    from batch_tui.batch.id_range_listing import ListingStats
     from batch_tui.batch.retry import RetryPolicy
 
 __all__ = [
@@ -107,6 +108,7 @@ __all__ = [
     "JobSchedule",
     "JobScheduleState",
     "JobState",
+    "ListingStats",
     "MalformedResponse",
     "Node",
     "NodeDeallocateOption",
@@ -199,6 +201,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "batch_tui.batch.odata": ("Filter",),
     "batch_tui.batch.retry": ("RetryPolicy",),
+    "batch_tui.batch.id_range_listing": ("ListingStats",),
 }
 """Where each exported name is defined, so that a name loads only its own module: the models
 alone take under a third of the time the client takes, which brings in httpx."""

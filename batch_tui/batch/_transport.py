@@ -102,6 +102,8 @@ class Transport:
         self.auth = auth
         self.retry = retry or RetryPolicy()
         self.read_only = read_only
+        self.throttled = 0
+        """429s answered so far: a listing that pages side by side slows down when it grows."""
         self.client = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -178,6 +180,8 @@ class Transport:
             else:
                 if response.is_success:
                     return response
+                if response.status_code == 429:
+                    self.throttled += 1
                 error = error_from_response(response, client_request_id)
                 retry_after = error.retry_after if isinstance(error, Throttled) else None
                 delay = state.after_status(response.status_code, idempotent, retry_after)

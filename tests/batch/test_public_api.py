@@ -37,6 +37,7 @@ EXPECTED = [
     "JobSchedule",
     "JobScheduleState",
     "JobState",
+    "ListingStats",
     "MalformedResponse",
     "Node",
     "NodeDeallocateOption",

@@ -113,7 +113,10 @@ def test_sdk_node_users_remote_login_and_extensions(client: BatchClient) -> None
         client.delete_node_user("userpool", node.id, "alice")
 
     extensions = list(client.list_node_extensions("userpool", node.id))
-    assert [e.vm_extension.name for e in extensions if e.vm_extension] == ["batchNodeExtension", "health"]
+    assert [e.vm_extension.name for e in extensions if e.vm_extension] == [
+        "batchNodeExtension",
+        "health",
+    ]
     health = client.get_node_extension("userpool", node.id, "health")
     assert health.provisioning_state == "Succeeded"
     assert health.instance_view is not None and health.instance_view.statuses
