@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         Throttled,
         TransportError,
     )
+    from batch_tui.batch.id_range_listing import ListingStats
     from batch_tui.batch.models import (
         AllocationState,
         Application,
@@ -87,7 +88,6 @@ if TYPE_CHECKING:
         TaskState,
     )
     from batch_tui.batch.odata import Filter
-    from batch_tui.batch.id_range_listing import ListingStats
     from batch_tui.batch.retry import RetryPolicy
 
 __all__ = [
