@@ -3,7 +3,8 @@
 Run by `bench/run.py`, one process per measurement so that peak memory (`ru_maxrss`) is the
 client's own. Usage: `python bench/worker.py '<json>'` with `client` (ours, sdk, sdk-aio),
 `kind` (tasks, nodes), `id`, `select` (a list or null), `filter` (or null), `url` and, for
-ours, `by_state` (list tasks a stream per state, as the task view does); the
+ours, `by_state` (list tasks a stream per state, as the task view did) or `by_ranges` (ranges
+of ids side by side: `BatchClient.list_job_tasks`, as the task view does now); the
 account and key come from `BENCH_ACCOUNT` and `BENCH_KEY`. It prints one JSON line: `items`,
 `pages`, `seconds` and `rss_mb` (peak resident memory, imports included).
 """
@@ -31,6 +32,7 @@ the client is imported and built (a one-off cost, not a listing's)."""
 async def ours(job: dict[str, Any], account: str, key: str) -> Result:
     """Lists with our client, keeping every item (as the task list view does)."""
     from batch_tui.batch.client import BatchClient
+    from batch_tui.batch.id_range_listing import ListingStats
 
     items: list[Any] = []
     pages = 0
@@ -38,6 +40,10 @@ async def ours(job: dict[str, Any], account: str, key: str) -> Result:
         options = {"select": job["select"], "filter": job["filter"]}
         stream: AsyncIterator[list[Any]]
         began = time.perf_counter()
+        if job["kind"] == "tasks" and job.get("by_ranges"):
+            stats = ListingStats()
+            tasks = await client.list_job_tasks(job["id"], select=job["select"], stats=stats)
+            return len(tasks), stats.requests, time.perf_counter() - began
         if job["kind"] == "tasks" and job.get("by_state"):
             # As the task view lists a whole job: its task counts pick the streams.
             from batch_tui.batch.client import PAGE_SIZE
@@ -103,8 +109,9 @@ async def sdk_aio(job: dict[str, Any], account: str, key: str) -> Result:
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
     account, key = os.environ["BENCH_ACCOUNT"], os.environ["BENCH_KEY"]
-    if job["client"] in ("ours", "ours-by-state"):
+    if job["client"] in ("ours", "ours-by-state", "ours-ranges"):
         job["by_state"] = job["client"] == "ours-by-state"
+        job["by_ranges"] = job["client"] == "ours-ranges"
         items, pages, seconds = asyncio.run(ours(job, account, key))
     elif job["client"] == "sdk":
         items, pages, seconds = sdk(job, account, key)
