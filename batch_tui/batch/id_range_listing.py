@@ -7,7 +7,7 @@ ids (`id_ranges`), the ranges page at once, each a few pages long.
 How it goes (`list_in_id_ranges`):
 
 1. The first page of the whole job comes first, as one stream would give it: a view shows
-   it at once. A job that fits in it (or in two pages) just goes on paging.
+   it at once. A job of fewer than `PAGES_PER_RANGE` pages just goes on paging.
 2. From that page's ids and the job's task count, the job is cut into ranges of about
    `PAGES_PER_RANGE` pages each (`id_ranges.extrapolated_cuts` or `sample_cuts`). The first
    page is listed again by its range: one page of the job twice, so that no guess about the
@@ -91,9 +91,9 @@ class ListingStats:
 
 
 def planned_ranges(count: int, page_size: int) -> int:
-    """How many ranges a job of `count` tasks is cut into."""
+    """How many ranges a job of `count` tasks is cut into (1: it is listed as one stream)."""
     pages = math.ceil(max(count, 0) / page_size)
-    return max(1, min(MAX_RANGES, pages // PAGES_PER_RANGE))
+    return max(1, min(MAX_RANGES, math.ceil(pages / PAGES_PER_RANGE)))
 
 
 async def list_in_id_ranges(
@@ -130,8 +130,8 @@ async def list_in_id_ranges(
         stats.items += len(first)
         yield first
         total = await counting
-        if total <= 2 * page_size:
-            # A small job: going on costs nothing if the page was the last one.
+        if total <= 2 * page_size or planned_ranges(total, page_size) < 2:
+            # A job of a few pages: going on costs nothing if the page was the last one.
             async for page in whole:
                 stats.requests += 1
                 stats.items += len(page)

@@ -16,7 +16,6 @@ listing that follows is the truth) and is replaced by the next save.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -28,6 +27,7 @@ from batch_tui.batch.models import Task
 
 FORMAT_VERSION: Final = 1
 FOLDER_NAME: Final = "tasks-v1"
+"""The folder of the cache directory the listings are kept in."""
 
 MAX_JOBS: Final = 6
 """Jobs whose last listing is kept: the few a person goes back and forth between."""
@@ -87,41 +87,23 @@ def load_task_list(folder: Path, endpoint: str, job_id: str) -> TaskListSnapshot
         return None
     if (
         snapshot.version != FORMAT_VERSION
-        or snapshot.endpoint != endpoint.rstrip("/")
+        or snapshot.endpoint.rstrip("/") != endpoint.rstrip("/")
         or snapshot.job_id != job_id
     ):
         return None
     return snapshot
 
 
-def save_task_list(
-    folder: Path,
-    endpoint: str,
-    job_id: str,
-    tasks: Sequence[Task],
-    *,
-    saved_at: datetime,
-    since: datetime | None,
-    listing_seconds: float,
-    max_jobs: int = MAX_JOBS,
-) -> bool:
+def save_task_list(folder: Path, snapshot: TaskListSnapshot, *, max_jobs: int = MAX_JOBS) -> bool:
     """Keeps a job's listing (atomically, 0600), dropping the oldest files past `max_jobs`.
 
     Returns:
         Whether it was written (False: too many tasks, or the disk refused; the app runs on
         either way, so an `OSError` is not raised).
     """
-    if len(tasks) > MAX_TASKS:
+    if len(snapshot.tasks) > MAX_TASKS:
         return False
-    snapshot = TaskListSnapshot(
-        endpoint=endpoint.rstrip("/"),
-        job_id=job_id,
-        saved_at=saved_at,
-        since=since,
-        listing_seconds=listing_seconds,
-        tasks=list(tasks),
-    )
-    path = file_of(folder, endpoint, job_id)
+    path = file_of(folder, snapshot.endpoint, snapshot.job_id)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         paths.replace_private(path, _ENCODER.encode(snapshot))

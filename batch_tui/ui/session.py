@@ -54,6 +54,8 @@ from batch_tui.batch.snapshot import (
     save_snapshot,
     seed_cache,
 )
+from batch_tui.batch.task_snapshot import FOLDER_NAME as TASK_LISTS_FOLDER
+from batch_tui.batch.task_snapshot import TaskListSnapshot, load_task_list, save_task_list
 from batch_tui.ui.overview_reads import SNAPSHOT_PLAN
 
 SNAPSHOT_EVERY: Final = 60.0
@@ -89,6 +91,7 @@ class AccountSession:
         """The last-known snapshot file; None for `snapshot.default_path()`."""
         self._known: dict[str, set[str]] = {}
         self._snapshot_saved: float | None = None
+        self._task_list: TaskListSnapshot | None = None
         if read_only:
             client.refuse_writes()
 
@@ -167,6 +170,32 @@ class AccountSession:
         """Writes a snapshot taken earlier to this session's file, in a thread."""
         if snapshot is not None:
             await asyncio.to_thread(save_snapshot, self.snapshot_file, snapshot)
+
+    # -- the last task listings ------------------------------------------------------------
+
+    @property
+    def task_lists_folder(self) -> Path:
+        """Where this session keeps jobs' last task listings: beside the snapshot file."""
+        return self.snapshot_file.parent / TASK_LISTS_FOLDER
+
+    async def load_task_list(self, job_id: str) -> TaskListSnapshot | None:
+        """A job's last task listing: the one kept in memory, else the one on disk (read in
+        a thread), else None. The demo keeps listings in memory only."""
+        kept = self._task_list
+        if kept is not None and kept.job_id == job_id:
+            return kept
+        if not self.keeps_snapshot:
+            return None
+        return await asyncio.to_thread(
+            load_task_list, self.task_lists_folder, self.client.endpoint, job_id
+        )
+
+    async def keep_task_list(self, snapshot: TaskListSnapshot) -> None:
+        """Keeps a job's task listing: in memory (the latest job only: 100,000 tasks are
+        tens of MB) and, but for the demo, on disk (encoded and written in a thread)."""
+        self._task_list = snapshot
+        if self.keeps_snapshot:
+            await asyncio.to_thread(save_task_list, self.task_lists_folder, snapshot)
 
     async def aclose(self) -> None:
         """Closes the client (and its credential)."""

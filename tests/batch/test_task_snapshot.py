@@ -11,6 +11,7 @@ import msgspec
 
 from batch_tui.batch.models import Task
 from batch_tui.batch.task_snapshot import (
+    TaskListSnapshot,
     file_of,
     load_task_list,
     save_task_list,
@@ -29,7 +30,7 @@ def _tasks(n: int) -> list[Task]:
 
 def test_a_listing_comes_back_as_it_was_saved_in_a_private_file(tmp_path: Path) -> None:
     tasks = _tasks(2_000)
-    assert save_task_list(tmp_path, URL, "job", tasks, saved_at=NOW, since=NOW, listing_seconds=2)
+    assert save_task_list(tmp_path, _snapshot("job", tasks, since=NOW))
     back = load_task_list(tmp_path, URL + "/", "job")
     assert back is not None and back.tasks == tasks and back.since == NOW
     mode = stat.S_IMODE(file_of(tmp_path, URL, "job").stat().st_mode)
@@ -38,7 +39,7 @@ def test_a_listing_comes_back_as_it_was_saved_in_a_private_file(tmp_path: Path) 
 
 
 def test_a_damaged_or_foreign_file_reads_as_nothing(tmp_path: Path) -> None:
-    save_task_list(tmp_path, URL, "job", _tasks(10), saved_at=NOW, since=None, listing_seconds=0)
+    save_task_list(tmp_path, _snapshot("job", _tasks(10)))
     path = file_of(tmp_path, URL, "job")
     path.write_bytes(path.read_bytes()[:-7])
     assert load_task_list(tmp_path, URL, "job") is None
@@ -48,8 +49,7 @@ def test_a_damaged_or_foreign_file_reads_as_nothing(tmp_path: Path) -> None:
 
 def test_only_the_most_recent_jobs_are_kept(tmp_path: Path) -> None:
     for n in range(4):
-        save_task_list(tmp_path, URL, f"job-{n}", _tasks(3), saved_at=NOW, since=None,
-                       listing_seconds=0, max_jobs=2)  # fmt: skip
+        save_task_list(tmp_path, _snapshot(f"job-{n}", _tasks(3)), max_jobs=2)
         for older, path in enumerate(sorted(tmp_path.glob("*.msgpack"), key=_mtime)):
             os.utime(path, (older, older))  # the order files are dropped in, whatever the clock
         os.utime(file_of(tmp_path, URL, f"job-{n}"), (100 + n, 100 + n))
@@ -60,3 +60,9 @@ def test_only_the_most_recent_jobs_are_kept(tmp_path: Path) -> None:
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime
+
+
+def _snapshot(job_id: str, tasks: list[Task], since: datetime | None = None) -> TaskListSnapshot:
+    return TaskListSnapshot(
+        endpoint=URL, job_id=job_id, saved_at=NOW, since=since, listing_seconds=2, tasks=tasks
+    )

@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from typing import TYPE_CHECKING, Any
+
+from textual.worker import WorkerCancelled
 
 from batch_tui.accounts import AccountTarget
 from batch_tui.config import Refresh, Settings
@@ -105,7 +108,8 @@ async def pilot_settle(pilot: Pilot[Any]) -> None:
     """Waits until every screen has loaded, no worker runs and messages are processed."""
     for _ in range(200):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):  # replaced by a newer one: done too
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         idle = not any(worker.is_running for worker in pilot.app.workers)
         idle = idle and not getattr(pilot.app, "keys_pending", False)

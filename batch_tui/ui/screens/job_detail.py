@@ -18,6 +18,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from typing import ClassVar, Final
 
 from textual.app import ComposeResult
@@ -27,11 +28,11 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Static
 
-from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.errors import BatchError, NotFound
+from batch_tui.batch.id_range_listing import ListingStats
 from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
 from batch_tui.batch.models.task import Task
-from batch_tui.batch.streams import busy_states
+from batch_tui.batch.task_snapshot import TaskListSnapshot
 from batch_tui.ui import heap
 from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec as Spec
@@ -39,7 +40,7 @@ from batch_tui.ui.actions import Kind, Scope
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.detail_fields import field_lines
-from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
+from batch_tui.ui.formatting import FAILED, Colors, format_age, progress_bar, terminal_style
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
@@ -127,9 +128,13 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._full_info = False
         self._delta = DeltaPlan(full_every=FULL_RELOAD_EVERY)
         self._generation = 0
-        self._listed_by_state = False
+        self._delta_after_listing = False
         self._listed = False
         """The tasks of the state tab are all loaded (a listing finished)."""
+        self._kept_checked = False
+        self.kept_at: datetime | None = None
+        """When the rows on screen were listed, while they come from a kept listing that the
+        first refresh has not brought up to date yet."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -149,6 +154,9 @@ class JobDetailScreen(QuietFooter, ListScreen):
     # -- refresh ------------------------------------------------------------------------
 
     async def load_data(self) -> None:
+        if not self._kept_checked:
+            self._kept_checked = True
+            await self._restore_kept()
         job_c, counts_c = await asyncio.gather(
             self.cache.get_job(self.job_id, force=self.forced),
             self.cache.get_task_counts(self.job_id, force=self.forced),
@@ -198,6 +206,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
             parts.extend([(f"{index + 1} {key}", style), " "])
         if self.streaming:
             parts.append(f"· loading… {len(self.task_by_id):,}")
+        elif self.kept_at is not None:
+            parts.append(f"· as listed {format_age(self.kept_at, self.now())} ago, refreshing…")
         self.query_one("#task-states", Static).update(Content.assemble(*parts))
 
     def start_stream(self) -> None:
@@ -232,8 +242,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._listed = self._listed or listed
         self.show_job()
         self.update_status()
-        if listed and self._listed_by_state:
-            # Listed by state: catch the tasks that changed state while it ran, now.
+        if listed and self._delta_after_listing:
+            # Listed in parts: catch the tasks that changed state while it ran, now.
             self.refresh_data()
 
     async def _stream_pages(self, started: float) -> None:
@@ -241,17 +251,17 @@ class JobDetailScreen(QuietFooter, ListScreen):
         later ones a few times a second. Rows already on screen stay where they are (the
         cursor does not jump); rows of tasks that are gone leave at the end.
 
-        A big job's tasks ("all") are listed by state, several streams at once: pages of
-        different states interleave, and a task that changed state meanwhile can come twice
-        (the later state wins) or not at all (the delta refresh right after finds it).
+        All of a job's tasks ("all") are listed in ranges of ids, several at once
+        (`BatchClient.iter_job_tasks`): each range's pages come in id order, and a task that
+        changed state since its page was read is caught by the delta refresh right after.
         """
         server = STATE_FILTERS[self.state_key].server
-        counts = self.counts.task_counts if self.counts is not None else TaskCounts()
-        states = busy_states(counts, PAGE_SIZE) if server is None else ()
-        pages = self.client.iter_tasks_by_state(
-            self.job_id, select=TASK_FIELDS, filter=server, states=states
-        )
-        self._listed_by_state = bool(states)
+        parts = ListingStats()
+        if server is None:
+            pages = self.client.iter_job_tasks(self.job_id, select=TASK_FIELDS, stats=parts)
+        else:
+            pages = self.client.iter_tasks(self.job_id, select=TASK_FIELDS, filter=server)
+        self._delta_after_listing = False
         seen: dict[str, Task] = {}
         pending: dict[str, Task] = {}
         last_flush = 0.0
@@ -270,6 +280,9 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._delta.listed(stamps, time.monotonic() - started)
         if len(seen) <= REMEMBERED_TASKS:  # `:task JOB <tab>` completes them
             self.session.remember_ids(id_kind("task", self.job_id), seen)
+        self._delta_after_listing = parts.ranges > 1
+        self.kept_at = None
+        await self._keep()
 
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""
@@ -295,6 +308,9 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if gone:
             self.table.remove_keys(gone)
         self._delta.changed(task.state_transition_time for task in changed)
+        if self.kept_at is not None:
+            self.kept_at = None
+            self._show_states()
         fresh = {task.id for task in keep}
         self.redraw_in_view(
             lambda key: (
@@ -303,6 +319,45 @@ class JobDetailScreen(QuietFooter, ListScreen):
                 else task_row(task, now)
             )
         )
+
+    async def _restore_kept(self) -> None:
+        """Shows the job's last listing at once (kept by this session, or on disk from an
+        earlier one); the refresh that follows asks only for the tasks changed since."""
+        if self.state_key != "all" or self.task_by_id:
+            return
+        kept = await self.session.load_task_list(self.job_id)
+        if kept is None or not kept.tasks or kept.since is None:
+            return
+        self._merge({task.id: task for task in kept.tasks})
+        self._delta.since, self._delta.listing_seconds = kept.since, kept.listing_seconds
+        self._listed = True
+        self.kept_at = kept.saved_at
+        self._show_states()
+
+    def _kept_listing(self, *, listed: bool) -> TaskListSnapshot | None:
+        """The rows of the "all" tab as a listing to keep, if a listing of them finished."""
+        if self.state_key != "all" or not listed or self._delta.since is None:
+            return None
+        return TaskListSnapshot(
+            endpoint=self.session.endpoint,
+            job_id=self.job_id,
+            saved_at=datetime.now(timezone.utc),
+            since=self._delta.since,
+            listing_seconds=self._delta.listing_seconds,
+            tasks=list(self.task_by_id.values()),
+        )
+
+    async def _keep(self) -> None:
+        listing = self._kept_listing(listed=True)
+        if listing is not None:
+            await self.session.keep_task_list(listing)
+
+    def on_unmount(self) -> None:
+        # Closed: keep the rows as they are now (deltas included) for the next opening. The
+        # app runs the save: this screen's workers stop with it.
+        listing = self._kept_listing(listed=self._listed)
+        if listing is not None and self.app.is_running:
+            self.app.run_worker(self.session.keep_task_list(listing), exit_on_error=False)
 
     def on_screen_resume(self) -> None:
         # Back from a task's detail, where it may have changed: a delta is one small request.
