@@ -238,6 +238,19 @@ def rerun_ids(task_id: str) -> Iterator[str]:
         number += 1
 
 
+_QUOTED_PROPERTY: Final = re.compile(r"property '([^']+)'")
+
+
+def named_property(values: Mapping[str, str]) -> str | None:
+    """The property a 400's values name: ``PropertyName`` (InvalidPropertyValue,
+    MissingRequiredProperty), else the one an InvalidRequestBody's ``Reason`` quotes
+    ("The property 'bogus' does not exist on type ...")."""
+    if values.get("PropertyName"):
+        return values["PropertyName"]
+    found = _QUOTED_PROPERTY.search(values.get("Reason", ""))
+    return found.group(1) if found else None
+
+
 def property_position(text: str, name: str) -> tuple[int, int] | None:
     """Where a property's name first appears as a key in `text`: (line, column), 0-based,
     on its opening quote; None when it does not. Points at the property a 400 names."""

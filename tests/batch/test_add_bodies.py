@@ -10,6 +10,7 @@ import pytest
 from batch_tui.batch.add_bodies import (
     TASK_ADD_PROPERTIES,
     job_add_template,
+    named_property,
     parse_job_add,
     parse_task_add,
     property_position,
@@ -196,3 +197,11 @@ def test_property_position_points_at_the_key_not_a_value():
     )
     assert property_position(text, "maxTaskRetryCount") == (3, 4)
     assert property_position(text, "nothing") is None
+
+
+def test_the_property_a_400_names():
+    assert named_property({"PropertyName": "id", "Reason": "property 'x'"}) == "id"
+    reason = "The property 'bogus' does not exist on type 'TaskAddParameter'."
+    assert named_property({"Reason": reason}) == "bogus"
+    assert named_property({"Reason": "The request body is not valid JSON"}) is None
+    assert named_property({}) is None

@@ -25,7 +25,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
-from batch_tui.batch.add_bodies import EditorText, property_position
+from batch_tui.batch.add_bodies import EditorText, named_property, property_position
 from batch_tui.batch.errors import BatchError, InvalidBody, OutcomeUnknown
 from batch_tui.ui.actions import ActionSpec
 from batch_tui.ui.sanitize import sanitize_text
@@ -161,7 +161,7 @@ class JsonEditorScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="editor"):
             yield Label(Content(sanitize_text(self.title_text, limit=200)), id="editor-title")
-            yield JsonText("", read_only=True, soft_wrap=False, show_line_numbers=True,
+            yield JsonText("", read_only=True, soft_wrap=True, show_line_numbers=True,
                            id="editor-text")  # fmt: skip
             with VerticalScroll(id="editor-problems", classes="hidden"):
                 yield Static(id="editor-problem")
@@ -258,7 +258,7 @@ class JsonEditorScreen(ModalScreen[str | None]):
 
     def _point_at(self, error: BatchError) -> None:
         """Puts the cursor on the property the service named, if the text has it."""
-        name = error.values.get("PropertyName")
+        name = named_property(error.values)
         position = property_position(self.text_area.text, name) if name else None
         if position is not None:
             self.text_area.move_cursor(position)
