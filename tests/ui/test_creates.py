@@ -119,6 +119,7 @@ async def test_a_bad_body_shows_the_services_error_field_by_field_and_keeps_the_
         assert app.screen is editor and area.text == bad  # nothing lost
         line, _ = area.cursor_location
         assert '"maxTaskRetryCount": -5' in area.document[line]  # on the property named
+        await until(pilot, lambda: '"maxTaskRetryCount": -5' in screen_text(app))  # in view
         assert len(recorder.mutations()) == 1
         assert task_data(emulator, "job-1", "task-1") is None
 

@@ -189,7 +189,7 @@ class JsonEditorScreen(ModalScreen[str | None]):
         area.load_text(start.text)
         self._loaded_text = start.text
         area.read_only = False
-        area.move_cursor(start.cursor)
+        self._cursor_to(start.cursor)
         self.text_loading = False
         if self._typed_ahead:
             area.insert("".join(self._typed_ahead))
@@ -231,7 +231,7 @@ class JsonEditorScreen(ModalScreen[str | None]):
             creation = self._prepare(self.text_area.text)
         except InvalidBody as error:
             self.show_problem([f"Not sent: {error}"])
-            self.text_area.move_cursor((error.line - 1, error.column - 1))
+            self._cursor_to((error.line - 1, error.column - 1))
             return
         self.show_problem([])
         dialog = ConfirmScreen(creation.spec, [creation.target], context=creation.context)
@@ -261,7 +261,13 @@ class JsonEditorScreen(ModalScreen[str | None]):
         name = named_property(error.values)
         position = property_position(self.text_area.text, name) if name else None
         if position is not None:
-            self.text_area.move_cursor(position)
+            self._cursor_to(position)
+
+    def _cursor_to(self, location: tuple[int, int]) -> None:
+        """Moves the cursor, and keeps it in view once the problem lines took their room."""
+        area = self.text_area
+        area.move_cursor(location)
+        self.call_after_refresh(area.scroll_cursor_visible, center=True)
 
     # -- close --------------------------------------------------------------------------
 
