@@ -239,3 +239,23 @@ async def test_read_only_hides_add_and_clone(seed_pool, seed_job, make_app, reco
         await pilot_settle(pilot)
         assert isinstance(app.screen, JobsScreen)
         assert recorder.mutations() == []
+
+
+def test_the_new_keys_take_no_key_of_the_screens_that_bind_them():
+    from textual.binding import Binding
+
+    from batch_tui.ui.app import BatchApp
+    from batch_tui.ui.widgets.table_keys import TABLE_BINDINGS
+
+    app_keys = {b.key for b in BatchApp.BINDINGS if isinstance(b, Binding)}
+    for screen, table in ((JobDetailScreen, True), (JobsScreen, True), (TaskDetailScreen, False)):
+        bindings = [b for cls in screen.__mro__ for b in cls.__dict__.get("BINDINGS", ())]
+        bindings += TABLE_BINDINGS if table else []
+        keys = [
+            key
+            for binding in bindings
+            if isinstance(binding, Binding)
+            for key in binding.key.split(",")
+        ]
+        assert len(keys) == len(set(keys)), screen.__name__
+        assert not app_keys & set(keys), screen.__name__
