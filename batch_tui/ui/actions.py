@@ -172,13 +172,13 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
                    description="Delete the task and its files",
                    call=lambda c, s, t, o: c.delete_task(s.job_id, t)),
         ActionSpec("task.add", "task", "a", "Add", flow="flow_add_task", short="Add task",
-                   description="Add a task to the job from a JSON body the service checks",
+                   description="Add a task from a JSON body",
                    per_target=False, own_key=True),
         ActionSpec("task.clone", "task", "C", "Clone", flow="flow_clone_task",
-                   description="A new task from this one, its command line edited (rerun "
-                   "after a fix)", own_key=True),
+                   description="A new task from this one: a rerun after a fix",
+                   own_key=True),
         ActionSpec("job.add", "job", "a", "Add", flow="flow_add_job", short="Add job",
-                   description="Add a job from a JSON body the service checks",
+                   description="Add a job from a JSON body",
                    per_target=False, own_key=True),
     )
 }  # fmt: skip
