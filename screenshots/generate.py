@@ -75,6 +75,29 @@ async def shoot(app: BatchApp, pilot: object, name: str) -> None:
     print(f"screenshots/{name}.svg")
 
 
+async def clone_shots(app: BatchApp, pilot: object) -> None:
+    """The failed frame cloned (`C`) into the JSON editor, then the service's 400 under it."""
+    from batch_tui.ui.screens.json_editor import JsonEditorScreen
+    from batch_tui.ui.screens.task_detail import TaskDetailScreen
+
+    app.show(TaskDetailScreen("nightly-render", "frame-0013"))
+    await pilot.press("C")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, JsonEditorScreen), 10)
+    editor = app.screen
+    assert isinstance(editor, JsonEditorScreen)
+    await wait_for(lambda: not editor.text_loading, 10)
+    await shoot(app, pilot, "clone-task-80x24")
+    area = editor.text_area
+    area.load_text(area.text.replace('"maxTaskRetryCount": 0', '"maxTaskRetryCount": -2'))
+    await pilot.press("ctrl+t")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, ConfirmScreen), 10)
+    await pilot.press("y")  # type: ignore[attr-defined]
+    problems = editor.query_one("#editor-problems")
+    await wait_for(lambda: not problems.has_class("hidden"), 10)
+    await shoot(app, pilot, "clone-task-error-80x24")
+    editor.dismiss(None)
+
+
 async def main() -> None:
     from batch_tui.ui.screens.file_viewer import FileViewerScreen
     from batch_tui.ui.screens.heatmap import HeatmapScreen
@@ -196,6 +219,7 @@ async def main() -> None:
                 await pilot.press("escape")
                 small.show(JobDetailScreen("nightly-render"))
                 await shoot(small, pilot, "job-tasks-80x24")
+                await clone_shots(small, pilot)
         finally:
             await emu.stop()
 

@@ -12,6 +12,8 @@ What is exported here:
 - `BatchClient` and what builds one: `SharedKeyAuth`, `TokenCredentialAuth` and
   `make_credential` (an azure-identity credential for ``cli``, ``default``, ``device-code`` or
   ``managed-identity``), `RetryPolicy`, and `ListingStats` (what `list_job_tasks` did).
+- The bodies `BatchClient.add_task` and `add_job` send (`TaskAddBody`, `JobAddBody`: read one
+  with ``batch_tui.batch.add_bodies.parse_task_add``).
 - Every exception a caller may catch: `BatchError` and its subclasses (the tree is drawn in
   ``errors.py``).
 - The entities the client's methods return, the constants their ``state`` fields are
@@ -34,6 +36,7 @@ TYPE_CHECKING = False
 importing `typing` would take 2 ms, six times what the package itself takes."""
 
 if TYPE_CHECKING:
+    from batch_tui.batch.add_bodies import JobAddBody, TaskAddBody
     from batch_tui.batch.auth import SharedKeyAuth, TokenCredentialAuth, make_credential
     from batch_tui.batch.client import BatchClient
     from batch_tui.batch.errors import (
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
         BadRequest,
         BatchError,
         Conflict,
+        InvalidBody,
         MalformedResponse,
         NotFound,
         NotModified,
@@ -103,7 +107,9 @@ __all__ = [
     "ErrorCategory",
     "FileInfo",
     "Filter",
+    "InvalidBody",
     "Job",
+    "JobAddBody",
     "JobPrepReleaseStatus",
     "JobSchedule",
     "JobScheduleState",
@@ -136,6 +142,7 @@ __all__ = [
     "SubtaskState",
     "SupportedImage",
     "Task",
+    "TaskAddBody",
     "TaskCountsResult",
     "TaskExecutionResult",
     "TaskRunState",
@@ -147,6 +154,7 @@ __all__ = [
 ]
 
 _SOURCES: dict[str, tuple[str, ...]] = {
+    "batch_tui.batch.add_bodies": ("JobAddBody", "TaskAddBody"),
     "batch_tui.batch.auth": ("SharedKeyAuth", "TokenCredentialAuth", "make_credential"),
     "batch_tui.batch.client": ("BatchClient",),
     "batch_tui.batch.errors": (
@@ -154,6 +162,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "BadRequest",
         "BatchError",
         "Conflict",
+        "InvalidBody",
         "MalformedResponse",
         "NotFound",
         "NotModified",

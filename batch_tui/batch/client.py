@@ -25,6 +25,7 @@ import httpx
 
 from batch_tui.batch._account_reads import AccountReadOperations
 from batch_tui.batch._actions import ActionOperations
+from batch_tui.batch._creates import CreateOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._job_task_lists import JobTaskListOperations
 from batch_tui.batch._partial_lists import PartialListOperations
@@ -72,6 +73,7 @@ class BatchClient(
     PartialListOperations,
     AccountReadOperations,
     JobTaskListOperations,
+    CreateOperations,
 ):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 

@@ -18,7 +18,9 @@ Nothing leaves ``batch_tui.batch`` as a bare httpx or msgspec exception. The tre
     ├── ServiceError           any other 5xx
     ├── MalformedResponse      a success status with a body that is not what the API sends:
                                not JSON, an HTML page from a proxy, JSON of the wrong shape
-    └── ReadOnly               a mutating request refused before sending: the client is read-only
+    ├── ReadOnly               a mutating request refused before sending: the client is read-only
+    └── InvalidBody            a body a person edited is not one to send (not JSON, no id):
+                               found before sending, with its line and column
 
 A transport failure before the request went out (DNS, refused, connect timeout, no free
 connection) is a plain `TransportError` with ``sent`` False: nothing was applied, and the client
@@ -182,6 +184,23 @@ class MalformedResponse(BatchError):
 
 class ReadOnly(BatchError):
     """A mutating request was refused locally because the client is read-only (`--read-only`)."""
+
+
+class InvalidBody(BatchError):
+    """A body a person edited (`add_bodies.parse_task_add`) is not one to send: not JSON, not
+    a JSON object, or without an id. Nothing was sent.
+
+    Attributes:
+        reason: What is wrong, one line.
+        line: Where, 1-based.
+        column: Where on the line, 1-based.
+    """
+
+    def __init__(self, reason: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(f"line {line}, column {column}: {reason}")
+        self.reason = reason
+        self.line = line
+        self.column = column
 
 
 def first_line(text: str) -> str:

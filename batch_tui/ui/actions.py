@@ -78,6 +78,8 @@ class ActionSpec:
         per_target: It acts on the selected rows, so their states decide whether it
             applies; False for a pool-wide flow (acting on a state picks its own nodes).
         short: The key's name in the footer, where the label is too long for 80 columns.
+        own_key: Bound only by the screens that offer it (`action_binding`), not with the
+            keys of its kind: `a` adds a task on the job screen but a job on the job list.
     """
 
     id: str
@@ -93,6 +95,7 @@ class ActionSpec:
     together: bool = False
     per_target: bool = True
     short: str = ""
+    own_key: bool = False
 
     @property
     def key_label(self) -> str:
@@ -168,6 +171,15 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
         ActionSpec("task.delete", "task", "ctrl+d", "Delete", destructive=True,
                    description="Delete the task and its files",
                    call=lambda c, s, t, o: c.delete_task(s.job_id, t)),
+        ActionSpec("task.add", "task", "a", "Add", flow="flow_add_task", short="Add task",
+                   description="Add a task from a JSON body",
+                   per_target=False, own_key=True),
+        ActionSpec("task.clone", "task", "C", "Clone", flow="flow_clone_task",
+                   description="A new task from this one: a rerun after a fix",
+                   own_key=True),
+        ActionSpec("job.add", "job", "a", "Add", flow="flow_add_job", short="Add job",
+                   description="Add a job from a JSON body",
+                   per_target=False, own_key=True),
     )
 }  # fmt: skip
 """Every mutating action by id."""
@@ -259,6 +271,8 @@ def task_action_allowed(action_id: str, state: str, failed: bool) -> bool:
         return state != TaskState.COMPLETED
     if action_id == "task.reactivate":
         return state == TaskState.COMPLETED and failed
+    if action_id == "task.clone":
+        return True  # any task, in any state, can be the model of a new one
     return action_id == "task.delete"
 
 
@@ -277,8 +291,14 @@ def refusal(spec: ActionSpec, subject: Node | Job | Task) -> str | None:
 
 
 def specs_of(*kinds: Kind) -> list[ActionSpec]:
-    """The actions of these kinds: kind by kind as given, each in the registry's order."""
-    return [spec for kind in kinds for spec in ACTIONS.values() if spec.kind == kind]
+    """The actions of these kinds: kind by kind as given, each in the registry's order (but
+    not those with keys of their own: `own_key`)."""
+    return [
+        spec
+        for kind in kinds
+        for spec in ACTIONS.values()
+        if spec.kind == kind and not spec.own_key
+    ]
 
 
 MAX_LISTED_TARGETS: Final = 8

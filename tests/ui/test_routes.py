@@ -31,6 +31,8 @@ SHARED = {
     "state_actions": "the act-on-every-node-in-a-state flow of the node screens",
     "confirm": "the dialogs that confirm an action or choose a value",
     "dialogs": "the dialogs that ask for text",
+    "json_editor": "the editor of a JSON body to add (a dialog over the screen)",
+    "create_flows": "the add and clone flows of the job list, job and task screens",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 

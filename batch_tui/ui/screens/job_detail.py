@@ -8,7 +8,8 @@ whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everyt
 filters the rows in view, `g` goes to a task by id (fetching it when it is not loaded),
 `enter` opens the task, `P` the job preparation/release status. Task actions on the marked
 tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d` delete; job actions on the
-job: `T` terminate, `D` disable, `E` enable, `X` delete.
+job: `T` terminate, `D` disable, `E` enable, `X` delete. `a` adds a task from a JSON body,
+`C` clones the cursor's task (a rerun after a fix): see `create_flows`.
 """
 
 from __future__ import annotations
@@ -35,18 +36,19 @@ from batch_tui.batch.models.task import Task
 from batch_tui.batch.task_snapshot import TaskListSnapshot
 from batch_tui.ui import heap
 from batch_tui.ui.action_runs import Outcome
+from batch_tui.ui.actions import ACTIONS, Kind, Scope
 from batch_tui.ui.actions import ActionSpec as Spec
-from batch_tui.ui.actions import Kind, Scope
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.detail_fields import field_lines
 from batch_tui.ui.formatting import FAILED, Colors, format_age, progress_bar, terminal_style
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
+from batch_tui.ui.screens import create_flows
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
-from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.task_rows import STATE_FILTERS, TASK_COLUMNS, TASK_FIELDS, task_failed, task_row
 from batch_tui.ui.widgets.table_lines import terminal_colors
 
@@ -112,6 +114,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         Binding("P", "prep_release", "Prep/release", id="job.prep-release",
                 tooltip="Job preparation and release status per node"),
         *action_bindings("task", "job"),
+        action_binding(ACTIONS["task.add"]),
+        action_binding(ACTIONS["task.clone"]),
     ]  # fmt: skip
 
     def __init__(self, job_id: str) -> None:
@@ -429,6 +433,18 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.batch_app.open(route("task", self.job_id, task_id))
 
     # -- actions ------------------------------------------------------------------------
+
+    def flow_add_task(self) -> None:
+        """Adds a task to the job from a JSON body (`a`)."""
+        create_flows.add_task(self, self.job_id)
+
+    def flow_clone_task(self) -> None:
+        """Clones the task under the cursor into a new one, its command line edited (`C`)."""
+        task_id = self.table.cursor_key
+        if task_id is None:
+            self.notify("Clone: no task selected", severity="warning")
+            return
+        create_flows.clone_task(self, self.job_id, task_id)
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         if kind == "job":

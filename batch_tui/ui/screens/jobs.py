@@ -19,13 +19,14 @@ from textual.content import Content
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models.job import Job, TaskCountsResult
-from batch_tui.ui.actions import Kind
+from batch_tui.ui.actions import ACTIONS, Kind
 from batch_tui.ui.formatting import FAILED, MISSING, format_age, progress_bar, state_style
 from batch_tui.ui.job_fields import job_pool
 from batch_tui.ui.routes import route
+from batch_tui.ui.screens import create_flows
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
-from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
 
 JOB_FIELDS: Final = (
@@ -103,7 +104,10 @@ class JobsScreen(QuietFooter, ListScreen):
 
     REFRESH_KIND = "jobs"
     COLUMNS = JOB_COLUMNS
-    BINDINGS: ClassVar[list[BindingType]] = action_bindings("job")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *action_bindings("job"),
+        action_binding(ACTIONS["job.add"]),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -141,6 +145,10 @@ class JobsScreen(QuietFooter, ListScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("job", key))
+
+    def flow_add_job(self) -> None:
+        """Adds a job from a JSON body (`a`)."""
+        create_flows.add_job(self)
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         return self.targets() if kind == "job" else ()

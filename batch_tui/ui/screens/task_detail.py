@@ -25,16 +25,17 @@ from batch_tui.batch.models.account import NodeFile
 from batch_tui.batch.models.constants import TaskState
 from batch_tui.batch.models.task import Subtask, Task, TaskExecutionInfo
 from batch_tui.ui.action_runs import Outcome
-from batch_tui.ui.actions import ActionSpec, Kind, Scope
+from batch_tui.ui.actions import ACTIONS, ActionSpec, Kind, Scope
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.detail_fields import Value, failure_text, section, when
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
+from batch_tui.ui.screens import create_flows
 from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
-from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.task_rows import task_failed
 from batch_tui.ui.widgets.file_list import FileList
 
@@ -162,6 +163,7 @@ class TaskDetailScreen(QuietFooter):
         Binding("1", "tab('details')", "Details", show=False, id="task.details", tooltip="Fields"),
         Binding("2", "tab('files')", "Files", id="task.files", tooltip="The task's files"),
         *action_bindings("task"),
+        action_binding(ACTIONS["task.clone"]),
     ]  # fmt: skip
 
     def __init__(self, job_id: str, task_id: str) -> None:
@@ -292,6 +294,10 @@ class TaskDetailScreen(QuietFooter):
         if action == "open_node":
             return True if self.loaded_task is not None and self.loaded_task.node_info else None
         return True
+
+    def flow_clone_task(self) -> None:
+        """Clones this task into a new one, its command line edited (`C`)."""
+        create_flows.clone_task(self, self.job_id, self.task_id, self.loaded_task)
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         return (self.task_id,) if kind == "task" else ()
