@@ -27,6 +27,7 @@ from batch_tui.batch._account_reads import AccountReadOperations
 from batch_tui.batch._actions import ActionOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._partial_lists import PartialListOperations
+from batch_tui.batch._schedule_actions import ScheduleActionOperations
 from batch_tui.batch._transport import (
     API_VERSION,
     DEFAULT_TIMEOUT,
@@ -65,7 +66,13 @@ NODE_COUNTS_PAGE_SIZE = 10
 """``/nodecounts`` allows at most 10 pools per page."""
 
 
-class BatchClient(FileOperations, ActionOperations, PartialListOperations, AccountReadOperations):
+class BatchClient(
+    FileOperations,
+    ActionOperations,
+    PartialListOperations,
+    AccountReadOperations,
+    ScheduleActionOperations,
+):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 
     Use it as an async context manager, or call `aclose` (which also closes the credential).
