@@ -145,11 +145,12 @@ def schedule_row(schedule: JobSchedule, now: datetime) -> RowData:
     return RowData(schedule.id, cells, sort_values=sort_values)
 
 
-def _moment(value: datetime | None, now: datetime) -> str | None:
-    """An absolute time with how far it is: "14:03:27 (in 42s)" or "... (3m ago)"."""
+def _moment(value: datetime | None, now: datetime, *, coming: bool = False) -> str | None:
+    """An absolute time with how far it is: "14:03:27 (in 42s)" or "... (3m ago)"; with
+    `coming` (a next run), a time that passed is "due" rather than ago."""
     if value is None:
         return None
-    if value > now:
+    if value > now or coming:
         return f"{format_time(value, now)} ({format_until(value, now)})"
     return when(value, now)
 
@@ -163,7 +164,7 @@ def schedule_fields(schedule: JobSchedule, now: datetime) -> list[tuple[str, Val
     since = format_age(schedule.state_transition_time, now)
     fields: list[tuple[str, Value]] = [
         ("State", Content.assemble(styled_state("schedule", schedule.state), f" for {since}")),
-        ("Next run", _moment(next_run(schedule), now) or "none planned"),
+        ("Next run", _moment(next_run(schedule), now, coming=True) or "none planned"),
         ("Recent job", recent_job_id(schedule) or "none yet"),
         ("Recurrence", f"every {format_duration(timing.recurrence_interval)}"
          if timing.recurrence_interval else "once"),
