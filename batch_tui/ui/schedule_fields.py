@@ -203,7 +203,7 @@ def spec_fields(spec: JobSpecification | None) -> list[tuple[str, Value]]:
     constraints = spec.constraints
     retries = constraints.max_task_retry_count if constraints else None
     manager = spec.job_manager_task
-    return [
+    fields: list[tuple[str, Value]] = [
         ("Pool", spec_pool(spec)),
         ("Auto pool", _auto_pool(spec)),
         ("Priority", str(spec.priority) if spec.priority is not None else None),
@@ -216,6 +216,9 @@ def spec_fields(spec: JobSpecification | None) -> list[tuple[str, Value]]:
         ("Max retries", ("unlimited" if retries < 0 else str(retries))
          if retries is not None else None),
     ]  # fmt: skip
+    # An auto pool or a preparation task the spec does not have would only add a "-".
+    return [(label, value) for label, value in fields
+            if value is not None or label not in ("Auto pool", "Prep task")]  # fmt: skip
 
 
 def _auto_pool(spec: JobSpecification) -> str | None:
