@@ -165,16 +165,36 @@ class BatchCache(ReadThroughCache):
         load = partial(self.client.list_job_prep_release_status, job_id)
         return await self.fetch(f"jobs/{job_id}/preprelease", None, load, force=force)
 
-    async def list_job_schedules(self, *, force: bool = False) -> Cached[list[JobSchedule]]:
+    async def list_job_schedules(
+        self, *, select: Sequence[str] | None = None, force: bool = False
+    ) -> Cached[list[JobSchedule]]:
         """The account's job schedules."""
-        return await self.fetch("jobschedules", None, self.client.list_job_schedules, force=force)
+        load = partial(self.client.list_job_schedules, select=select)
+        return await self.fetch("jobschedules", query_of(select=select), load, force=force)
 
     async def get_job_schedule(
-        self, job_schedule_id: str, *, force: bool = False
+        self, job_schedule_id: str, *, expand: str | None = None, force: bool = False
     ) -> Cached[JobSchedule]:
-        """One job schedule, revalidated by ETag."""
+        """One job schedule, revalidated by ETag; with ``expand="stats"`` its statistics too,
+        then fetched in full each time (they change while the ETag does not)."""
+        resource = f"jobschedules/{job_schedule_id}"
+        if expand:
+            load = partial(self.client.get_job_schedule, job_schedule_id, expand=expand)
+            return await self.fetch(resource, query_of(expand=expand), load, force=force)
         load = partial(self.client.get_job_schedule, job_schedule_id)
-        return await self.fetch_entity(f"jobschedules/{job_schedule_id}", None, load, force=force)
+        return await self.fetch_entity(resource, None, load, force=force)
+
+    async def list_schedule_jobs(
+        self,
+        job_schedule_id: str,
+        *,
+        select: Sequence[str] | None = None,
+        force: bool = False,
+    ) -> Cached[list[Job]]:
+        """The jobs a job schedule has made that still exist."""
+        load = partial(self.client.list_jobs, select=select, job_schedule_id=job_schedule_id)
+        resource = f"jobschedules/{job_schedule_id}/jobs"
+        return await self.fetch(resource, query_of(select=select), load, force=force)
 
     async def list_task_files(
         self, job_id: str, task_id: str, *, recursive: bool = False, force: bool = False

@@ -29,6 +29,7 @@ from batch_tui.batch._creates import CreateOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._job_task_lists import JobTaskListOperations
 from batch_tui.batch._partial_lists import PartialListOperations
+from batch_tui.batch._schedule_actions import ScheduleActionOperations
 from batch_tui.batch._transport import (
     API_VERSION,
     DEFAULT_TIMEOUT,
@@ -74,6 +75,7 @@ class BatchClient(
     AccountReadOperations,
     JobTaskListOperations,
     CreateOperations,
+    ScheduleActionOperations,
 ):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 

@@ -13,13 +13,19 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from batch_tui.batch.models import Job, Node, Task
-from batch_tui.batch.models.constants import JobState, NodeState, SchedulingState, TaskState
+from batch_tui.batch.models import Job, JobSchedule, Node, Task
+from batch_tui.batch.models.constants import (
+    JobScheduleState,
+    JobState,
+    NodeState,
+    SchedulingState,
+    TaskState,
+)
 
 if TYPE_CHECKING:
     from batch_tui.batch.client import BatchClient
 
-Kind = Literal["node", "job", "task"]
+Kind = Literal["node", "job", "task", "schedule"]
 
 NODE_OPTIONS: Final[Mapping[str, str]] = {
     "requeue": "terminate running tasks and requeue them",
@@ -110,7 +116,9 @@ class ActionSpec:
     def option_help(self, option: str) -> str:
         """Returns what an option means, or "" when unknown."""
         tables = {"job.disable": JOB_DISABLE_OPTIONS, "job.terminate": JOB_FORCE_OPTIONS,
-                  "job.delete": JOB_FORCE_OPTIONS}  # fmt: skip
+                  "job.delete": JOB_FORCE_OPTIONS,
+                  "schedule.terminate": JOB_FORCE_OPTIONS,
+                  "schedule.delete": JOB_FORCE_OPTIONS}  # fmt: skip
         return tables.get(self.id, NODE_OPTIONS).get(option, "")
 
 
@@ -180,6 +188,20 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
         ActionSpec("job.add", "job", "a", "Add", flow="flow_add_job", short="Add job",
                    description="Add a job from a JSON body",
                    per_target=False, own_key=True),
+        ActionSpec("schedule.enable", "schedule", "E", "Enable",
+                   description="Let the schedule make jobs again",
+                   call=lambda c, s, j, o: c.enable_job_schedule(j)),
+        ActionSpec("schedule.disable", "schedule", "D", "Disable",
+                   description="Make no new jobs until enabled",
+                   call=lambda c, s, j, o: c.disable_job_schedule(j)),
+        ActionSpec("schedule.terminate", "schedule", "T", "Terminate", tuple(JOB_FORCE_OPTIONS),
+                   option_name="End it", destructive=True,
+                   description="End the schedule and its active job",
+                   call=lambda c, s, j, o: c.terminate_job_schedule(j, force=o == "force")),
+        ActionSpec("schedule.delete", "schedule", "X", "Delete", tuple(JOB_FORCE_OPTIONS),
+                   option_name="End it", destructive=True,
+                   description="Delete the schedule, its jobs and tasks",
+                   call=lambda c, s, j, o: c.delete_job_schedule(j, force=o == "force")),
     )
 }  # fmt: skip
 """Every mutating action by id."""
@@ -276,8 +298,48 @@ def task_action_allowed(action_id: str, state: str, failed: bool) -> bool:
     return action_id == "task.delete"
 
 
-def refusal(spec: ActionSpec, subject: Node | Job | Task) -> str | None:
+_SCHEDULE_RULES: Final[Mapping[str, tuple[frozenset[str], str]]] = {
+    "schedule.enable": (frozenset({JobScheduleState.DISABLED}),
+                        "only a disabled schedule can be enabled"),
+    "schedule.disable": (frozenset({JobScheduleState.ACTIVE}),
+                         "only an active schedule can be disabled"),
+    "schedule.terminate": (frozenset({JobScheduleState.ACTIVE, JobScheduleState.DISABLED}),
+                           "only an active or disabled schedule can be terminated"),
+    "schedule.delete": (frozenset(set(JobScheduleState) - {JobScheduleState.DELETING}),
+                        "it is already being deleted"),
+}  # fmt: skip
+"""The job schedule states in which the service accepts each schedule action (409
+JobScheduleCompleted, JobScheduleBeingTerminated or JobScheduleBeingDeleted elsewhere; enabling
+an active or disabling a disabled schedule changes nothing), and the rule in words."""
+
+
+def schedule_action_refusal(action_id: str, state: str) -> str | None:
+    """Says why a job schedule action does not apply in the schedule's `state`, or None.
+
+    Args:
+        action_id: An `ACTIONS` id of kind "schedule".
+        state: The schedule's `state`.
+
+    Returns:
+        A reason ("it is completed; only an active or disabled schedule can be terminated"),
+        or None when the service accepts it.
+    """
+    states, rule = _SCHEDULE_RULES.get(action_id, (frozenset(), "the service refuses it"))
+    if state in states:
+        return None
+    if action_id == "schedule.enable" and state == JobScheduleState.ACTIVE:
+        return "it is already active"
+    if action_id == "schedule.disable" and state == JobScheduleState.DISABLED:
+        return "it is already disabled"
+    if action_id == "schedule.delete":
+        return rule
+    return f"it is {state}; {rule}"
+
+
+def refusal(spec: ActionSpec, subject: Node | Job | Task | JobSchedule) -> str | None:
     """Says why the service would refuse `spec` on `subject` as it is now, or None if not."""
+    if isinstance(subject, JobSchedule):
+        return schedule_action_refusal(spec.id, subject.state)
     if isinstance(subject, Node):
         return node_action_refusal(spec.id, subject.state, subject.scheduling_state)
     if isinstance(subject, Job):
@@ -338,8 +400,8 @@ removes at most 100 nodes per request)."""
 MAX_PLAIN_CONFIRM: Final = 10
 """Up to this many targets a `y` confirms; beyond, the count must be typed."""
 
-TYPED_CONFIRM: Final = frozenset({"job.delete", "pool.delete"})
-"""Actions that lose a whole job or pool: their id must be typed to confirm them."""
+TYPED_CONFIRM: Final = frozenset({"job.delete", "pool.delete", "schedule.delete"})
+"""Actions that lose a whole job, pool or job schedule: their id must be typed to confirm them."""
 
 
 def typed_confirmation(spec: ActionSpec, targets: Sequence[str]) -> str | None:

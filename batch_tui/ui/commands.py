@@ -2,6 +2,7 @@
 
     :pools            :nodes POOL        :node POOL NODE     :heatmap POOL     :pool POOL
     :jobs             :tasks JOB         :task JOB TASK      :job JOB
+    :schedules        :schedule SCHEDULE
     :overview         :accounts          :help               :q
 
 Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`). A navigation command
@@ -51,6 +52,8 @@ SPECS: Final = (
     CommandSpec("job", (), ("JOB",), "A job's detail and tasks"),
     CommandSpec("tasks", ("ta",), ("JOB",), "The tasks of a job"),
     CommandSpec("task", (), ("JOB", "TASK"), "A task's detail"),
+    CommandSpec("schedules", ("sch", "cj", "cronjobs"), (), "The job schedules"),
+    CommandSpec("schedule", ("cronjob",), ("SCHEDULE",), "A job schedule's detail and jobs"),
     CommandSpec("accounts", ("account", "acc", "ctx"), (), "Choose another account"),
     CommandSpec("help", ("h", "?"), (), "The keys of this screen"),
     CommandSpec("quit", ("q", "q!", "exit"), (), "Quit"),
@@ -59,7 +62,8 @@ SPECS: Final = (
 
 _BY_WORD: Final = {word: spec for spec in SPECS for word in (spec.name, *spec.aliases)}
 
-ARG_KINDS: Final = {"POOL": "pool", "JOB": "job", "NODE": "node", "TASK": "task"}
+ARG_KINDS: Final = {"POOL": "pool", "JOB": "job", "NODE": "node", "TASK": "task",
+                    "SCHEDULE": "schedule"}  # fmt: skip
 """Arguments that complete from ids the session has seen (`AccountSession.known_ids`). A
 node or a task is known within its pool or job, the argument before it: `id_kind`."""
 
@@ -191,6 +195,9 @@ class BatchCommands(Provider):
             for raw in session.known_ids("job"):
                 job = sanitize_text(raw, limit=80)
                 entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
+            for raw in session.known_ids("schedule"):
+                shown = sanitize_text(raw, limit=80)
+                entries.append((f"Job schedule {shown}", f"schedule {raw}", "Schedule and jobs"))
         return entries
 
     def _runner(self, line: str) -> Callable[[], None]:

@@ -34,7 +34,7 @@ from batch_tui.ui.screens.dialogs import AddUserScreen, NewUser
 from batch_tui.ui.screens.file_viewer import FileViewerScreen
 from batch_tui.ui.screens.list_screen import ListScreen
 from batch_tui.ui.screens.overview import OverviewScreen
-from tests.hardening.account_screens import screens
+from tests.hardening.account_screens import screens, seed_schedule
 from tests.ui.recording import Recorded
 from tests.ui.support import screen_text
 from tests.ui.typing import burst, paste, until
@@ -139,6 +139,8 @@ NODE_POSTS = {
 }
 JOB_POSTS = {"terminate": "job.terminate", "disable": "job.disable", "enable": "job.enable"}
 TASK_POSTS = {"terminate": "task.terminate", "reactivate": "task.reactivate"}
+SCHEDULE_POSTS = {"terminate": "schedule.terminate", "disable": "schedule.disable",
+                  "enable": "schedule.enable"}  # fmt: skip
 
 
 def actions_of(request: Recorded) -> list[tuple[str, str]]:
@@ -149,6 +151,8 @@ def actions_of(request: Recorded) -> list[tuple[str, str]]:
             return [("job.delete", parts[1])]
         if len(parts) == 4 and parts[2] == "tasks":
             return [("task.delete", parts[3])]
+        if len(parts) == 2 and parts[0] == "jobschedules":
+            return [("schedule.delete", parts[1])]
     if request.method == "POST":
         if len(parts) == 3 and parts[0] == "pools" and parts[2] == "removenodes":
             return [("node.remove", node) for node in request.body["nodeList"]]
@@ -158,6 +162,8 @@ def actions_of(request: Recorded) -> list[tuple[str, str]]:
             return [(JOB_POSTS[parts[2]], parts[1])]
         if len(parts) == 5 and parts[2] == "tasks" and parts[4] in TASK_POSTS:
             return [(TASK_POSTS[parts[4]], parts[3])]
+        if len(parts) == 3 and parts[0] == "jobschedules" and parts[2] in SCHEDULE_POSTS:
+            return [(SCHEDULE_POSTS[parts[2]], parts[1])]
     return [("unknown", f"{request.method} {request.path}")]
 
 
@@ -228,6 +234,7 @@ async def test_random_bursts_on_every_screen(
     answers = record_answers(monkeypatch)
     nodes = await seed_pool("pool-a", 3)
     seed_job("job-1", "pool-a", ["echo one", "echo two; exit 3", "sleep 100000"])
+    seed_schedule(emulator, "pool-a")
     await settle(lambda: emulator.store.tasks["job-1"]["t1"].data["state"] == "completed")
     app = make_app()
     quits: list[object] = []

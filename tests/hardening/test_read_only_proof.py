@@ -16,7 +16,7 @@ from batch_tui.ui.screens.overview import OverviewScreen
 from batch_tui.ui.screens.screen_actions import parse_action
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
 from batch_tui.ui.widgets.key_bar import KeyBar
-from tests.hardening.account_screens import ScreenBuilder, screens
+from tests.hardening.account_screens import ScreenBuilder, screens, seed_schedule
 from tests.ui.jobs_fixtures import wait_for
 from tests.ui.support import pilot_settle, screen_text
 
@@ -99,6 +99,7 @@ async def test_every_key_on_every_screen_sends_no_mutation(
     monkeypatch.setenv("PAGER", "true")
     nodes = await seed_pool("pool-a", 2)
     seed_job("job-1", "pool-a", ["echo one", "echo two; exit 3"])
+    seed_schedule(emulator, "pool-a")
     await settle(lambda: emulator.store.tasks["job-1"]["t1"].data["state"] == "completed")
     app = make_app(read_only=True)
     pressed = 0

@@ -3,7 +3,8 @@
 The demo is what `batch-tui --demo` opens: three pools (one healthy, one whose start task fails on
 every node, one where a node is taken offline), and jobs with running, completed, failed, retried
 and waiting tasks, a job with preparation and release tasks, task dependencies, a big log and a
-log full of terminal escape sequences. Tasks take seconds, so the screens show live change for
+log full of terminal escape sequences, and two job schedules (one makes a short job every
+minute, one a nightly report). Tasks take seconds, so the screens show live change for
 several minutes. Everything is created through the same functions the REST routes use, so the
 demo's entities are exactly what the API would have made.
 
@@ -15,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from batch_tui.emulator.base.errors import ServiceError
+from batch_tui.emulator.base.times import iso
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.jobs import add_job
 from batch_tui.emulator.ops.pools import add_pool
+from batch_tui.emulator.ops.schedules import add_job_schedule
 from batch_tui.emulator.ops.tasks import add_tasks
 from batch_tui.emulator.scenarios.shell import UBUNTU, sh
 
@@ -187,6 +191,42 @@ def _other_jobs() -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     ]
 
 
+def _schedules(now: datetime) -> list[dict[str, Any]]:
+    """A job every minute whose job manager takes seconds (on the render pool, ahead of the
+    render: its jobs finish, so an hour of demo leaves 60 small completed jobs, not a queue),
+    and a nightly report whose first run is at the next 02:00 UTC."""
+    rollup = {
+        "id": "metrics-rollup",
+        "displayName": "Roll up metrics every minute",
+        "schedule": {"recurrenceInterval": "PT1M", "startWindow": "PT1M"},
+        "jobSpecification": {
+            "priority": 200,
+            "poolInfo": {"poolId": "render-pool"},
+            "onAllTasksComplete": "terminatejob",
+            "constraints": {"maxWallClockTime": "PT5M"},
+            "jobManagerTask": {
+                "id": "rollup",
+                "commandLine": sh("echo rolling up the last minute; sleep 3; echo 1440 rows"),
+                "killJobOnCompletion": True,
+            },
+        },
+    }
+    tonight = (now + timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0)
+    if tonight - now > timedelta(days=1):
+        tonight -= timedelta(days=1)
+    report = {
+        "id": "nightly-report",
+        "displayName": "Nightly usage report",
+        "schedule": {"doNotRunUntil": iso(tonight), "recurrenceInterval": "P1D"},
+        "jobSpecification": {
+            "poolInfo": {"poolId": "etl-pool"},
+            "onAllTasksComplete": "terminatejob",
+            "jobManagerTask": {"id": "report", "commandLine": sh("echo usage report written")},
+        },
+    }
+    return [rollup, report]
+
+
 def _add_tasks(emu: Emulator, job_id: str, tasks: list[dict[str, Any]]) -> None:
     for start in range(0, len(tasks), ADD_COLLECTION_LIMIT):
         add_tasks(emu, job_id, tasks[start : start + ADD_COLLECTION_LIMIT])
@@ -199,6 +239,8 @@ def seed_demo(emu: Emulator) -> None:
     for job, tasks in [_render_job(), *_other_jobs()]:
         add_job(emu, job)
         _add_tasks(emu, job["id"], tasks)
+    for schedule in _schedules(emu.clock.now()):
+        add_job_schedule(emu, schedule)
 
 
 async def demo_director(emu: Emulator) -> None:

@@ -64,6 +64,7 @@ class BatchScreen(ScreenActions):
         self._offline = False
         self._refreshing = False
         self._forced = False
+        self._again = False
         self._stale_errors: list[tuple[BatchError, timedelta]] = []
         self._availability: tuple[object, ...] | None = None
         self._gone = False
@@ -273,6 +274,9 @@ class BatchScreen(ScreenActions):
             with contextlib.suppress(NoMatches):
                 self.busy = False
                 self.update_header()
+            if self._again:
+                self._again = False
+                self.call_later(self.action_refresh_now)
 
     def _loaded(self) -> None:
         """Records a finished refresh: fresh, or served stale by the cache."""
@@ -296,9 +300,16 @@ class BatchScreen(ScreenActions):
         self.stale = True
 
     def action_refresh_now(self) -> None:
-        """Refreshes now, past the cache's freshness."""
-        if not self._refreshing:
-            self._forced = True
+        """Refreshes now, past the cache's freshness; while a refresh runs, once it is done.
+
+        The running one may have read the service before what asked for this (an action
+        whose dialog, as it closed, resumed the screen and so started a refresh while the
+        action's request was on its way): it would show the state from before the action.
+        """
+        if self._refreshing:
+            self._again = True
+            return
+        self._forced = True
         self.refresh_data()
 
     def action_toggle_pause(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar, Final
 
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from batch_tui.batch.errors import BatchError
@@ -107,7 +107,9 @@ class JobsScreen(QuietFooter, ListScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *action_bindings("job"),
         action_binding(ACTIONS["job.add"]),
-    ]
+        Binding("C", "schedule_list", "Schedules", id="jobs.schedules",
+                tooltip="The job schedules that make jobs (cron)"),
+    ]  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,3 +157,7 @@ class JobsScreen(QuietFooter, ListScreen):
 
     def action_subject(self, kind: Kind, target: str) -> Job | None:
         return self.job_by_id.get(target)
+
+    def action_schedule_list(self) -> None:
+        """Opens the job schedule list."""
+        self.batch_app.open(route("schedules"))

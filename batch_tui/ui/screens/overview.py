@@ -129,6 +129,8 @@ class OverviewScreen(ListScreen):
         Binding("P", "pool_tree", "Pool tree", id="overview.pool-tree",
                 tooltip="Pools and nodes by state"),
         Binding("J", "job_list", "Jobs", id="overview.jobs", tooltip="The job list"),
+        Binding("C", "schedule_list", "Schedules", id="overview.schedules",
+                tooltip="The job schedules (cron)"),
     ]  # fmt: skip
 
     @property
@@ -264,3 +266,7 @@ class OverviewScreen(ListScreen):
     def action_job_list(self) -> None:
         """Opens the job list."""
         self.batch_app.open(route("jobs"))
+
+    def action_schedule_list(self) -> None:
+        """Opens the job schedule list."""
+        self.batch_app.open(route("schedules"))
