@@ -5,10 +5,12 @@ execution info and the manager/prep/release tasks) over its tasks. The state fil
 the service (`$filter`): `1` all, `2` active, `3` running, `4` completed, `5` failed. Tasks
 stream in page by page (the first page shows at once); later refreshes fetch only the tasks
 whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everything. `/`
-filters the rows in view, `g` goes to a task by id (fetching it when it is not loaded),
-`enter` opens the task, `P` the job preparation/release status. Task actions on the marked
-tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d` delete; job actions on the
-job: `T` terminate, `D` disable, `E` enable, `X` delete.
+filters the rows (`exit:137 state:failed node:tvm-3 oom`: exit code, state, result and retries
+go to the service as `$filter` on enter, the rest filter here; `TermFilterScreen`), `g` goes
+to a task by id (fetching it when it is not loaded), `enter` opens the task, `P` the job
+preparation/release status. Task actions on the marked tasks (or the cursor's): `t`
+terminate, `R` reactivate, `ctrl+d` delete; job actions on the job: `T` terminate, `D`
+disable, `E` enable, `X` delete.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar, Final
 
 from textual.app import ComposeResult
@@ -27,6 +29,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Static
 
+from batch_tui.batch import odata
 from batch_tui.batch.client import PAGE_SIZE
 from batch_tui.batch.errors import BatchError, NotFound
 from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
@@ -42,11 +45,18 @@ from batch_tui.ui.detail_fields import field_lines
 from batch_tui.ui.formatting import FAILED, Colors, progress_bar, terminal_style
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
-from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
-from batch_tui.ui.task_rows import STATE_FILTERS, TASK_COLUMNS, TASK_FIELDS, task_failed, task_row
+from batch_tui.ui.screens.term_filter import TermFilterScreen
+from batch_tui.ui.task_rows import (
+    STATE_FILTERS,
+    TASK_COLUMNS,
+    TASK_FIELDS,
+    TASK_FILTER_COLUMNS,
+    task_failed,
+    task_row,
+)
 from batch_tui.ui.widgets.table_lines import terminal_colors
 
 FLUSH_SECONDS: Final = 0.3
@@ -93,12 +103,13 @@ REMEMBERED_TASKS = 10_000
 and a sort per tab press for little: its ids are not typed from memory)."""
 
 
-class JobDetailScreen(QuietFooter, ListScreen):
+class JobDetailScreen(QuietFooter, TermFilterScreen):
     """A job and its tasks."""
 
     CSS_PATH = "job_detail.tcss"
     REFRESH_KIND = "tasks"
     COLUMNS = TASK_COLUMNS
+    FILTER_COLUMNS = TASK_FILTER_COLUMNS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -180,8 +191,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         by seconds (then, when the tab's listed tasks differ, the line says so)."""
         colors = terminal_colors(self.app)
         counted = self.counts.task_counts if self.counts is not None else TaskCounts()
-        if not self._listed or self.streaming:
-            return tasks_line(counted, colors)
+        if not self._listed or self.streaming or self.service_filter is not None:
+            return tasks_line(counted, colors)  # the list holds only some of a state's tasks
         if self.state_key == "all":
             return tasks_line(listed_counts(self.task_by_id.values()), colors)
         listed = len(self.task_by_id)
@@ -245,7 +256,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         different states interleave, and a task that changed state meanwhile can come twice
         (the later state wins) or not at all (the delta refresh right after finds it).
         """
-        server = STATE_FILTERS[self.state_key].server
+        server = self._listing_filter()
         counts = self.counts.task_counts if self.counts is not None else TaskCounts()
         states = busy_states(counts, PAGE_SIZE) if server is None else ()
         pages = self.client.iter_tasks_by_state(
@@ -271,6 +282,19 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if len(seen) <= REMEMBERED_TASKS:  # `:task JOB <tab>` completes them
             self.session.remember_ids(id_kind("task", self.job_id), seen)
 
+    def _listing_filter(self) -> odata.Filter | None:
+        """The `$filter` of the listing: the state tab's and the `/` filter's service terms."""
+        parts = [STATE_FILTERS[self.state_key].server, self.service_filter]
+        given = [part for part in parts if part is not None]
+        return odata.and_(*given) if given else None
+
+    def _listing_test(self) -> Callable[[Task], bool]:
+        """`_listing_filter` on a task in hand (a delta refresh drops tasks that left it)."""
+        state, terms = STATE_FILTERS[self.state_key].matches, self.service_test
+        if terms is None:
+            return state
+        return lambda task: state(task) and terms(task)
+
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""
         now = self.now()
@@ -283,7 +307,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         """Fetches the tasks whose state changed since the last listing and merges them."""
         since = self._delta.changed_since()
         changed = await self.client.list_tasks_changed(self.job_id, since, select=TASK_FIELDS)
-        matches = STATE_FILTERS[self.state_key].matches
+        matches = self._listing_test()
         keep = [task for task in changed if matches(task)]
         gone = [task.id for task in changed if not matches(task) and task.id in self.task_by_id]
         for task in keep:
@@ -328,6 +352,13 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if key not in STATE_FILTERS or key == self.state_key and not self.streaming:
             return
         self.state_key = key
+        self._list_again()
+
+    def service_filter_changed(self) -> None:
+        self._list_again()
+
+    def _list_again(self) -> None:
+        """Lists the tasks of another state tab or `$filter` from the start."""
         heap.drop_later(self.task_by_id)  # 100,000 tasks: freed a chunk at a time
         self.task_by_id = {}
         self._listed = False
