@@ -42,8 +42,8 @@ TASK_COLUMNS: Final = (
     Column("node", "Node", min_width=8, max_width=30, cut="middle"),
     Column("ran", "Ran", min_width=5, max_width=8, align="right"),
     Column("age", "Changed", min_width=7, max_width=8, align="right"),
-    # Cut in the middle: "usererror/Fail…" would hide the code that tells failures apart.
-    Column("failure", "Failure", min_width=7, max_width=32, cut="middle"),
+    # The code first: cut short, the column still tells failures apart.
+    Column("failure", "Failure", min_width=7, max_width=32),
 )
 """The task list's columns; they fit 80 cells."""
 
@@ -199,10 +199,14 @@ def task_row(task: Task, now: datetime) -> RowData:
 
 
 def failure_text(failure: TaskFailureInfo | None) -> str:
-    """A task's failure as the list shows it: "usererror/FailureExitCode", or "-"."""
+    """A task's failure as the list shows it: its code, then its category
+    ("FailureExitCode (usererror)"), or "-"."""
     if failure is None:
         return MISSING
-    return "/".join(part for part in (failure.category, failure.code) if part) or MISSING
+    code, category = failure.code, failure.category
+    if code and category:
+        return f"{code} ({category})"
+    return code or category or MISSING
 
 
 def _seconds(delta: timedelta) -> int:
