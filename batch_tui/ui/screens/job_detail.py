@@ -110,6 +110,7 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
     REFRESH_KIND = "tasks"
     COLUMNS = TASK_COLUMNS
     FILTER_COLUMNS = TASK_FILTER_COLUMNS
+    FILTER_HINT = "exit:137 state:failed node:… or a regex"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(

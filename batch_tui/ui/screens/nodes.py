@@ -130,6 +130,7 @@ class NodesScreen(NodeActionScreen, TermFilterScreen):
 
     REFRESH_KIND = "nodes"
     FILTER_COLUMNS = NODE_FILTER_COLUMNS
+    FILTER_HINT = "state:idle stexit:1 node:… or a regex"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("id", "Node", min_width=16, max_width=40, cut="middle"),
         # Never cut: "start…" would be starting or starttaskfailed.

@@ -70,6 +70,14 @@ class TermFilterScreen(ListScreen):
         yield from super().compose_body()
         yield FilterMessage(id="filter-message", markup=False)
 
+    FILTER_HINT: ClassVar[str] = "column:value or a regex"
+    """The empty filter's placeholder: an example of the list's terms (a bad column's
+    message lists them all)."""
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount in the MRO: no super() call here.
+        self.filter_input.placeholder = self.FILTER_HINT
+
     def service_filter_changed(self) -> None:
         """Lists the items again under the new `service_filter`."""
 
