@@ -306,14 +306,17 @@ def cell_tests(
 def _cell_test(kind: Kind, index: int, values: tuple[Value, ...]) -> CellTest:
     words = [value for value in values if isinstance(value, str)]
     spans = [value for value in values if isinstance(value, Span)]
-    holds: Callable[[str], bool]
+    needle = words[0] if len(words) == 1 else None
     if kind == "number":
-        holds = lambda cell: _cell_number_in(cell, spans)  # noqa: E731
-    elif kind == "choice":
-        holds = frozenset(words).__contains__
-    else:
-        holds = lambda cell: any(word in cell for word in words)  # noqa: E731
-    return CellTest(index, holds, needle=words[0] if len(words) == 1 else None)
+        return CellTest(index, lambda cell: _cell_number_in(cell, spans))
+    # The row's text is its cells joined by tabs: skip `index` cells, then test this one.
+    skip = rf"(?:[^\t]*\t){{{index}}}"
+    either = "|".join(map(re.escape, words))
+    if kind == "choice":
+        regex = rf"{skip}(?:{either})(?:\t|$)"
+        return CellTest(index, frozenset(words).__contains__, needle, regex)
+    regex = rf"{skip}[^\t]*?(?:{either})"
+    return CellTest(index, lambda cell: any(word in cell for word in words), needle, regex)
 
 
 def _cell_number_in(cell: str, spans: list[Span]) -> bool:

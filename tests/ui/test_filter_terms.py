@@ -3,6 +3,7 @@ what is tested on the table's cells."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -252,3 +253,23 @@ def test_any_typing_parses_or_says_why(text: str) -> None:
     assert parse(compose(query), COLUMNS) == query
     if service_filter(query, COLUMNS) is not None:
         assert service_test(query, COLUMNS) is not None
+
+
+CELL = st.text(alphabet="abtvm-_.*0137|()", max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(CELL, min_size=7, max_size=8), min_size=1, max_size=20),
+    text=st.sampled_from(["node:a", "node:tvm|.*", "id:(|b", "failure:-", "node:a id:b"]),
+)
+def test_a_cell_tests_regex_keeps_what_its_python_test_keeps(
+    rows: list[list[str]], text: str
+) -> None:
+    keys = [f"k{index}" for index in range(len(rows))]
+    texts = ["\t".join(cells) for cells in rows]
+    tests = cell_tests(parse(text, COLUMNS), COLUMNS, [column.key for column in TASK_COLUMNS])
+    assert all(test.regex is not None for test in tests)
+    by_regex = RowFilter("", tests).select(keys, texts, None)
+    without = [replace(test, regex=None) for test in tests]
+    assert by_regex == RowFilter("", without).select(keys, texts, None)
