@@ -31,6 +31,7 @@ SHARED = {
     "state_actions": "the act-on-every-node-in-a-state flow of the node screens",
     "confirm": "the dialogs that confirm an action or choose a value",
     "dialogs": "the dialogs that ask for text",
+    "term_filter": "TermFilterScreen, the base of the lists whose / filter takes column terms",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 
