@@ -62,6 +62,7 @@ async def test_an_exit_code_filter_is_asked_of_the_service(
         assert shown(screen) == ["t2", "t5"]
         assert task_lists(recorder)[-1]["$filter"] == "executionInfo/exitCode eq 137"
         await shows(pilot, "server: executionInfo/exitCode eq 137")
+        await shows(pilot, " 2 of 2")  # at 80 columns, the counts are not under the input
 
         await filter_by(pilot, screen, "exit:>0")
         assert shown(screen) == ["t1", "t2", "t4", "t5"]

@@ -226,9 +226,13 @@ class ListScreen(BatchScreen):
         """Redraws the line under the table: counts, filter, sort and marks."""
         table = self.active_table()
         parts = [f"{table.row_count:,} of {table.total_count:,}"]
-        if typed := self.filter_text():
-            regex = typed == table.filter_pattern  # no column terms: the regex as it was
-            parts.append(f"filter /{typed}/" if regex else f"filter {typed}")
+        typed = self.filter_text()
+        if typed and typed == table.filter_pattern:  # a regex
+            parts.append(f"filter /{typed}/")
+        elif typed and self.filter_input.has_class("-closed"):
+            # Column terms: long, and the open input shows them already (over the left of
+            # this line: repeated, they would push the counts under it).
+            parts.append(f"filter {typed}")
         if table.sort_column:
             parts.append(f"sorted by {table.sort_column}" + (" ▼" if table.sort_reverse else " ▲"))
         if table.marked_keys:
