@@ -173,3 +173,28 @@ def or_(*filters: Filter) -> Filter:
 def any_of(name: str, values: list[str] | tuple[str, ...]) -> Filter:
     """``(name eq 'a') or (name eq 'b') ...``: a state filter with several states."""
     return or_(*(eq(name, v) for v in values))
+
+
+def in_range(name: str, low: int | None, high: int | None) -> Filter:
+    """The integers from ``low`` to ``high``, both included; None leaves that end open.
+
+    ``name eq low`` when they are equal, else ``(name ge low) and (name le high)`` or the one
+    bound given: ``executionInfo/exitCode`` from 1 to 255 is
+    ``(executionInfo/exitCode ge 1) and (executionInfo/exitCode le 255)``.
+
+    Raises:
+        ValueError: If both ends are open (that is no filter) or ``low`` exceeds ``high``.
+        TypeError: If a bound is not an integer.
+    """
+    for bound in (low, high):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+            raise TypeError(f"a range bound must be an integer, not {bound!r}")
+    if low is None:
+        if high is None:
+            raise ValueError("a range needs at least one bound")
+        return le(name, high)
+    if high is None:
+        return ge(name, low)
+    if low > high:
+        raise ValueError(f"empty range: {low} > {high}")
+    return eq(name, low) if low == high else and_(ge(name, low), le(name, high))

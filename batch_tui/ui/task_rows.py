@@ -19,8 +19,10 @@ from typing import Final
 from textual.content import Content
 
 from batch_tui.batch import odata
+from batch_tui.batch.models.common import TaskFailureInfo
 from batch_tui.batch.models.constants import TaskExecutionResult, TaskState
 from batch_tui.batch.models.task import Task
+from batch_tui.ui.filter_terms import Choice, FilterColumn
 from batch_tui.ui.formatting import (
     FAILED,
     MISSING,
@@ -40,6 +42,8 @@ TASK_COLUMNS: Final = (
     Column("node", "Node", min_width=8, max_width=30, cut="middle"),
     Column("ran", "Ran", min_width=5, max_width=8, align="right"),
     Column("age", "Changed", min_width=7, max_width=8, align="right"),
+    # The code first: cut short, the column still tells failures apart.
+    Column("failure", "Failure", min_width=7, max_width=32),
 )
 """The task list's columns; they fit 80 cells."""
 
@@ -73,6 +77,9 @@ def task_failed(task: Task) -> bool:
 
 
 _RUNNING: Final = (TaskState.PREPARING.value, TaskState.RUNNING.value)
+_FAILED_SERVER: Final = odata.and_(
+    odata.eq("state", _COMPLETED), odata.eq("executionInfo/result", _FAILURE)
+)
 
 STATE_FILTERS: Final[Mapping[str, StateFilter]] = {
     f.key: f
@@ -94,12 +101,70 @@ STATE_FILTERS: Final[Mapping[str, StateFilter]] = {
         StateFilter(
             "failed",
             "failed",
-            odata.and_(odata.eq("state", "completed"), odata.eq("executionInfo/result", "failure")),
+            _FAILED_SERVER,
             task_failed,
         ),
     )
 }
 """The task list's state filters, in the order of their keys (1-5)."""
+
+_SUCCESS: Final = TaskExecutionResult.SUCCESS.value
+
+
+def _task_succeeded(task: Task) -> bool:
+    info = task.execution_info
+    return task.state == _COMPLETED and info is not None and info.result == _SUCCESS
+
+
+def _info_field(name: str) -> Callable[[Task], object]:
+    """Reads a field of a task's execution info (None without one)."""
+
+    def read(task: Task) -> object:
+        info = task.execution_info
+        return None if info is None else getattr(info, name)
+
+    return read
+
+
+TASK_FILTER_COLUMNS: Final[tuple[FilterColumn[Task], ...]] = (
+    FilterColumn(
+        "exit", "number", service_property="executionInfo/exitCode", read=_info_field("exit_code")
+    ),
+    FilterColumn(
+        "state",
+        "choice",
+        service_property="state",
+        read=lambda task: task.state,
+        choices=(*(state.value for state in TaskState), "failed", "succeeded"),
+        special={
+            "failed": Choice(_FAILED_SERVER, task_failed),
+            "succeeded": Choice(
+                odata.and_(
+                    odata.eq("state", _COMPLETED), odata.eq("executionInfo/result", _SUCCESS)
+                ),
+                _task_succeeded,
+            ),
+        },
+    ),
+    FilterColumn(
+        "result",
+        "choice",
+        service_property="executionInfo/result",
+        read=_info_field("result"),
+        choices=tuple(result.value for result in TaskExecutionResult),
+    ),
+    FilterColumn(
+        "retry",
+        "number",
+        service_property="executionInfo/retryCount",
+        read=_info_field("retry_count"),
+    ),
+    FilterColumn("node", "text", cell="node"),
+    FilterColumn("id", "text", cell="id", aliases=("task",)),
+    FilterColumn("failure", "text", cell="failure", aliases=("fail",)),
+)
+"""What `/` can name in a task list. The service filters exit codes, states, results and
+retries (the "list tasks" table of its filter docs); node, id and failure are filtered here."""
 
 
 def task_row(task: Task, now: datetime) -> RowData:
@@ -126,10 +191,22 @@ def task_row(task: Task, now: datetime) -> RowData:
         node or MISSING,
         ran,
         MISSING if changed is None else _seconds_text(max(0, _seconds(now - changed))),
+        failure_text(info.failure_info if info is not None else None),
     )
     stamp = -changed.timestamp() if changed is not None else None
-    sort_values = (None, None, exit_code, retries, None, None, stamp)
+    sort_values = (None, None, exit_code, retries, None, None, stamp, None)
     return RowData(task.id, cells, style=FAILED if failed else None, sort_values=sort_values)
+
+
+def failure_text(failure: TaskFailureInfo | None) -> str:
+    """A task's failure as the list shows it: its code, then its category
+    ("FailureExitCode (usererror)"), or "-"."""
+    if failure is None:
+        return MISSING
+    code, category = failure.code, failure.category
+    if code and category:
+        return f"{code} ({category})"
+    return code or category or MISSING
 
 
 def _seconds(delta: timedelta) -> int:

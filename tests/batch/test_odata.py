@@ -17,6 +17,7 @@ from batch_tui.batch.odata import (
     eq,
     ge,
     gt,
+    in_range,
     le,
     literal,
     lt,
@@ -268,3 +269,38 @@ class _NoOffset(tzinfo):
 def test_a_datetime_whose_tzinfo_gives_no_offset_is_naive() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         literal(datetime(2024, 1, 1, tzinfo=_NoOffset()))
+
+
+def test_in_range_writes_the_bounds_given() -> None:
+    code = "executionInfo/exitCode"
+    assert str(in_range(code, 137, 137)) == "executionInfo/exitCode eq 137"
+    assert str(in_range(code, 1, None)) == "executionInfo/exitCode ge 1"
+    assert str(in_range(code, None, -1)) == "executionInfo/exitCode le -1"
+    assert str(in_range(code, 1, 255)) == (
+        "(executionInfo/exitCode ge 1) and (executionInfo/exitCode le 255)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "error"),
+    [(None, None, ValueError), (5, 1, ValueError), (1.5, None, TypeError), (True, 3, TypeError)],
+)
+def test_in_range_refuses_no_range(low: Any, high: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        in_range("executionInfo/exitCode", low, high)
+
+
+@settings(max_examples=200, deadline=None)
+@given(low=st.integers(-(2**31), 2**31 - 1) | st.none(), high=st.integers(-(2**31), 2**31 - 1))
+def test_in_range_selects_exactly_the_numbers_in_it(low: int | None, high: int) -> None:
+    if low is not None and low > high:
+        low, high = high, low
+    tree = parse(str(in_range("executionInfo/exitCode", low, high)))
+    comparisons = tree[1] if tree[0] == "and" else [tree]
+    for number in {high - 1, high, high + 1, *(() if low is None else (low - 1, low, low + 1))}:
+        holds = all(_compare(number, op, value) for _, _, op, value in comparisons)
+        assert holds == ((low is None or number >= low) and number <= high)
+
+
+def _compare(number: int, op: str, value: int) -> bool:
+    return {"eq": number == value, "ge": number >= value, "le": number <= value}[op]

@@ -33,6 +33,7 @@ SHARED = {
     "dialogs": "the dialogs that ask for text",
     "json_editor": "the editor of a JSON body to add (a dialog over the screen)",
     "create_flows": "the add and clone flows of the job list, job and task screens",
+    "term_filter": "TermFilterScreen, the base of the lists whose / filter takes column terms",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 

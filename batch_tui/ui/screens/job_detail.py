@@ -5,11 +5,13 @@ execution info and the manager/prep/release tasks) over its tasks. The state fil
 the service (`$filter`): `1` all, `2` active, `3` running, `4` completed, `5` failed. Tasks
 stream in page by page (the first page shows at once); later refreshes fetch only the tasks
 whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everything. `/`
-filters the rows in view, `g` goes to a task by id (fetching it when it is not loaded),
-`enter` opens the task, `P` the job preparation/release status. Task actions on the marked
-tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d` delete; job actions on the
-job: `T` terminate, `D` disable, `E` enable, `X` delete. `a` adds a task from a JSON body,
-`C` clones the cursor's task (a rerun after a fix): see `create_flows`.
+filters the rows (`exit:137 state:failed node:tvm-3 oom`: exit code, state, result and retries
+go to the service as `$filter` on enter, the rest filter here; `TermFilterScreen`), `g` goes
+to a task by id (fetching it when it is not loaded), `enter` opens the task, `P` the job
+preparation/release status. Task actions on the marked tasks (or the cursor's): `t`
+terminate, `R` reactivate, `ctrl+d` delete; job actions on the job: `T` terminate, `D`
+disable, `E` enable, `X` delete. `a` adds a task from a JSON body, `C` clones the cursor's
+task (a rerun after a fix): see `create_flows`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import ClassVar, Final
 
@@ -29,6 +31,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Static
 
+from batch_tui.batch import odata
 from batch_tui.batch.errors import BatchError, NotFound
 from batch_tui.batch.id_range_listing import ListingStats
 from batch_tui.batch.models.job import Job, TaskCounts, TaskCountsResult
@@ -45,11 +48,18 @@ from batch_tui.ui.formatting import FAILED, Colors, format_age, progress_bar, te
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens import create_flows
-from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
-from batch_tui.ui.task_rows import STATE_FILTERS, TASK_COLUMNS, TASK_FIELDS, task_failed, task_row
+from batch_tui.ui.screens.term_filter import TermFilterScreen
+from batch_tui.ui.task_rows import (
+    STATE_FILTERS,
+    TASK_COLUMNS,
+    TASK_FIELDS,
+    TASK_FILTER_COLUMNS,
+    task_failed,
+    task_row,
+)
 from batch_tui.ui.widgets.table_lines import terminal_colors
 
 FLUSH_SECONDS: Final = 0.3
@@ -96,12 +106,14 @@ REMEMBERED_TASKS = 10_000
 and a sort per tab press for little: its ids are not typed from memory)."""
 
 
-class JobDetailScreen(QuietFooter, ListScreen):
+class JobDetailScreen(QuietFooter, TermFilterScreen):
     """A job and its tasks."""
 
     CSS_PATH = "job_detail.tcss"
     REFRESH_KIND = "tasks"
     COLUMNS = TASK_COLUMNS
+    FILTER_COLUMNS = TASK_FILTER_COLUMNS
+    FILTER_HINT = "exit:137 state:failed node:… or a regex"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -192,8 +204,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         by seconds (then, when the tab's listed tasks differ, the line says so)."""
         colors = terminal_colors(self.app)
         counted = self.counts.task_counts if self.counts is not None else TaskCounts()
-        if not self._listed or self.streaming:
-            return tasks_line(counted, colors)
+        if not self._listed or self.streaming or self.service_filter is not None:
+            return tasks_line(counted, colors)  # the list holds only some of a state's tasks
         if self.state_key == "all":
             return tasks_line(listed_counts(self.task_by_id.values()), colors)
         listed = len(self.task_by_id)
@@ -259,7 +271,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         (`BatchClient.iter_job_tasks`): each range's pages come in id order, and a task that
         changed state since its page was read is caught by the delta refresh right after.
         """
-        server = STATE_FILTERS[self.state_key].server
+        server = self._listing_filter()
         parts = ListingStats()
         if server is None:
             pages = self.client.iter_job_tasks(self.job_id, select=TASK_FIELDS, stats=parts)
@@ -288,6 +300,19 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self.kept_at = None
         await self._keep()
 
+    def _listing_filter(self) -> odata.Filter | None:
+        """The `$filter` of the listing: the state tab's and the `/` filter's service terms."""
+        parts = [STATE_FILTERS[self.state_key].server, self.service_filter]
+        given = [part for part in parts if part is not None]
+        return odata.and_(*given) if given else None
+
+    def _listing_test(self) -> Callable[[Task], bool]:
+        """`_listing_filter` on a task in hand (a delta refresh drops tasks that left it)."""
+        state, terms = STATE_FILTERS[self.state_key].matches, self.service_test
+        if terms is None:
+            return state
+        return lambda task: state(task) and terms(task)
+
     def _merge(self, tasks: dict[str, Task]) -> None:
         """Adds or replaces streamed tasks in the list."""
         now = self.now()
@@ -300,7 +325,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
         """Fetches the tasks whose state changed since the last listing and merges them."""
         since = self._delta.changed_since()
         changed = await self.client.list_tasks_changed(self.job_id, since, select=TASK_FIELDS)
-        matches = STATE_FILTERS[self.state_key].matches
+        matches = self._listing_test()
         keep = [task for task in changed if matches(task)]
         gone = [task.id for task in changed if not matches(task) and task.id in self.task_by_id]
         for task in keep:
@@ -327,7 +352,7 @@ class JobDetailScreen(QuietFooter, ListScreen):
     async def _restore_kept(self) -> None:
         """Shows the job's last listing at once (kept by this session, or on disk from an
         earlier one); the refresh that follows asks only for the tasks changed since."""
-        if self.state_key != "all" or self.task_by_id:
+        if self._listing_filter() is not None or self.task_by_id:
             return
         kept = await self.session.load_task_list(self.job_id)
         if kept is None or not kept.tasks or kept.since is None:
@@ -339,8 +364,9 @@ class JobDetailScreen(QuietFooter, ListScreen):
         self._show_states()
 
     def _kept_listing(self, *, listed: bool) -> TaskListSnapshot | None:
-        """The rows of the "all" tab as a listing to keep, if a listing of them finished."""
-        if self.state_key != "all" or not listed or self._delta.since is None:
+        """The rows of the whole job (no tab, no service term) as a listing to keep, if a
+        listing of them finished."""
+        if self._listing_filter() is not None or not listed or self._delta.since is None:
             return None
         return TaskListSnapshot(
             endpoint=self.session.endpoint,
@@ -387,6 +413,13 @@ class JobDetailScreen(QuietFooter, ListScreen):
         if key not in STATE_FILTERS or key == self.state_key and not self.streaming:
             return
         self.state_key = key
+        self._list_again()
+
+    def service_filter_changed(self) -> None:
+        self._list_again()
+
+    def _list_again(self) -> None:
+        """Lists the tasks of another state tab or `$filter` from the start."""
         heap.drop_later(self.task_by_id)  # 100,000 tasks: freed a chunk at a time
         self.task_by_id = {}
         self._listed = False

@@ -163,7 +163,7 @@ class ListScreen(BatchScreen):
         field = self.filter_input
         field.disabled = False
         field.remove_class("-closed")
-        field.value = self.active_table().filter_pattern
+        field.value = self.filter_text()
         field.focus()
 
     @on(Input.Changed, "#list-filter")
@@ -177,16 +177,29 @@ class ListScreen(BatchScreen):
     @on(Input.Submitted, "#list-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.apply_filter(event.value)
+        self.submit_filter(event.value)
         self.active_table().focus()
         if not event.value:
             self._close_filter()
 
-    def apply_filter(self, pattern: str) -> None:
-        """Filters the active table now (regex, `!` inverts, "" shows all)."""
+    def filter_text(self) -> str:
+        """The filter in use as the user typed it ("" for none)."""
+        return self.active_table().filter_pattern
+
+    def submit_filter(self, pattern: str) -> None:
+        """Applies the filter the user confirmed with enter (a screen may do more than on a
+        typing pause: ask the service)."""
+        self.apply_filter(pattern)
+
+    def stop_filter_timer(self) -> None:
+        """Cancels the application of the filter pending a typing pause."""
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self._filter_timer = None
+
+    def apply_filter(self, pattern: str) -> None:
+        """Filters the active table now (regex, `!` inverts, "" shows all)."""
+        self.stop_filter_timer()
         table = self.active_table()
         if pattern != table.filter_pattern:
             table.set_filter(pattern)
@@ -196,7 +209,7 @@ class ListScreen(BatchScreen):
         """Closes the filter first, then clears it, then goes back."""
         field = self.filter_input
         table = self.active_table()
-        if field.has_focus or table.filter_pattern:
+        if field.has_focus or self.filter_text():
             field.value = ""
             self.apply_filter("")
             table.focus()
@@ -213,8 +226,13 @@ class ListScreen(BatchScreen):
         """Redraws the line under the table: counts, filter, sort and marks."""
         table = self.active_table()
         parts = [f"{table.row_count:,} of {table.total_count:,}"]
-        if table.filter_pattern:
-            parts.append(f"filter /{table.filter_pattern}/")
+        typed = self.filter_text()
+        if typed and typed == table.filter_pattern:  # a regex
+            parts.append(f"filter /{typed}/")
+        elif typed and self.filter_input.has_class("-closed"):
+            # Column terms: long, and the open input shows them already (over the left of
+            # this line: repeated, they would push the counts under it).
+            parts.append(f"filter {typed}")
         if table.sort_column:
             parts.append(f"sorted by {table.sort_column}" + (" ▼" if table.sort_reverse else " ▲"))
         if table.marked_keys:

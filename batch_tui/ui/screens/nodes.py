@@ -1,8 +1,13 @@
-"""Provides the node list of a pool: a VirtualTable for 10,000 nodes, marks for bulk actions."""
+"""Provides the node list of a pool: a VirtualTable for 10,000 nodes, marks for bulk actions.
+
+`/` takes column terms (`state:idle`, `starttask:failure`, `stexit:1`, `node:tvm-3`, `sched:`,
+`vm:`, `pri:`, `ip:`): state and the start task's result and exit code go to the service as
+`$filter` (`NODE_FILTER_COLUMNS`), the rest filter the rows here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import ClassVar
@@ -10,13 +15,14 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from batch_tui.batch.models import Node, NodeState
+from batch_tui.batch.models import Node, NodeState, TaskExecutionResult
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.filter_terms import FilterColumn
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.routes import route
-from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
+from batch_tui.ui.screens.term_filter import TermFilterScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
 
 NODE_LIST_FIELDS = (
@@ -35,7 +41,49 @@ NODE_LIST_FIELDS = (
 )
 """The node fields the list shows ($select): a tenth of a full node's bytes."""
 
+START_TASK_FIELDS = ("startTaskInfo",)
+"""Selected as well while `/` asks the service about the start task: a delta refresh tests
+the nodes it brings."""
+
 FAILED_STATES = frozenset({"starttaskfailed", "unusable", "unknown"})
+
+
+def _start_task(name: str) -> Callable[[Node], object]:
+    """Reads a field of a node's start task info (None without one)."""
+
+    def read(node: Node) -> object:
+        info = node.start_task_info
+        return None if info is None else getattr(info, name)
+
+    return read
+
+
+NODE_FILTER_COLUMNS: tuple[FilterColumn[Node], ...] = (
+    FilterColumn(
+        "state",
+        "choice",
+        service_property="state",
+        read=lambda node: node.state,
+        choices=tuple(state.value for state in NodeState),
+    ),
+    FilterColumn(
+        "starttask",
+        "choice",
+        service_property="startTaskInfo/result",
+        read=_start_task("result"),
+        choices=tuple(result.value for result in TaskExecutionResult),
+    ),
+    FilterColumn(
+        "stexit", "number", service_property="startTaskInfo/exitCode", read=_start_task("exit_code")
+    ),
+    FilterColumn("node", "text", cell="id", aliases=("id",)),
+    FilterColumn("sched", "choice", cell="sched", choices=("enabled", "disabled")),
+    FilterColumn("vm", "text", cell="vm"),
+    FilterColumn("pri", "choice", cell="priority", choices=("ded", "low")),
+    FilterColumn("ip", "text", cell="ip"),
+)
+"""What `/` can name in a node list: the service filters state and the start task's result
+and exit code (the "list nodes" table of its filter docs); the rest are filtered here."""
 
 
 def node_failed(node: Node) -> bool:
@@ -77,10 +125,12 @@ def _state_cell(kind: str, state: str) -> Content:
     return Content.styled(state, state_style(kind, state))
 
 
-class NodesScreen(NodeActionScreen, ListScreen):
+class NodesScreen(NodeActionScreen, TermFilterScreen):
     """The nodes of one pool; space marks nodes for bulk actions, enter opens one."""
 
     REFRESH_KIND = "nodes"
+    FILTER_COLUMNS = NODE_FILTER_COLUMNS
+    FILTER_HINT = "state:idle stexit:1 node:… or a regex"
     COLUMNS: ClassVar[Sequence[Column]] = (
         Column("id", "Node", min_width=16, max_width=40, cut="middle"),
         # Never cut: "start…" would be starting or starttaskfailed.
@@ -113,9 +163,25 @@ class NodesScreen(NodeActionScreen, ListScreen):
         return self.targets()
 
     def preset_state(self) -> str | None:
-        """A list filtered to exactly a node state ("starttaskfailed") starts from it."""
-        pattern = self.table.filter_pattern.strip().lower()
-        return pattern if pattern in set(NodeState) else None
+        """A list filtered to exactly a node state ("starttaskfailed", "state:idle")
+        starts from it."""
+        query = self.filter_query
+        if not query.terms:
+            pattern = query.text.strip().lower()
+            return pattern if pattern in set(NodeState) else None
+        term = query.terms[0]
+        exactly = len(query.terms) == 1 and not query.text and len(term.values) == 1
+        return str(term.values[0]) if exactly and term.column == "state" else None
+
+    def service_filter_changed(self) -> None:
+        """Lists the nodes the new `$filter` selects (the start task's info with them while
+        it tests that)."""
+        start_task = any(t.column in ("starttask", "stexit") for t in self.filter_query.terms)
+        select = NODE_LIST_FIELDS + START_TASK_FIELDS if start_task else NODE_LIST_FIELDS
+        where, keeps = self.service_filter, self.service_test
+        self._pool = PoolNodes(self.pool_id, select, where, keeps)
+        self.table.set_rows([])
+        self.action_refresh_now()
 
     def known_node(self, node_id: str) -> Node | None:
         return self._pool.nodes.get(node_id)
@@ -124,12 +190,17 @@ class NodesScreen(NodeActionScreen, ListScreen):
         """Lists the nodes, or in a big pool mostly only those whose state changed; rows
         come in as they arrive."""
         now = self.now()
+        pool = self._pool
 
         def show(nodes: list[Node]) -> None:
-            self.table.update_rows([node_row(node, now) for node in nodes])
-            self.update_status()
+            if pool is self._pool:  # not from before a `/` filter that asks for other nodes
+                self.table.update_rows([node_row(node, now) for node in nodes])
+                self.update_status()
 
-        gone = await self._pool.refresh(self.client, forced=self.forced, arrived=show)
+        gone = await pool.refresh(self.client, forced=self.forced, arrived=show)
+        while pool is not self._pool:  # the `$filter` changed while it listed: list again
+            pool = self._pool
+            gone = await pool.refresh(self.client, forced=True, arrived=show)
         self.session.remember_ids(id_kind("node", self.pool_id), self._pool.nodes)
         if gone:
             self.table.remove_keys(gone)

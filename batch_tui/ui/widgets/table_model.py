@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
 
 from batch_tui.ui import heap
-from batch_tui.ui.widgets.table_filter import Haystack, RowFilter
+from batch_tui.ui.widgets.table_filter import CellTest, Haystack, RowFilter
 from batch_tui.ui.widgets.table_rows import RowData
 from batch_tui.ui.widgets.table_sort import SortValue, text_string, value_string
 
@@ -137,11 +137,12 @@ class TableModel:
         self._by_key = by_key
         self._rebuild()
 
-    def set_filter(self, pattern: str) -> None:
-        """Shows only rows whose text matches `pattern` (see `table_filter.RowFilter`); ""
-        shows all."""
+    def set_filter(self, pattern: str, cells: Sequence[CellTest] = ()) -> None:
+        """Shows only rows whose text matches `pattern` and whose cells pass `cells` (see
+        `table_filter.RowFilter`); "" and no cell tests show all."""
         self.filter_pattern = pattern
-        self._keep = None if pattern in ("", "!") else RowFilter(pattern)
+        unfiltered = pattern in ("", "!") and not cells
+        self._keep = None if unfiltered else RowFilter(pattern, cells)
         self._rebuild()
 
     def sort_by(self, column: int | None, reverse: bool = False) -> None:

@@ -16,6 +16,7 @@ from textual.strip import Strip
 
 from batch_tui.ui import heap
 from batch_tui.ui.widgets.sort_picker import SortOrder, SortPicker
+from batch_tui.ui.widgets.table_filter import CellTest
 from batch_tui.ui.widgets.table_keys import TABLE_BINDINGS
 from batch_tui.ui.widgets.table_lines import LineStyles, TableLines
 from batch_tui.ui.widgets.table_marks import TableMarks
@@ -201,10 +202,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self._model.order_by_key(by_key)
         self._after_change()
 
-    def set_filter(self, pattern: str) -> None:
+    def set_filter(self, pattern: str, cells: Sequence[CellTest] = ()) -> None:
         """Shows only matching rows: a case-insensitive regex (a literal if invalid);
-        a leading `!` shows the rows that do not match; "" shows all."""
-        self._model.set_filter(pattern)
+        a leading `!` shows the rows that do not match; "" shows all. A row must also pass
+        the tests of its cells in `cells` (the `/` filter's column terms)."""
+        self._model.set_filter(pattern, cells)
         self._after_change()
 
     def sort_by(self, column: str | None, reverse: bool = False) -> None:
