@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from batch_tui.batch.models import (
         AllocationState,
         Application,
+        AutoScaleRun,
+        AutoScaleRunError,
         DisableJobOption,
         DisableSchedulingOption,
         ErrorCategory,
@@ -93,6 +95,8 @@ __all__ = [
     "AllocationState",
     "Application",
     "AuthFailed",
+    "AutoScaleRun",
+    "AutoScaleRunError",
     "BadRequest",
     "BatchClient",
     "BatchError",
@@ -165,6 +169,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "batch_tui.batch.models": (
         "AllocationState",
         "Application",
+        "AutoScaleRun",
+        "AutoScaleRunError",
         "DisableJobOption",
         "DisableSchedulingOption",
         "ErrorCategory",
