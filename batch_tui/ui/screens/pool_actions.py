@@ -1,0 +1,147 @@
+"""Provides PoolActionScreen: the pool action keys (resize, stop resize, autoscale, manual,
+delete) for the screens that show pools.
+
+The pool detail and the pool tree subclass it. A subclass provides `pool_targets()` (the pool in
+view or under the cursor) and `known_pool(id)` (the last `Pool` seen, so that a key is greyed
+out where the service would refuse it). Stop resize, disable autoscale and delete are plain
+registry actions (`act`); resize and autoscale read the pool afresh, then open their dialogs
+(`pool_dialogs`), and send the request once it is confirmed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from textual.binding import BindingType
+
+from batch_tui.batch.errors import BatchError
+from batch_tui.batch.models import AutoScaleRun, Pool
+from batch_tui.ui.action_runs import each
+from batch_tui.ui.actions import ACTIONS, ActionSpec, Kind, Scope, pool_action_refusal
+from batch_tui.ui.pool_changes import ResizeRequest
+from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.screens.confirm import Confirmation
+from batch_tui.ui.screens.pool_dialogs import (
+    AutoscaleEditorScreen,
+    PoolChangeConfirm,
+    ResizePoolScreen,
+    resize_lines,
+)
+from batch_tui.ui.screens.screen_actions import action_bindings
+
+
+class PoolActionScreen(BatchScreen):
+    """A screen whose pool can be resized, autoscaled or deleted from the keyboard."""
+
+    BINDINGS: ClassVar[list[BindingType]] = action_bindings("pool")
+
+    def pool_targets(self) -> tuple[str, ...]:
+        """The pool an action applies to: the one in view or under the cursor."""
+        return ()
+
+    def known_pool(self, pool_id: str) -> Pool | None:
+        """The last data seen for a pool, or None."""
+        return None
+
+    def action_targets(self, kind: Kind) -> tuple[str, ...]:
+        return self.pool_targets() if kind == "pool" else ()
+
+    def action_subject(self, kind: Kind, target: str) -> Pool | None:
+        return self.known_pool(target) if kind == "pool" else None
+
+    def action_scope(self) -> Scope:
+        return Scope(pool_id=next(iter(self.pool_targets()), ""))
+
+    async def _fresh_pool(self, spec: ActionSpec) -> Pool | None:
+        """The pool under action as the service has it now, if the service allows `spec` on it;
+        else None, and a toast says why."""
+        targets = self.pool_targets()
+        if not targets:
+            self.notify(f"{spec.label}: no pool selected", severity="warning")
+            return None
+        try:
+            pool = await self.client.get_pool(targets[0])
+        except BatchError as error:
+            self.notify(f"{spec.label}: {error}", severity="error", markup=False)
+            return None
+        reason = pool_action_refusal(spec.id, pool)
+        if reason is not None:
+            self.notify(f"{spec.label}: not on pool {pool.id}: {reason}", markup=False)
+            return None
+        return pool
+
+    # -- resize ---------------------------------------------------------------------------
+
+    def flow_resize_pool(self) -> None:
+        """Asks for the new targets, confirms the change, then resizes the pool."""
+        self.run_worker(self._resize(), group="pool-resize", exit_on_error=False)
+
+    async def _resize(self) -> None:
+        spec = ACTIONS["pool.resize"]
+        pool = await self._fresh_pool(spec)
+        if pool is None:
+            return
+
+        def entered(request: ResizeRequest | None) -> None:
+            if request is None:
+                self.notify(f"{spec.label}: cancelled, nothing was sent")
+                return
+            self._confirm_resize(spec, pool, request)
+
+        self.app.push_screen(ResizePoolScreen(pool, spec), callback=entered)
+
+    def _confirm_resize(self, spec: ActionSpec, pool: Pool, request: ResizeRequest) -> None:
+        client = self.client
+
+        async def resize(pool_id: str, _option: str | None) -> None:
+            await client.resize_pool(
+                pool_id,
+                target_dedicated=request.dedicated,
+                target_low_priority=request.low_priority,
+                option=request.option,
+                resize_timeout=request.timeout,
+            )
+
+        def confirmed(result: Confirmation | None) -> None:
+            if result is None:
+                self.notify(f"{spec.label}: cancelled, nothing was sent")
+                return
+            self.run_worker(
+                self._perform(spec, [pool.id], each(resize), None),
+                group=f"{self.refresh_group}-action",
+                exit_on_error=False,
+            )
+
+        dialog = PoolChangeConfirm(spec, pool.id, resize_lines(pool, request))
+        self.app.push_screen(dialog, callback=confirmed)
+
+    # -- autoscale ------------------------------------------------------------------------
+
+    def flow_autoscale(self) -> None:
+        """Opens the formula editor: evaluate on the service, then apply (confirmed)."""
+        self.run_worker(self._autoscale(), group="pool-autoscale", exit_on_error=False)
+
+    async def _autoscale(self) -> None:
+        spec = ACTIONS["pool.autoscale"]
+        pool = await self._fresh_pool(spec)
+        if pool is None:
+            return
+        client = self.client
+
+        async def evaluate(formula: str) -> AutoScaleRun:
+            return await client.evaluate_pool_autoscale(pool.id, formula)
+
+        async def apply(formula: str, interval: timedelta) -> None:
+            await client.enable_pool_autoscale(pool.id, formula, interval)
+
+        def closed(applied: bool | None) -> None:
+            if not applied:
+                self.notify(f"{spec.label}: closed, nothing more was sent")
+                return
+            self.notify(f"{spec.label}: pool {pool.id} scales with the new formula", markup=False)
+            self.cache.invalidate()
+            self.refresh_data()
+
+        editor = AutoscaleEditorScreen(pool, spec, evaluate, apply)
+        self.app.push_screen(editor, callback=closed)
