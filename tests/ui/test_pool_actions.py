@@ -146,9 +146,9 @@ async def test_autoscale_off_the_editor_explains_evaluate_and_apply_enables(
         await pilot_settle(pilot)
         editor = app.screen
         assert editor.query_one("#formula", TextArea).text == EXAMPLE_FORMULA
-        assert editor.query_one("#autoscale-evaluate", Button).disabled
+        assert editor.query_one("#autoscale-evaluate", Button).has_class("unavailable")
         note = str(editor.query_one("#autoscale-note", Static).render())
-        assert "evaluates formulas only on pools with it on" in note
+        assert "evaluates formulas only where it is on" in note
         assert "Autoscale is off" in screen_text(app)
         await pilot.press("ctrl+r")
         await wait_for_text(pilot, "Evaluate needs autoscale on")

@@ -11,9 +11,6 @@ registry actions (`act`); resize and autoscale read the pool afresh, then open t
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar
-
-from textual.binding import BindingType
 
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import AutoScaleRun, Pool
@@ -28,13 +25,14 @@ from batch_tui.ui.screens.pool_dialogs import (
     ResizePoolScreen,
     resize_lines,
 )
-from batch_tui.ui.screens.screen_actions import action_bindings
 
 
 class PoolActionScreen(BatchScreen):
-    """A screen whose pool can be resized, autoscaled or deleted from the keyboard."""
+    """A screen whose pool can be resized, autoscaled or deleted from the keyboard.
 
-    BINDINGS: ClassVar[list[BindingType]] = action_bindings("pool")
+    A subclass lists `action_bindings("pool")` after its own keys, which then come first on
+    the key bar (at 80 columns it has room for only a few).
+    """
 
     def pool_targets(self) -> tuple[str, ...]:
         """The pool an action applies to: the one in view or under the cursor."""

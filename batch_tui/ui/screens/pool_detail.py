@@ -30,6 +30,7 @@ from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.pool_changes import pairs, result_pairs
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.pool_actions import PoolActionScreen
+from batch_tui.ui.screens.screen_actions import action_bindings
 
 
 def general_fields(pool: Pool, now: datetime) -> list[tuple[str, Value]]:
@@ -95,6 +96,7 @@ class PoolDetailScreen(PoolActionScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Nodes", id="pool-detail.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pool-detail.heatmap", tooltip="The pool's heatmap"),
+        *action_bindings("pool"),
     ]
 
     def __init__(self, pool_id: str) -> None:

@@ -124,6 +124,7 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
                 self.option,
                 pool.resize_timeout or DEFAULT_RESIZE_TIMEOUT,
             )
+            yield Static(self._chosen_text(), id="resize-chosen")
             yield Static(self._change_text(unchanged), id="resize-change")
             yield Static("", id="dialog-problem")
             with Horizontal(id="dialog-buttons"):
@@ -161,9 +162,14 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
         self.query_one("#resize-change", Static).update(self._change_text(request))
         self.show_problem("")
 
+    def _chosen_text(self) -> Content:
+        # In words as well: without colours every radio button looks the same.
+        return Content.assemble("Option: ", (self.option, "bold"))
+
     @on(RadioSet.Changed)
     def _option_changed(self, event: RadioSet.Changed) -> None:
         self.option = self.spec.options[event.index]
+        self.query_one("#resize-chosen", Static).update(self._chosen_text())
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#resize-go")
@@ -204,13 +210,13 @@ Evaluate = Callable[[str], Awaitable[AutoScaleRun]]
 Apply = Callable[[str, timedelta], Awaitable[None]]
 """Enables autoscale with a formula and interval (the client's enable_pool_autoscale)."""
 
-NOT_ENABLED_NOTE = (
-    "Autoscale is off, and the service evaluates formulas only on pools with it on: Apply "
-    "turns it on, checks the formula and evaluates it at once (the pool detail shows the run)."
+NOT_ENABLED_NOTE = "Autoscale is off: the service evaluates formulas only where it is on."
+NOT_ENABLED_HINT = (
+    "Evaluate waits until autoscale is on. Apply turns it on: the service checks the formula "
+    "and evaluates it at once, and the pool detail then shows that run's results and errors."
 )
-ENABLED_NOTE = (
-    "Evaluate runs the formula on the pool without applying it; Apply makes it the pool's."
-)
+ENABLED_NOTE = "Evaluate runs the formula on the pool without applying it."
+ENABLED_HINT = "Evaluate shows the service's results here; nothing is applied."
 
 
 class AutoscaleEditorScreen(GuardedModal["bool | None"]):
@@ -260,11 +266,14 @@ class AutoscaleEditorScreen(GuardedModal["bool | None"]):
                     "interval",
                 )
             with VerticalScroll(id="autoscale-result-box"):
-                yield Static("", id="autoscale-result")
+                hint = ENABLED_HINT if self.can_evaluate else NOT_ENABLED_HINT
+                yield Static(Content(hint), id="autoscale-result")
             yield Static("", id="dialog-problem")
             with Horizontal(id="dialog-buttons"):
+                # Not `disabled`: pressed, it says why it waits (and a disabled button loses its
+                # compact look without colours).
                 yield Button("Evaluate (ctrl+r)", id="autoscale-evaluate", compact=True,
-                             disabled=not self.can_evaluate)  # fmt: skip
+                             classes="" if self.can_evaluate else "unavailable")  # fmt: skip
                 yield Button("Apply… (ctrl+s)", variant="primary", id="autoscale-apply",
                              compact=True)  # fmt: skip
                 yield Button("Cancel (esc)", id="dialog-cancel", compact=True)

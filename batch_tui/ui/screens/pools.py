@@ -25,7 +25,7 @@ from batch_tui.ui.overview_reads import POOL_FIELDS
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.pool_actions import PoolActionScreen
-from batch_tui.ui.screens.screen_actions import action_binding
+from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.screens.state_actions import start_state_action
 
 POPULATE_CHUNK_SIZE = 250
@@ -111,6 +111,7 @@ class PoolsScreen(PoolActionScreen):
         Binding("n", "nodes", "Node list", id="pools.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pools.heatmap", tooltip="The pool's heatmap"),
         action_binding(ACTIONS["node.all-in-state"]),
+        *action_bindings("pool"),
     ]  # fmt: skip
 
     def __init__(self) -> None:
