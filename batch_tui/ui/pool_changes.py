@@ -35,9 +35,9 @@ MAX_NODES: Final = 100_000
 """More nodes than any pool has: a count above it is a typo, caught before the service."""
 
 EXAMPLE_FORMULA: Final = """\
-// A node per pending task, up to 10
+// A node per pending task, up to 10; the size holds while samples are short
 $samples = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 5);
-$tasks = $samples < 70 ? max(0, $PendingTasks.GetSample(1)) :
+$tasks = $samples < 70 ? $TargetDedicatedNodes :
     max($PendingTasks.GetSample(1), avg($PendingTasks.GetSample(TimeInterval_Minute * 5)));
 $TargetDedicatedNodes = min(10, $tasks);
 $TargetLowPriorityNodes = 0;

@@ -306,3 +306,40 @@ async def test_the_detail_shows_the_last_autoscale_run_and_its_error(
         await pilot_settle(pilot)
         text = await wait_for_text(pilot, run["error"]["code"])
         assert "Last evaluation" in text and "Message" in text
+
+
+async def test_the_tree_opens_the_editor_at_once_and_fills_in_the_pool_formula(
+    make_app, seed_pool, emulator, settle
+):
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await autoscaled_pool(app, emulator, settle)
+        app.show(PoolsScreen())
+        await pilot_settle(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AutoscaleEditorScreen))
+        formula = app.screen.query_one("#formula", TextArea)
+        # The tree lists pools without their formulas: the editor reads the pool and shows it.
+        await until(pilot, lambda: formula.text == STEADY_FORMULA)
+        await until(pilot, lambda: not app.screen.query_one("#autoscale-evaluate").has_class(
+            "unavailable"))  # fmt: skip
+
+
+async def test_keys_burst_after_a_on_the_tree_land_in_the_formula_not_on_the_tree(
+    make_app, seed_pool, recorder
+):
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show(PoolsScreen())
+        await pilot_settle(pilot)
+        recorder.clear()
+        typed = "q = 1; y = 2; "
+        burst(pilot, ["a", *keys_of(typed)])
+        await until(pilot, lambda: isinstance(app.screen, AutoscaleEditorScreen))
+        formula = app.screen.query_one("#formula", TextArea)
+        await until(pilot, lambda: formula.text == typed + EXAMPLE_FORMULA)
+        await pilot_settle(pilot)
+        assert formula.text == typed + EXAMPLE_FORMULA  # the pool's read kept what was typed
+        assert app.is_running and recorder.mutations() == []

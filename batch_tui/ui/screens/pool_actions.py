@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import AutoScaleRun, Pool
 from batch_tui.ui.action_runs import each
 from batch_tui.ui.actions import ACTIONS, ActionSpec, Kind, Scope, pool_action_refusal
@@ -21,6 +20,7 @@ from batch_tui.ui.screens.base import BatchScreen
 from batch_tui.ui.screens.confirm import Confirmation
 from batch_tui.ui.screens.pool_dialogs import (
     AutoscaleEditorScreen,
+    LoadPool,
     PoolChangeConfirm,
     ResizePoolScreen,
     resize_lines,
@@ -51,33 +51,38 @@ class PoolActionScreen(BatchScreen):
     def action_scope(self) -> Scope:
         return Scope(pool_id=next(iter(self.pool_targets()), ""))
 
-    async def _fresh_pool(self, spec: ActionSpec) -> Pool | None:
-        """The pool under action as the service has it now, if the service allows `spec` on it;
-        else None, and a toast says why."""
+    def _pool_for(self, spec: ActionSpec) -> Pool | None:
+        """The pool under action as last seen (only its id if not seen yet), if the service
+        would allow `spec` on it; else None, and a toast says why.
+
+        The dialogs open with it at once and read the pool afresh themselves: a read before
+        they open would send the keys typed after the action's key to this screen.
+        """
         targets = self.pool_targets()
         if not targets:
             self.notify(f"{spec.label}: no pool selected", severity="warning")
             return None
-        try:
-            pool = await self.client.get_pool(targets[0])
-        except BatchError as error:
-            self.notify(f"{spec.label}: {error}", severity="error", markup=False)
-            return None
-        reason = pool_action_refusal(spec.id, pool)
+        pool = self.known_pool(targets[0]) or Pool(id=targets[0])
+        reason = pool_action_refusal(spec.id, pool) if pool.allocation_state else None
         if reason is not None:
             self.notify(f"{spec.label}: not on pool {pool.id}: {reason}", markup=False)
             return None
         return pool
 
+    def _loader(self, pool_id: str) -> LoadPool:
+        client = self.client
+
+        async def load() -> Pool:
+            return await client.get_pool(pool_id)
+
+        return load
+
     # -- resize ---------------------------------------------------------------------------
 
     def flow_resize_pool(self) -> None:
         """Asks for the new targets, confirms the change, then resizes the pool."""
-        self.run_worker(self._resize(), group="pool-resize", exit_on_error=False)
-
-    async def _resize(self) -> None:
         spec = ACTIONS["pool.resize"]
-        pool = await self._fresh_pool(spec)
+        pool = self._pool_for(spec)
         if pool is None:
             return
 
@@ -85,9 +90,10 @@ class PoolActionScreen(BatchScreen):
             if request is None:
                 self.notify(f"{spec.label}: cancelled, nothing was sent")
                 return
-            self._confirm_resize(spec, pool, request)
+            self._confirm_resize(spec, dialog.pool, request)
 
-        self.app.push_screen(ResizePoolScreen(pool, spec), callback=entered)
+        dialog = ResizePoolScreen(pool, spec, self._loader(pool.id))
+        self.app.push_screen(dialog, callback=entered)
 
     def _confirm_resize(self, spec: ActionSpec, pool: Pool, request: ResizeRequest) -> None:
         client = self.client
@@ -118,11 +124,8 @@ class PoolActionScreen(BatchScreen):
 
     def flow_autoscale(self) -> None:
         """Opens the formula editor: evaluate on the service, then apply (confirmed)."""
-        self.run_worker(self._autoscale(), group="pool-autoscale", exit_on_error=False)
-
-    async def _autoscale(self) -> None:
         spec = ACTIONS["pool.autoscale"]
-        pool = await self._fresh_pool(spec)
+        pool = self._pool_for(spec)
         if pool is None:
             return
         client = self.client
@@ -141,5 +144,5 @@ class PoolActionScreen(BatchScreen):
             self.cache.invalidate()
             self.refresh_data()
 
-        editor = AutoscaleEditorScreen(pool, spec, evaluate, apply)
+        editor = AutoscaleEditorScreen(pool, spec, evaluate, apply, self._loader(pool.id))
         self.app.push_screen(editor, callback=closed)

@@ -77,8 +77,10 @@ def autoscale_fields(pool: Pool, now: datetime) -> list[tuple[str, Value]]:
     fields: list[tuple[str, Value]] = [
         ("Autoscale", "on"),
         ("Interval", format_duration(pool.auto_scale_evaluation_interval)),
-        ("Formula", pool.auto_scale_formula),
     ]
+    # A line of the formula per line, not one run of text with the newlines shown as marks.
+    lines = [line for line in (pool.auto_scale_formula or "").splitlines() if line.strip()]
+    fields.extend(("Formula" if index == 0 else "", line) for index, line in enumerate(lines))
     if run is not None:
         fields.append(("Last evaluation", when(run.timestamp, now)))
         fields.append(("Results", "; ".join(result_pairs(run.results))))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -32,7 +32,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static,
 
 from batch_tui.batch.errors import BatchError, OutcomeUnknown
 from batch_tui.batch.models import AutoScaleRun, Pool
-from batch_tui.ui.actions import ActionSpec
+from batch_tui.ui.actions import ActionSpec, pool_action_refusal
 from batch_tui.ui.formatting import format_duration
 from batch_tui.ui.pool_changes import (
     DEFAULT_INTERVAL,
@@ -74,12 +74,55 @@ class PoolChangeConfirm(ConfirmScreen):
             yield widget
 
 
+LoadPool = Callable[[], Awaitable[Pool]]
+"""Reads the pool afresh (the client's get_pool)."""
+
+ModalResultT = TypeVar("ModalResultT")
+
+
+class PoolModal(GuardedModal[ModalResultT]):
+    """A pool dialog that opens at once with the pool as last seen, then reads it afresh.
+
+    It opens before any request, so that keys typed after the one that opened it land in it
+    (keys go on once a key's screen is up; a read first would send them to the screen below).
+    When the pool arrives, `pool_loaded` updates what the person has not touched yet, and
+    the dialog says if the service would now refuse the action (`refusal`).
+    """
+
+    def __init__(self, pool: Pool, spec: ActionSpec, load: LoadPool | None) -> None:
+        super().__init__()
+        self.pool = pool
+        self.spec = spec
+        self._load = load
+        self.refusal: str | None = pool_action_refusal(spec.id, pool)
+        """Why the service would refuse the action on the pool as last read, or None."""
+
+    def on_mount(self) -> None:
+        if self._load is not None:
+            self.run_worker(self._reload(self._load), group="pool-dialog", exit_on_error=False)
+
+    async def _reload(self, load: LoadPool) -> None:
+        try:
+            pool = await load()
+        except BatchError as error:
+            self.show_problem(f"Could not read pool {self.pool.id}: {error}")
+            return
+        self.pool = pool
+        self.refusal = pool_action_refusal(self.spec.id, pool)
+        self.pool_loaded(pool)
+        if self.refusal is not None:
+            self.show_problem(f"The service would refuse it: pool {pool.id}: {self.refusal}")
+
+    def pool_loaded(self, pool: Pool) -> None:
+        """Shows the fresh pool where the person has not typed yet."""
+
+
 def _field(label: str, value: str, field_id: str) -> Iterator[Widget]:
     yield Label(label, classes="pool-field-label")
     yield Input(value, id=field_id, compact=True, classes="pool-field")
 
 
-class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
+class ResizePoolScreen(PoolModal["ResizeRequest | None"]):
     """Asks for a pool's new targets, resize timeout and option for removed nodes' tasks."""
 
     CSS_PATH = "pool_dialogs.tcss"
@@ -88,11 +131,38 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel", tooltip="Send nothing"),
     ]
 
-    def __init__(self, pool: Pool, spec: ActionSpec) -> None:
-        super().__init__()
-        self.pool = pool
-        self.spec = spec
+    def __init__(self, pool: Pool, spec: ActionSpec, load: LoadPool | None = None) -> None:
+        super().__init__(pool, spec, load)
         self.option = spec.default_option or "requeue"
+        self._initial = self._field_values(pool)
+        """What the fields were filled with: a field still showing it takes the fresh pool's."""
+
+    @staticmethod
+    def _field_values(pool: Pool) -> dict[str, str]:
+        return {
+            "dedicated": str(pool.target_dedicated_nodes),
+            "spot": str(pool.target_low_priority_nodes),
+            "timeout": minutes_text(pool.resize_timeout, DEFAULT_RESIZE_TIMEOUT),
+        }
+
+    @staticmethod
+    def _now_text(pool: Pool) -> Content:
+        now = (
+            f"Now {pool.current_dedicated_nodes} of {pool.target_dedicated_nodes} "
+            f"dedicated, {pool.current_low_priority_nodes} of "
+            f"{pool.target_low_priority_nodes} spot nodes; {pool.allocation_state or '…'}"
+        )
+        return Content(sanitize_text(now))
+
+    def pool_loaded(self, pool: Pool) -> None:
+        fresh = self._field_values(pool)
+        for name, value in fresh.items():
+            field = self.query_one(f"#{name}", Input)
+            if field.value == self._initial[name]:
+                field.value = value
+        self._initial = fresh
+        self.query_one("#resize-now", Static).update(self._now_text(pool))
+        self._changed()
 
     def holds_back(self, event: events.Key) -> bool:
         return not (event.is_printable or event.key in TYPED_AHEAD - {"enter"})
@@ -101,17 +171,11 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
         pool = self.pool
         with Vertical(id="dialog"):
             yield Label(Content(f"Resize pool {sanitize_text(pool.id)}"), id="dialog-title")
-            now = (
-                f"Now {pool.current_dedicated_nodes} of {pool.target_dedicated_nodes} "
-                f"dedicated, {pool.current_low_priority_nodes} of "
-                f"{pool.target_low_priority_nodes} spot nodes; {pool.allocation_state}"
-            )
-            yield Static(Content(sanitize_text(now)), classes="dialog-note-line")
+            yield Static(self._now_text(pool), id="resize-now")
             with Horizontal(id="resize-fields"):
-                yield from _field("Dedicated", str(pool.target_dedicated_nodes), "dedicated")
-                yield from _field("Spot", str(pool.target_low_priority_nodes), "spot")
-                timeout = minutes_text(pool.resize_timeout, DEFAULT_RESIZE_TIMEOUT)
-                yield from _field("Timeout min", timeout, "timeout")
+                yield from _field("Dedicated", self._initial["dedicated"], "dedicated")
+                yield from _field("Spot", self._initial["spot"], "spot")
+                yield from _field("Timeout min", self._initial["timeout"], "timeout")
             yield Label(Content(f"{self.spec.option_name} (if it shrinks):"),
                         classes="dialog-label")  # fmt: skip
             with RadioSet(id="resize-options", compact=True):
@@ -160,7 +224,8 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
         except ValueError:
             request = None
         self.query_one("#resize-change", Static).update(self._change_text(request))
-        self.show_problem("")
+        if self.refusal is None:
+            self.show_problem("")
 
     def _chosen_text(self) -> Content:
         # In words as well: without colours every radio button looks the same.
@@ -175,6 +240,9 @@ class ResizePoolScreen(GuardedModal["ResizeRequest | None"]):
     @on(Button.Pressed, "#resize-go")
     def action_submit(self) -> None:
         """Checks the fields; the request goes to the confirmation."""
+        if self.refusal is not None:
+            self.show_problem(f"The service would refuse it: pool {self.pool.id}: {self.refusal}")
+            return
         try:
             request = self._read()
         except ValueError as error:
@@ -219,7 +287,7 @@ ENABLED_NOTE = "Evaluate runs the formula on the pool without applying it."
 ENABLED_HINT = "Evaluate shows the service's results here; nothing is applied."
 
 
-class AutoscaleEditorScreen(GuardedModal["bool | None"]):
+class AutoscaleEditorScreen(PoolModal["bool | None"]):
     """Edits a pool's autoscale formula, evaluates it on the service, and applies it."""
 
     CSS_PATH = "pool_dialogs.tcss"
@@ -232,10 +300,17 @@ class AutoscaleEditorScreen(GuardedModal["bool | None"]):
                 tooltip="Enable autoscale with this formula (confirmed)"),
     ]  # fmt: skip
 
-    def __init__(self, pool: Pool, spec: ActionSpec, evaluate: Evaluate, apply: Apply) -> None:
-        super().__init__()
-        self.pool = pool
-        self.spec = spec
+    def __init__(
+        self,
+        pool: Pool,
+        spec: ActionSpec,
+        evaluate: Evaluate,
+        apply: Apply,
+        load: LoadPool | None = None,
+    ) -> None:
+        super().__init__(pool, spec, load)
+        self._initial = self._field_values(pool)
+        """What the formula and interval were filled with (see `pool_loaded`)."""
         self._evaluate_call = evaluate
         self._apply_call = apply
         self.busy = False
@@ -250,16 +325,42 @@ class AutoscaleEditorScreen(GuardedModal["bool | None"]):
         """The service evaluates only on a pool with autoscale on."""
         return self.pool.enable_auto_scale
 
+    @staticmethod
+    def _field_values(pool: Pool) -> tuple[str, str]:
+        interval = minutes_text(pool.auto_scale_evaluation_interval, DEFAULT_INTERVAL)
+        return pool.auto_scale_formula or EXAMPLE_FORMULA, interval
+
+    def pool_loaded(self, pool: Pool) -> None:
+        formula, interval = self._field_values(pool)
+        editor = self.query_one("#formula", TextArea)
+        if editor.text == self._initial[0] and formula != editor.text:
+            editor.text = formula
+        field = self.query_one("#interval", Input)
+        if field.value == self._initial[1]:
+            field.value = interval
+        self._initial = (formula, interval)
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        """The note, the hint and the Evaluate button, by whether autoscale is on."""
+        on = self.can_evaluate
+        self.query_one("#autoscale-note", Static).update(
+            Content(ENABLED_NOTE if on else NOT_ENABLED_NOTE)
+        )
+        self.query_one("#autoscale-evaluate", Button).set_class(not on, "unavailable")
+        result = self.query_one("#autoscale-result", Static)
+        if str(result.render()) in (ENABLED_HINT, NOT_ENABLED_HINT):
+            result.update(Content(ENABLED_HINT if on else NOT_ENABLED_HINT))
+
     def compose(self) -> ComposeResult:
         pool = self.pool
         with Vertical(id="dialog"):
             yield Label(Content(f"Autoscale pool {sanitize_text(pool.id)}"), id="dialog-title")
             note = ENABLED_NOTE if self.can_evaluate else NOT_ENABLED_NOTE
             yield Static(Content(note), id="autoscale-note")
-            yield TextArea(pool.auto_scale_formula or EXAMPLE_FORMULA, id="formula",
-                           soft_wrap=True, compact=True)  # fmt: skip
+            formula, interval = self._initial
+            yield TextArea(formula, id="formula", soft_wrap=True, compact=True)
             with Horizontal(id="autoscale-fields"):
-                interval = minutes_text(pool.auto_scale_evaluation_interval, DEFAULT_INTERVAL)
                 yield from _field(
                     f"Evaluate every (minutes, {MIN_INTERVAL_MINUTES}-{MAX_INTERVAL_MINUTES:,})",
                     interval,
@@ -326,6 +427,9 @@ class AutoscaleEditorScreen(GuardedModal["bool | None"]):
     @on(Button.Pressed, "#autoscale-apply")
     def action_apply(self) -> None:
         """Asks to confirm enabling autoscale with this formula and interval, then sends it."""
+        if self.refusal is not None:
+            self.show_problem(f"The service would refuse it: pool {self.pool.id}: {self.refusal}")
+            return
         formula = self._checked_formula()
         if formula is None or self.busy:
             return
