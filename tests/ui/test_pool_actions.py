@@ -343,3 +343,21 @@ async def test_keys_burst_after_a_on_the_tree_land_in_the_formula_not_on_the_tre
         await pilot_settle(pilot)
         assert formula.text == typed + EXAMPLE_FORMULA  # the pool's read kept what was typed
         assert app.is_running and recorder.mutations() == []
+
+
+async def test_the_overview_acts_on_the_pool_row_under_the_cursor(make_app, seed_pool, recorder):
+    await seed_pool("pool-a", 1)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot_settle(pilot)
+        screen = app.screen
+        assert screen.check_action("act", ("pool.resize",)) is True
+        assert screen.check_action("act", ("pool.stop-resize",)) is None
+        recorder.clear()
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot_settle(pilot)
+        assert "Delete pool pool-a" in screen_text(app)
+        await pilot.press("escape")
+        await pilot_settle(pilot)
+        assert app.screen is screen and recorder.mutations() == []

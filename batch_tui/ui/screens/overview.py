@@ -32,6 +32,8 @@ from batch_tui.ui.overview_reads import (
 )
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
+from batch_tui.ui.screens.pool_actions import PoolActionScreen
+from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
@@ -98,8 +100,11 @@ def job_row(job: Job, counts: TaskCountsResult | None, bar_width: int = 12) -> R
     return RowData(job.id, cells, style=FAILED if failing else None)
 
 
-class OverviewScreen(ListScreen):
-    """What the account is doing: pools by node state, jobs by task state; failures in red."""
+class OverviewScreen(PoolActionScreen, ListScreen):
+    """What the account is doing: pools by node state, jobs by task state; failures in red.
+
+    The pool actions (resize, autoscale ...) act on the pool row under the cursor.
+    """
 
     REFRESH_KIND = "overview"
     COLUMNS: ClassVar[Sequence[Column]] = (
@@ -129,7 +134,13 @@ class OverviewScreen(ListScreen):
         Binding("P", "pool_tree", "Pool tree", id="overview.pool-tree",
                 tooltip="Pools and nodes by state"),
         Binding("J", "job_list", "Jobs", id="overview.jobs", tooltip="The job list"),
+        *action_bindings("pool"),
     ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool_data: dict[str, Pool] = {}
+        """The pools as last listed, by id (the pool actions' subjects)."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -196,6 +207,7 @@ class OverviewScreen(ListScreen):
         refreshing: bool = False,
     ) -> None:
         by_pool = {item.pool_id: item for item in (counts.value if counts else ())}
+        self._pool_data = {pool.id: pool for pool in pools.value}
         self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools.value)
         self.session.remember_ids("pool", (pool.id for pool in pools.value))
         title = section_title(
@@ -243,6 +255,13 @@ class OverviewScreen(ListScreen):
         if action in ("heatmap", "pool_detail"):
             return True if self._pool_focused() and self.table.cursor_key else None
         return True
+
+    def pool_targets(self) -> tuple[str, ...]:
+        key = self.table.cursor_key if self._pool_focused() else None
+        return (key,) if key else ()
+
+    def known_pool(self, pool_id: str) -> Pool | None:
+        return self._pool_data.get(pool_id)
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("nodes", key) if self._pool_focused() else route("job", key))

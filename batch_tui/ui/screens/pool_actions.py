@@ -48,6 +48,9 @@ class PoolActionScreen(BatchScreen):
     def action_subject(self, kind: Kind, target: str) -> Pool | None:
         return self.known_pool(target) if kind == "pool" else None
 
+    def targets_marked(self, kind: Kind) -> bool:
+        return False  # a pool action acts on the one pool under the cursor, never on marks
+
     def action_scope(self) -> Scope:
         return Scope(pool_id=next(iter(self.pool_targets()), ""))
 
