@@ -31,6 +31,8 @@ SHARED = {
     "state_actions": "the act-on-every-node-in-a-state flow of the node screens",
     "confirm": "the dialogs that confirm an action or choose a value",
     "dialogs": "the dialogs that ask for text",
+    "pool_actions": "PoolActionScreen, the pool actions of the screens that show pools",
+    "pool_dialogs": "the pool dialogs: resize, the autoscale formula editor",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 

@@ -9,6 +9,7 @@ the snapshot (`AccountSession.save_snapshot_soon`, throttled).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -21,6 +22,7 @@ from textual.widgets import Static
 from batch_tui.batch.cache import Cached, query_of
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Job, Pool, PoolNodeCounts, TaskCountsResult
+from batch_tui.ui.actions import specs_of
 from batch_tui.ui.formatting import FAILED, format_age, progress_bar, state_style
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.overview_reads import (
@@ -33,7 +35,7 @@ from batch_tui.ui.overview_reads import (
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
 from batch_tui.ui.screens.pool_actions import PoolActionScreen
-from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.screens.screen_actions import action_binding
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
@@ -134,7 +136,8 @@ class OverviewScreen(PoolActionScreen, ListScreen):
         Binding("P", "pool_tree", "Pool tree", id="overview.pool-tree",
                 tooltip="Pools and nodes by state"),
         Binding("J", "job_list", "Jobs", id="overview.jobs", tooltip="The job list"),
-        *action_bindings("pool"),
+        # Off the key bar, in help (`?`): at 80 columns they would push out enter (Open).
+        *(dataclasses.replace(action_binding(spec), show=False) for spec in specs_of("pool")),
     ]  # fmt: skip
 
     def __init__(self) -> None:
