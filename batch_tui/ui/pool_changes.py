@@ -35,7 +35,7 @@ MAX_NODES: Final = 100_000
 """More nodes than any pool has: a count above it is a typo, caught before the service."""
 
 EXAMPLE_FORMULA: Final = """\
-// A node per pending task, up to 10; the size holds while samples are short
+// A node per pending task, up to 10; no change while data is short
 $samples = $PendingTasks.GetSamplePercent(TimeInterval_Minute * 5);
 $tasks = $samples < 70 ? $TargetDedicatedNodes :
     max($PendingTasks.GetSample(1), avg($PendingTasks.GetSample(TimeInterval_Minute * 5)));
