@@ -96,6 +96,39 @@ async def clone_shots(app: BatchApp, pilot: object) -> None:
     await wait_for(lambda: not problems.has_class("hidden"), 10)
     await shoot(app, pilot, "clone-task-error-80x24")
     editor.dismiss(None)
+async def shoot_autoscale(app: BatchApp, pilot: object, emu: Emulator) -> None:
+    """The autoscale formula editor after an evaluation, at 80x24.
+
+    The service evaluates a formula only on a pool with autoscale on: etl-pool gets a formula
+    that keeps its size first, then the editor evaluates the example formula.
+    """
+    from textual.widgets import Static, TextArea
+
+    from batch_tui.ui.pool_changes import EXAMPLE_FORMULA
+    from batch_tui.ui.screens.pool_detail import PoolDetailScreen
+    from batch_tui.ui.screens.pool_dialogs import AutoscaleEditorScreen
+
+    pool = emu.store.pools["etl-pool"]
+    await wait_for(lambda: pool.data["allocationState"] == "steady", 60)
+    await app.session.client.enable_pool_autoscale("etl-pool", "$TargetDedicatedNodes = 3;")
+    app.show(PoolDetailScreen("etl-pool"))
+    await shoot_quietly(app, pilot)
+    await pilot.press("a")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, AutoscaleEditorScreen), 10)
+    editor = app.screen
+    editor.query_one("#formula", TextArea).text = EXAMPLE_FORMULA
+    await pilot.press("ctrl+r")  # type: ignore[attr-defined]
+    result = editor.query_one("#autoscale-result", Static)
+    await wait_for(lambda: "Evaluating" not in str(result.render()), 10)
+    await shoot(app, pilot, "autoscale")
+    await pilot.press("escape")  # type: ignore[attr-defined]
+
+
+async def shoot_quietly(app: BatchApp, pilot: object) -> None:
+    """Lets the screen load, without saving it."""
+    busy = [w for w in app.workers if w.is_running]
+    await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+    await pilot.pause(0.3)  # type: ignore[attr-defined]
 
 
 async def main() -> None:
@@ -220,6 +253,7 @@ async def main() -> None:
                 small.show(JobDetailScreen("nightly-render"))
                 await shoot(small, pilot, "job-tasks-80x24")
                 await clone_shots(small, pilot)
+                await shoot_autoscale(small, pilot, emu)
         finally:
             await emu.stop()
 

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from batch_tui.batch.models import (
         AllocationState,
         Application,
+        AutoScaleRun,
+        AutoScaleRunError,
         DisableJobOption,
         DisableSchedulingOption,
         ErrorCategory,
@@ -98,6 +100,8 @@ __all__ = [
     "AllocationState",
     "Application",
     "AuthFailed",
+    "AutoScaleRun",
+    "AutoScaleRunError",
     "BadRequest",
     "BatchClient",
     "BatchError",
@@ -176,6 +180,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "batch_tui.batch.models": (
         "AllocationState",
         "Application",
+        "AutoScaleRun",
+        "AutoScaleRunError",
         "DisableJobOption",
         "DisableSchedulingOption",
         "ErrorCategory",

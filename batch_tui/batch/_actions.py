@@ -3,7 +3,9 @@
 Each is one POST or DELETE with the body the spec defines (BATCH-API.md section 7). They are
 not idempotent, so the retry policy repeats them only when the service certainly did not
 apply them (429/503, or the connection never opened). They return None on success and
-raise `Conflict` when the entity is in the wrong state for the action.
+raise `Conflict` when the entity is in the wrong state for the action. The one exception is
+`evaluate_pool_autoscale`: a POST that changes nothing and returns the service's
+`AutoScaleRun`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from batch_tui.batch._transport import Transport, segment
+from batch_tui.batch._transport import Transport, decode_body, segment
+from batch_tui.batch.models.pool import AutoScaleRun
 
 MAX_REMOVE_NODES = 100
 """The service removes at most 100 nodes per request."""
@@ -168,6 +171,56 @@ class ActionOperations:
     async def stop_resize_pool(self, pool_id: str) -> None:
         """Stop a pool's ongoing resize."""
         await self._post(f"/pools/{segment(pool_id)}/stopresize")
+
+    async def enable_pool_autoscale(
+        self,
+        pool_id: str,
+        formula: str | None = None,
+        evaluation_interval: timedelta | None = None,
+    ) -> None:
+        """Turn autoscale on, or change the formula or interval of a pool that has it on.
+
+        The service refuses it (409) while a resize runs on a pool without autoscale, and
+        when called again for the same pool within 30 seconds; a formula that does not
+        parse is a `BadRequest` (``AutoScalingFormulaSyntaxError``, the line and column in
+        its ``values``). It evaluates the formula at once and resizes the pool to its targets.
+
+        Args:
+            pool_id: The pool.
+            formula: The autoscale formula; required when autoscale is off.
+            evaluation_interval: How often the service evaluates the formula (5 minutes to
+                168 hours; its default is 15 minutes).
+        """
+        body = {
+            "autoScaleFormula": formula,
+            "autoScaleEvaluationInterval": (
+                iso_duration(evaluation_interval) if evaluation_interval else None
+            ),
+        }
+        await self._post(f"/pools/{segment(pool_id)}/enableautoscale", _without_none(body))
+
+    async def disable_pool_autoscale(self, pool_id: str) -> None:
+        """Turn autoscale off: the pool keeps its current targets until resized by hand."""
+        await self._post(f"/pools/{segment(pool_id)}/disableautoscale")
+
+    async def evaluate_pool_autoscale(self, pool_id: str, formula: str) -> AutoScaleRun:
+        """Evaluate a formula against a pool without applying it.
+
+        The service evaluates only on a pool with autoscale enabled (409
+        ``AutoScaleNotEnabled`` otherwise). A formula that does not parse is a `BadRequest`;
+        one that parses but fails while running returns a run with ``error`` set.
+
+        Returns:
+            The run: ``results`` (``$TargetDedicatedNodes=2;...``) and any ``error``.
+        """
+        url = self._t.url(f"/pools/{segment(pool_id)}/evaluateautoscale")
+        response = await self._t.send("POST", url, body={"autoScaleFormula": formula})
+        return decode_body(response, AutoScaleRun)
+
+    async def delete_pool(self, pool_id: str) -> None:
+        """Delete a pool: it goes ``deleting``, its nodes' running tasks are requeued, then it
+        is gone."""
+        await self._delete(f"/pools/{segment(pool_id)}")
 
     # Jobs
 

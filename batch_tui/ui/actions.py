@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from batch_tui.batch.models import Job, JobSchedule, Node, Task
+from batch_tui.batch.models import Job, JobSchedule, Node, Pool, Task
 from batch_tui.batch.models.constants import (
+    AllocationState,
     JobScheduleState,
     JobState,
     NodeState,
+    PoolState,
     SchedulingState,
     TaskState,
 )
@@ -25,7 +27,7 @@ from batch_tui.batch.models.constants import (
 if TYPE_CHECKING:
     from batch_tui.batch.client import BatchClient
 
-Kind = Literal["node", "job", "task", "schedule"]
+Kind = Literal["node", "job", "task", "schedule", "pool"]
 
 NODE_OPTIONS: Final[Mapping[str, str]] = {
     "requeue": "terminate running tasks and requeue them",
@@ -202,6 +204,22 @@ ACTIONS: Final[Mapping[str, ActionSpec]] = {
                    option_name="End it", destructive=True,
                    description="Delete the schedule, its jobs and tasks",
                    call=lambda c, s, j, o: c.delete_job_schedule(j, force=o == "force")),
+        ActionSpec("pool.resize", "pool", "z", "Resize", _FOUR,
+                   option_name="Tasks on removed nodes",
+                   description="Set the pool's dedicated and spot node targets",
+                   flow="flow_resize_pool"),
+        ActionSpec("pool.stop-resize", "pool", "Z", "Stop resize",
+                   description="Stop the pool's resize where it is", short="Stop",
+                   call=lambda c, s, p, o: c.stop_resize_pool(p)),
+        ActionSpec("pool.autoscale", "pool", "a", "Autoscale",
+                   description="Edit, evaluate and enable the pool's autoscale formula",
+                   flow="flow_autoscale"),
+        ActionSpec("pool.disable-autoscale", "pool", "M", "Disable autoscale",
+                   description="Turn autoscale off: the pool keeps its size, resized by hand",
+                   short="Manual", call=lambda c, s, p, o: c.disable_pool_autoscale(p)),
+        ActionSpec("pool.delete", "pool", "ctrl+d", "Delete", destructive=True,
+                   description="Delete the pool and its nodes (running tasks are requeued)",
+                   call=lambda c, s, p, o: c.delete_pool(p)),
     )
 }  # fmt: skip
 """Every mutating action by id."""
@@ -336,10 +354,41 @@ def schedule_action_refusal(action_id: str, state: str) -> str | None:
     return f"it is {state}; {rule}"
 
 
-def refusal(spec: ActionSpec, subject: Node | Job | Task | JobSchedule) -> str | None:
+def pool_action_refusal(action_id: str, pool: Pool) -> str | None:
+    """Says why the service would refuse a pool action on the pool as it is now, or None.
+
+    The service resizes only a steady pool without autoscale, stops only a resize, enables
+    autoscale only on a steady pool (or one that has it on already: a new formula), and
+    refuses everything but a read on a pool being deleted.
+
+    Args:
+        action_id: An `ACTIONS` id of kind "pool".
+        pool: The pool as last seen (its `state`, `allocation_state`, `enable_auto_scale`).
+    """
+    if pool.state == PoolState.DELETING:
+        return "it is being deleted"
+    allocation = pool.allocation_state
+    if action_id == "pool.resize":
+        if pool.enable_auto_scale:
+            return "autoscale sizes it; disable autoscale (M) to resize it by hand"
+        if allocation != AllocationState.STEADY:
+            return f"it is {allocation}; the service resizes only a steady pool"
+    if action_id == "pool.stop-resize" and allocation != AllocationState.RESIZING:
+        return f"it is {allocation or 'not resizing'}; only a resize can be stopped"
+    if action_id == "pool.autoscale" and not pool.enable_auto_scale:
+        if allocation != AllocationState.STEADY:
+            return f"it is {allocation}; the service enables autoscale only on a steady pool"
+    if action_id == "pool.disable-autoscale" and not pool.enable_auto_scale:
+        return "autoscale is already off"
+    return None
+
+
+def refusal(spec: ActionSpec, subject: Node | Job | Task | JobSchedule | Pool) -> str | None:
     """Says why the service would refuse `spec` on `subject` as it is now, or None if not."""
     if isinstance(subject, JobSchedule):
         return schedule_action_refusal(spec.id, subject.state)
+    if isinstance(subject, Pool):
+        return pool_action_refusal(spec.id, subject)
     if isinstance(subject, Node):
         return node_action_refusal(spec.id, subject.state, subject.scheduling_state)
     if isinstance(subject, Job):

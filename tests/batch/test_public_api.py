@@ -23,6 +23,8 @@ EXPECTED = [
     "AllocationState",
     "Application",
     "AuthFailed",
+    "AutoScaleRun",
+    "AutoScaleRunError",
     "BadRequest",
     "BatchClient",
     "BatchError",

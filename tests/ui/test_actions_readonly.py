@@ -55,7 +55,7 @@ async def test_read_only_session_refuses_every_registry_action(make_app, recorde
         recorder.clear()
         scope = Scope(pool_id="pool-a", job_id="job-1")
         sent = [spec for spec in ACTIONS.values() if spec.call is not None]
-        assert {"node", "job", "task", "schedule"} <= {spec.kind for spec in sent}
+        assert {"node", "job", "task", "schedule", "pool"} <= {spec.kind for spec in sent}
         for spec in sent:
             [outcome] = await perform_for(spec, client, scope)(["x-1"], None)
             assert outcome.error is not None and "Read-only" in outcome.error, spec.id

@@ -34,6 +34,8 @@ SHARED = {
     "json_editor": "the editor of a JSON body to add (a dialog over the screen)",
     "create_flows": "the add and clone flows of the job list, job and task screens",
     "term_filter": "TermFilterScreen, the base of the lists whose / filter takes column terms",
+    "pool_actions": "PoolActionScreen, the pool actions of the screens that show pools",
+    "pool_dialogs": "the pool dialogs: resize, the autoscale formula editor",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 

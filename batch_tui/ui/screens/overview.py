@@ -9,6 +9,7 @@ the snapshot (`AccountSession.save_snapshot_soon`, throttled).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -21,6 +22,7 @@ from textual.widgets import Static
 from batch_tui.batch.cache import Cached, query_of
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Job, Pool, PoolNodeCounts, TaskCountsResult
+from batch_tui.ui.actions import specs_of
 from batch_tui.ui.formatting import FAILED, format_age, progress_bar, state_style
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.overview_reads import (
@@ -32,6 +34,8 @@ from batch_tui.ui.overview_reads import (
 )
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import FilterBar, ListScreen, ListTable
+from batch_tui.ui.screens.pool_actions import PoolActionScreen
+from batch_tui.ui.screens.screen_actions import action_binding
 from batch_tui.ui.widgets.table_rows import Column, RowData
 from batch_tui.ui.widgets.virtual_table import VirtualTable
 
@@ -98,8 +102,11 @@ def job_row(job: Job, counts: TaskCountsResult | None, bar_width: int = 12) -> R
     return RowData(job.id, cells, style=FAILED if failing else None)
 
 
-class OverviewScreen(ListScreen):
-    """What the account is doing: pools by node state, jobs by task state; failures in red."""
+class OverviewScreen(PoolActionScreen, ListScreen):
+    """What the account is doing: pools by node state, jobs by task state; failures in red.
+
+    The pool actions (resize, autoscale ...) act on the pool row under the cursor.
+    """
 
     REFRESH_KIND = "overview"
     COLUMNS: ClassVar[Sequence[Column]] = (
@@ -131,7 +138,14 @@ class OverviewScreen(ListScreen):
         Binding("J", "job_list", "Jobs", id="overview.jobs", tooltip="The job list"),
         Binding("C", "schedule_list", "Schedules", id="overview.schedules",
                 tooltip="The job schedules (cron)"),
+        # Off the key bar, in help (`?`): at 80 columns they would push out enter (Open).
+        *(dataclasses.replace(action_binding(spec), show=False) for spec in specs_of("pool")),
     ]  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool_data: dict[str, Pool] = {}
+        """The pools as last listed, by id (the pool actions' subjects)."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -198,6 +212,7 @@ class OverviewScreen(ListScreen):
         refreshing: bool = False,
     ) -> None:
         by_pool = {item.pool_id: item for item in (counts.value if counts else ())}
+        self._pool_data = {pool.id: pool for pool in pools.value}
         self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools.value)
         self.session.remember_ids("pool", (pool.id for pool in pools.value))
         title = section_title(
@@ -245,6 +260,13 @@ class OverviewScreen(ListScreen):
         if action in ("heatmap", "pool_detail"):
             return True if self._pool_focused() and self.table.cursor_key else None
         return True
+
+    def pool_targets(self) -> tuple[str, ...]:
+        key = self.table.cursor_key if self._pool_focused() else None
+        return (key,) if key else ()
+
+    def known_pool(self, pool_id: str) -> Pool | None:
+        return self._pool_data.get(pool_id)
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("nodes", key) if self._pool_focused() else route("job", key))

@@ -1,4 +1,9 @@
-"""Provides the pool detail: VM size, image, counts, allocation and resize errors, autoscale ..."""
+"""Provides the pool detail: VM size, image, counts, allocation and resize errors, autoscale ...
+
+With the pool's actions (`PoolActionScreen`): `z` resize, `Z` stop resize, `a` the autoscale
+formula editor, `M` back to manual sizing, `ctrl+d` delete; the resize errors and the last
+autoscale run they leave are shown beside them.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +27,10 @@ from batch_tui.ui.detail_fields import (
 )
 from batch_tui.ui.formatting import FAILED, format_duration
 from batch_tui.ui.node_counts import node_state_counts, states_cell
+from batch_tui.ui.pool_changes import pairs, result_pairs
 from batch_tui.ui.routes import route
-from batch_tui.ui.screens.base import BatchScreen
+from batch_tui.ui.screens.pool_actions import PoolActionScreen
+from batch_tui.ui.screens.screen_actions import action_bindings
 
 
 def general_fields(pool: Pool, now: datetime) -> list[tuple[str, Value]]:
@@ -70,24 +77,28 @@ def autoscale_fields(pool: Pool, now: datetime) -> list[tuple[str, Value]]:
     fields: list[tuple[str, Value]] = [
         ("Autoscale", "on"),
         ("Interval", format_duration(pool.auto_scale_evaluation_interval)),
-        ("Formula", pool.auto_scale_formula),
     ]
+    # A line of the formula per line, not one run of text with the newlines shown as marks.
+    lines = [line for line in (pool.auto_scale_formula or "").splitlines() if line.strip()]
+    fields.extend(("Formula" if index == 0 else "", line) for index, line in enumerate(lines))
     if run is not None:
         fields.append(("Last evaluation", when(run.timestamp, now)))
-        fields.append(("Results", run.results))
+        fields.append(("Results", "; ".join(result_pairs(run.results))))
         if run.error is not None:
             message = f"{run.error.code}: {run.error.message or ''}"
             fields.append(("Error", Content.styled(message, FAILED)))
+            fields.extend((f"  {name}", value) for name, value in pairs(run.error.values))
     return fields
 
 
-class PoolDetailScreen(BatchScreen):
-    """One pool's settings and state; `n` its nodes, `h` its heatmap."""
+class PoolDetailScreen(PoolActionScreen):
+    """One pool's settings and state; `n` its nodes, `h` its heatmap; the pool's actions."""
 
     REFRESH_KIND = "detail"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Nodes", id="pool-detail.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pool-detail.heatmap", tooltip="The pool's heatmap"),
+        *action_bindings("pool"),
     ]
 
     def __init__(self, pool_id: str) -> None:
@@ -116,6 +127,12 @@ class PoolDetailScreen(BatchScreen):
             section("Start task", start_task_fields(pool.start_task, None, now)),
         ]
         self.query_one("#pool-summary", Static).update(Content("\n\n").join(blocks))
+
+    def pool_targets(self) -> tuple[str, ...]:
+        return (self.pool_id,)
+
+    def known_pool(self, pool_id: str) -> Pool | None:
+        return self.pool
 
     def action_nodes(self) -> None:
         """Shows the pool's nodes."""

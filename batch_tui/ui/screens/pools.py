@@ -24,8 +24,8 @@ from batch_tui.ui.node_counts import node_state_counts
 from batch_tui.ui.overview_reads import POOL_FIELDS
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
-from batch_tui.ui.screens.base import BatchScreen
-from batch_tui.ui.screens.screen_actions import action_binding
+from batch_tui.ui.screens.pool_actions import PoolActionScreen
+from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.screens.state_actions import start_state_action
 
 POPULATE_CHUNK_SIZE = 250
@@ -100,8 +100,9 @@ class PoolTree(Tree[PoolTreeItem]):
     ]  # fmt: skip
 
 
-class PoolsScreen(BatchScreen):
-    """Pools, their nodes grouped by state (expand to load), and the nodes themselves."""
+class PoolsScreen(PoolActionScreen):
+    """Pools, their nodes grouped by state (expand to load), and the nodes themselves; the
+    pool actions act on the pool of the line under the cursor."""
 
     REFRESH_KIND = "pools"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -110,11 +111,13 @@ class PoolsScreen(BatchScreen):
         Binding("n", "nodes", "Node list", id="pools.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pools.heatmap", tooltip="The pool's heatmap"),
         action_binding(ACTIONS["node.all-in-state"]),
+        *action_bindings("pool"),
     ]  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
         self._pools: dict[str, TreeNode[PoolTreeItem]] = {}
+        self._pool_data: dict[str, Pool] = {}
         self._groups: dict[tuple[str, str], TreeNode[PoolTreeItem]] = {}
         self._counts: dict[str, PoolNodeCounts] = {}
         self._group_locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -140,6 +143,7 @@ class PoolsScreen(BatchScreen):
         pools = self.track(await self.cache.list_pools(select=POOL_FIELDS, force=self.forced))
         counts = self.track(await self.cache.list_node_counts(force=self.forced))
         self._counts = {item.pool_id: item for item in counts}
+        self._pool_data = {pool.id: pool for pool in pools}
         self.session.remember_ids("pool", (pool.id for pool in pools))
         under_cursor = self._cursor_item()
         self._sync_pools(pools)
@@ -265,6 +269,13 @@ class PoolsScreen(BatchScreen):
     def _cursor_pool(self) -> str | None:
         node = self.pool_tree.cursor_node
         return node.data.pool_id if node is not None and node.data is not None else None
+
+    def pool_targets(self) -> tuple[str, ...]:
+        pool_id = self._cursor_pool()
+        return (pool_id,) if pool_id else ()
+
+    def known_pool(self, pool_id: str) -> Pool | None:
+        return self._pool_data.get(pool_id)
 
     def availability(self, action: str) -> bool | None:
         if action in ("pool_detail", "nodes", "heatmap"):

@@ -29,7 +29,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Static
 
-from batch_tui.batch.models import Job, JobSchedule, Node, Task
+from batch_tui.batch.models import Job, JobSchedule, Node, Pool, Task
 from batch_tui.ui.action_runs import (
     ACTION_PROGRESS,
     Outcome,
@@ -77,7 +77,9 @@ class ScreenActions(Screen[None]):
         """The ids an action of `kind` acts on now (marked rows, else the cursor's)."""
         return ()
 
-    def action_subject(self, kind: Kind, target: str) -> Node | Job | Task | JobSchedule | None:
+    def action_subject(
+        self, kind: Kind, target: str
+    ) -> Node | Job | Task | JobSchedule | Pool | None:
         """The last data seen for a target, or None when unknown (then it is not greyed)."""
         return None
 
