@@ -20,6 +20,7 @@ from textual.content import Content
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models.job import Job, TaskCountsResult
 from batch_tui.ui.actions import Kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, MISSING, format_age, progress_bar, state_style
 from batch_tui.ui.job_fields import job_pool
 from batch_tui.ui.routes import route
@@ -27,6 +28,7 @@ from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 JOB_FIELDS: Final = (
     "id",
@@ -141,6 +143,9 @@ class JobsScreen(QuietFooter, ListScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("job", key))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.job(key)
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         return self.targets() if kind == "job" else ()

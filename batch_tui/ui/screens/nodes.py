@@ -12,12 +12,14 @@ from textual.content import Content
 
 from batch_tui.batch.models import Node, NodeState
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 NODE_LIST_FIELDS = (
     "id",
@@ -144,6 +146,9 @@ class NodesScreen(NodeActionScreen, ListScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("node", self.pool_id, key))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.node(self.pool_id, key)
 
     def action_heatmap(self) -> None:
         """Shows the pool's heatmap."""

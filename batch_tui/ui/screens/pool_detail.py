@@ -20,6 +20,7 @@ from batch_tui.ui.detail_fields import (
     styled_state,
     when,
 )
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_duration
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.routes import route
@@ -98,6 +99,9 @@ class PoolDetailScreen(BatchScreen):
     @property
     def crumbs(self) -> tuple[str, ...]:
         return ("pools", self.pool_id)
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        return EntityRef.pool(self.pool_id)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="pool-scroll"):
