@@ -253,6 +253,7 @@ async def test_y_and_c_work_on_every_list_and_detail_screen(
         ("overview", None, EntityRef.pool("pool-a")),
         ("pools", None, EntityRef.pool("pool-a")),
         ("nodes pool-a", None, EntityRef.node("pool-a", node_id)),
+        ("heatmap pool-a", None, EntityRef.node("pool-a", node_id)),
         ("jobs", None, EntityRef.job("job-1")),
         ("tasks job-1", None, EntityRef.task("job-1", "t0")),
         ("tasks job-1", "tab", EntityRef.job("job-1")),  # the job panel has the focus
