@@ -8,6 +8,7 @@ import importlib
 import json
 import pkgutil
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from batch_tui.ui.screens.confirm import ChoiceScreen
 from batch_tui.ui.screens.dialogs import PromptScreen
 from batch_tui.ui.screens.help import HelpScreen, collect_keys
 from batch_tui.ui.screens.job_detail import JobDetailScreen
+from batch_tui.ui.screens.jobs import JobsScreen
 from batch_tui.ui.screens.json_view import JsonViewScreen
-from batch_tui.ui.widgets.table_rows import plain
-from tests.ui.jobs_fixtures import await_screen, open_job, wait_for
+from batch_tui.ui.widgets.table_rows import RowData, plain
+from tests.ui.jobs_fixtures import await_screen, open_job, open_screen, wait_for
 from tests.ui.support import capture_notifications, pilot_settle, screen_text
 
 SIZE = (80, 24)
@@ -336,3 +338,45 @@ def test_no_widget_a_list_or_view_focuses_takes_the_handoff_keys() -> None:
     for cls in classes:
         taken = set(bound_keys(cls)) & set(HANDOFF_KEYS)
         assert not taken, f"{cls.__name__} binds {sorted(taken)}"
+
+
+async def test_a_100k_row_export_runs_beside_the_keys(make_app, tmp_path: Path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        jobs = await open_screen(pilot, "jobs", JobsScreen)
+        width = len(jobs.table.columns)
+        rows = [
+            RowData(f"job-{i:06d}", (f"job-{i:06d}",) + ("x",) * (width - 1))
+            for i in range(100_000)
+        ]
+        jobs.table.set_rows(rows)
+        await pilot_settle(pilot)
+        notes = capture_notifications(app)
+        told: dict[str, float] = {}
+        notify = app.notify
+
+        def timed_notify(message: str, *args: Any, **kwargs: Any) -> None:
+            told.setdefault(str(message).split(" ")[0], time.perf_counter())
+            notify(message, *args, **kwargs)
+
+        app.notify = timed_notify
+        moved: list[float] = []
+        down = jobs.table.action_cursor_down
+
+        def cursor_down() -> None:
+            down()
+            moved.append(time.perf_counter())
+
+        jobs.table.action_cursor_down = cursor_down  # type: ignore[method-assign]
+        path = tmp_path / "jobs.csv"
+        await pilot.press("ctrl+s")
+        await answer_prompt(pilot, str(path))
+        await wait_for(pilot, lambda: "Exporting" in told)
+        await pilot.press("j")  # while the rows are written
+        await wait_for(pilot, lambda: "Exported" in told, rounds=3000)
+        assert jobs.table.cursor_key == "job-000001"
+        assert moved and moved[0] < told["Exported"] - 0.2, "the key waited for the export"
+        assert ("Exported 100,000 rows to " + str(path), "information") in notes
+        with path.open(encoding="utf-8", newline="") as handle:
+            written = list(csv.reader(handle))
+        assert len(written) == 100_001 and written[1][0] == "job-000000"
