@@ -1,6 +1,8 @@
 """Provides the writers that hand data on: a list to CSV or JSON, a text to a private file.
 
-Headless (no widget code), so that they run in a thread while the app stays responsive.
+Headless (no widget code). A list is written a step of rows at a time (`export_steps`), so that
+the app, which runs the steps on its event loop, takes keys between two steps: in a thread, the
+writer would hold the interpreter's lock against the event loop and keys would wait for the end.
 
 Every file is private (mode 0600 from its creation: lists and entities name hosts, users and
 command lines). A new file is created with O_CREAT|O_EXCL, so nothing that appeared after the
@@ -21,6 +23,8 @@ import csv
 import json
 import os
 import tempfile
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +35,11 @@ ExportFormat = Literal["csv", "json"]
 FORMULA_LEADS: Final = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (OWASP's list)."""
 
-PROGRESS_EVERY: Final = 10_000
-"""Rows between two progress reports of `write_export`."""
+STEP_SECONDS: Final = 0.01
+"""How long one step of `export_steps` writes: well inside a key press's budget."""
+
+CLOCK_EVERY: Final = 100
+"""Rows between two looks at the clock in `export_steps`."""
 
 
 def guard_cell(text: str) -> str:
@@ -109,15 +116,18 @@ def write_private_text(path: Path, text: str, *, overwrite: bool = False) -> int
     return len(text.encode("utf-8"))
 
 
-def write_export(
+def export_steps(
     path: Path,
     headers: Sequence[str],
     rows: Iterable[Sequence[str]],
     *,
     overwrite: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Writes a list's rows to a private CSV or JSON file, as the extension of `path` says.
+    step_seconds: float = STEP_SECONDS,
+) -> Iterator[int]:
+    """Writes a list's rows to a private CSV or JSON file, as the extension of `path` says, a
+    step at a time: it yields the count of rows written after each step of `step_seconds`
+    (a multiple of `CLOCK_EVERY` rows), and last the total, once the file is complete. Closing
+    it early removes the file.
 
     CSV: a header line, then one line per row, every cell guarded (`guard_cell`). JSON: an
     array with one object per row, the headers its keys (a repeated header gets `` (2)``).
@@ -127,27 +137,38 @@ def write_export(
         headers: The column headers.
         rows: The cells' texts, row by row, in the order to write them.
         overwrite: Replace an existing file (the user confirmed).
-        progress: Told how many rows were written, every `PROGRESS_EVERY` rows.
-
-    Returns:
-        How many rows were written.
+        step_seconds: How long a step lasts, about (by a machine's clock, not a row count:
+            a loaded machine writes fewer rows in a step, and keys wait no longer).
 
     Raises:
-        ValueError: The extension names no format.
+        ValueError: The extension names no format (before anything is written).
         OSError: The file could not be written (`FileExistsError` without `overwrite`).
     """
     kind = export_format(path)
     count = 0
     with private_file(path, overwrite=overwrite) as stream:
         write_row = _csv_writer(stream, headers) if kind == "csv" else _json_writer(stream, headers)
+        started = time.monotonic()
         for row in rows:
             write_row(row, count)
             count += 1
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(count)
+            if count % CLOCK_EVERY == 0 and time.monotonic() - started >= step_seconds:
+                yield count
+                started = time.monotonic()
         if kind == "json":
             stream.write("\n]\n" if count else "]\n")
-    return count
+    yield count
+
+
+def write_export(
+    path: Path,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    overwrite: bool = False,
+) -> int:
+    """Writes a list's rows at once (`export_steps`, all steps); returns how many."""
+    return deque(export_steps(path, headers, rows, overwrite=overwrite), maxlen=1)[0]
 
 
 def _csv_writer(stream: TextIO, headers: Sequence[str]) -> Callable[[Sequence[str], int], None]:

@@ -6,9 +6,10 @@
   replacing a file; `then(path, overwrite)` writes.
 - `save_text(screen, text, default_name, what)`: that, then the text to a private file.
 - `export_table(screen, table, subject)`: a list's rows as filtered and sorted, every one, to CSV
-  or JSON (`export.py`), written in a thread with a toast at the start and at the end.
+  or JSON (`export.py`), with a toast at the start (for a big list) and at the end.
 
-The writing runs in workers of the screen: a 100,000-row export never holds up a key press.
+The writing runs in workers of the screen: a saved text in a thread, an export a thousand rows
+at a time on the event loop, so that a 100,000-row export never holds up a key press.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from batch_tui.ui.byte_sources import expand_path
 from batch_tui.ui.clipboard import clipboard_caveat, copy_text
 from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.export import (
-    PROGRESS_EVERY,
     default_export_name,
     export_format,
-    write_export,
+    export_steps,
     write_private_text,
 )
 from batch_tui.ui.formatting import format_bytes
@@ -40,6 +40,17 @@ if TYPE_CHECKING:
 
 HOME_PREFIX: Final = "~/"
 """Where a file goes unless the user says otherwise (shown unexpanded in the prompt)."""
+
+BIG_EXPORT: Final = 10_000
+"""From this many rows, a toast says the export has begun (it takes a second or more)."""
+
+STEP_PAUSE: Final = 0.01
+"""Seconds between two steps of an export, as long as a step (`export.STEP_SECONDS`): the
+rest of the app gets half the time, whatever the load of the machine, and a 100,000-row
+export takes a few seconds. (Not `sleep(0)`: a key passes through several message queues,
+`key_order.OrderedKeys`, one hop per turn of the event loop, and a step between every two
+hops would make it wait for the export.)
+"""
 
 KEEP: Final = "keep"
 REPLACE: Final = "replace"
@@ -121,7 +132,8 @@ def save_text(screen: BatchScreen, text: str, default_name: str, what: str) -> N
     """
 
     def write(path: Path, overwrite: bool) -> None:
-        screen.run_worker(_write_text(screen, path, text, overwrite), group="handoff-save")
+        # The app's worker, not the screen's: leaving the screen does not stop the save.
+        screen.app.run_worker(_write_text(screen, path, text, overwrite), group="handoff-save")
 
     ask_path(screen, f"Save {what} to", HOME_PREFIX + default_name, write)
 
@@ -161,11 +173,12 @@ def export_table(screen: BatchScreen, table: VirtualTable, subject: Sequence[str
         # The rows in the order shown now, once the user said where: a refresh while the
         # prompt was open changed what the list shows, and that is what is exported. Only the
         # keys are copied here (a millisecond for 100,000); the rows are read as they are
-        # written, in the writer's thread.
+        # written.
         headers = [column.label for column in table.columns]
         keys = list(table.visible_keys)
         job = _write_rows(screen, path, headers, _texts(table, keys), len(keys), overwrite)
-        screen.run_worker(job, group="handoff-export", exit_on_error=False)
+        # The app's worker, not the screen's: leaving the list does not stop the export.
+        screen.app.run_worker(job, group="handoff-export", exit_on_error=False)
 
     ask_path(screen, title, HOME_PREFIX + name, write, check=check)
 
@@ -179,10 +192,12 @@ async def _write_rows(
     overwrite: bool,
 ) -> None:
     shown = sanitize_text(str(path))
-    if total >= PROGRESS_EVERY:
+    if total >= BIG_EXPORT:
         screen.notify(f"Exporting {total:,} rows to {shown} …", markup=False)
+    count = 0
     try:
-        count = await asyncio.to_thread(write_export, path, headers, rows, overwrite=overwrite)
+        for count in export_steps(path, headers, rows, overwrite=overwrite):  # noqa: B007
+            await asyncio.sleep(STEP_PAUSE)
     except (OSError, ValueError) as error:
         text = f"Export failed: {sanitize_text(str(error))}"
         screen.notify(text, severity="error", markup=False)
@@ -191,9 +206,8 @@ async def _write_rows(
 
 
 def _texts(table: VirtualTable, keys: list[str]) -> Iterator[tuple[str, ...]]:
-    """The cell texts of the rows with these keys, read as they are written (in the writer's
-    thread; a row is immutable, a lookup atomic). A row removed meanwhile is left out, one
-    updated meanwhile is written as updated."""
+    """The cell texts of the rows with these keys, read as they are written: a row removed
+    meanwhile is left out, one updated meanwhile is written as updated."""
     for key in keys:
         row = table.get_row(key)
         if row is not None:

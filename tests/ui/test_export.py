@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from batch_tui.ui.export import (
-    PROGRESS_EVERY,
+    CLOCK_EVERY,
     default_export_name,
     export_format,
+    export_steps,
     guard_cell,
     write_export,
     write_private_text,
@@ -112,12 +113,18 @@ def test_the_extension_picks_the_format(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_progress_is_told_every_so_many_rows(tmp_path: Path) -> None:
-    told: list[int] = []
-    rows = ((f"t{i}", "active", "0") for i in range(2 * PROGRESS_EVERY + 5))
-    count = write_export(tmp_path / "big.csv", HEADERS, rows, progress=told.append)
-    assert count == 2 * PROGRESS_EVERY + 5
-    assert told == [PROGRESS_EVERY, 2 * PROGRESS_EVERY]
+def test_an_export_goes_a_step_at_a_time_and_stopped_leaves_nothing(tmp_path: Path) -> None:
+    rows = [(f"t{i}", "active", "0") for i in range(2 * CLOCK_EVERY + 5)]
+    path = tmp_path / "big.csv"
+    steps = list(export_steps(path, HEADERS, rows, step_seconds=0))
+    assert steps == [CLOCK_EVERY, 2 * CLOCK_EVERY, len(rows)]
+    assert len(read_csv(path)) == len(rows) + 1
+    assert list(export_steps(tmp_path / "one.csv", HEADERS, rows, step_seconds=60)) == [len(rows)]
+    stopped = tmp_path / "stopped.json"
+    steps_left = export_steps(stopped, HEADERS, rows, step_seconds=0)
+    assert next(steps_left) == CLOCK_EVERY
+    steps_left.close()  # the worker was cancelled
+    assert not stopped.exists()
 
 
 def test_a_private_text_file(tmp_path: Path) -> None:
