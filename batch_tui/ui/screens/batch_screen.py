@@ -50,9 +50,9 @@ class BatchScreen(ScreenActions):
             "p", "toggle_pause", "Pause", id="screen.pause", tooltip="Pause or resume auto refresh"
         ),
         Binding("y", "show_json", "JSON", show=False, id="screen.json",
-                tooltip="The JSON of the item under the cursor, as the service returns it now"),
+                tooltip="The item's JSON as the service returns it"),
         Binding("c", "copy_id", "Copy id", show=False, id="screen.copy-id",
-                tooltip="Copy the id of the item under the cursor (OSC 52)"),
+                tooltip="Copy the item's id (OSC 52)"),
     ]  # fmt: skip
 
     ENTITY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"show_json", "copy_id"})

@@ -81,7 +81,7 @@ class ListScreen(BatchScreen):
             "slash", "filter", "Filter", id="list.filter", tooltip="Filter rows (regex, ! inverts)"
         ),
         Binding("ctrl+s", "export", "Export", show=False, id="list.export",
-                tooltip="Save every row as filtered and sorted to CSV or JSON"),
+                tooltip="All rows as filtered/sorted to CSV/JSON"),
     ]  # fmt: skip
 
     def __init__(self) -> None:
