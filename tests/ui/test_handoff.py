@@ -129,8 +129,9 @@ async def test_y_on_a_task_row_shows_its_json_then_search_and_save(
 
 
 async def test_the_json_is_fetched_when_y_is_pressed_and_shown_safely(
-    emulator, seed_pool, make_app, recorder
+    emulator, seed_pool, make_app, recorder, monkeypatch
 ):
+    monkeypatch.setenv("NO_COLOR", "1")
     await seed_pool("pool-a", 1)
     add_job(emulator, {"id": "job-1", "poolInfo": {"poolId": "pool-a"}})
     hostile = "echo \u202eevil\u202c \x1b]52;c;aGk=\x07"
@@ -145,6 +146,11 @@ async def test_the_json_is_fetched_when_y_is_pressed_and_shown_safely(
         shown = screen_text(app)
         assert "<U+202E>evil<U+202C>" in shown
         assert "\u202e" not in shown and "\x1b" not in shown
+        # Without colour, keys still stand out: bold.
+        key_line = view.viewer.window.lines.index('  "id": "t0",')
+        segments = {segment.text: segment.style for segment in view.viewer._line_strip(key_line)}
+        assert segments['"id"'] is not None and segments['"id"'].bold
+        assert not (segments['"t0"'] and segments['"t0"'].bold)
         recorder.clear()
         await pilot.press("r")  # `r` fetches it again; nothing else does
         await pilot_settle(pilot)
