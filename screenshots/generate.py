@@ -27,6 +27,7 @@ from batch_tui.emulator import (  # noqa: E402
 from batch_tui.emulator.base.settings import EmulatorSettings  # noqa: E402
 from batch_tui.ui.app import BatchApp  # noqa: E402
 from batch_tui.ui.byte_sources import TaskFileRef  # noqa: E402
+from batch_tui.ui.entity_refs import EntityRef  # noqa: E402
 from batch_tui.ui.screens.confirm import ChoiceScreen, ConfirmScreen  # noqa: E402
 from batch_tui.ui.session import open_session  # noqa: E402
 
@@ -137,6 +138,7 @@ async def main() -> None:
     from batch_tui.ui.screens.help import HelpScreen
     from batch_tui.ui.screens.job_detail import JobDetailScreen
     from batch_tui.ui.screens.jobs import JobsScreen
+    from batch_tui.ui.screens.json_view import JsonViewScreen
     from batch_tui.ui.screens.node_detail import NodeDetailScreen
     from batch_tui.ui.screens.nodes import NodesScreen
     from batch_tui.ui.screens.pool_detail import PoolDetailScreen
@@ -254,6 +256,12 @@ async def main() -> None:
                 await shoot(small, pilot, "job-tasks-80x24")
                 await clone_shots(small, pilot)
                 await shoot_autoscale(small, pilot, emu)
+                # `y` on a failed task: its JSON as the service returns it, searched with `/`.
+                json_view = JsonViewScreen(EntityRef.task("nightly-render", "frame-0013"))
+                small.show(json_view)
+                await wait_for(lambda: json_view.is_mounted and json_view.viewer.is_open, 10)
+                await pilot.press("slash", *"exitcode", "enter")
+                await shoot(small, pilot, "json-view")
         finally:
             await emu.stop()
 

@@ -4,6 +4,7 @@ Reads of pools, nodes, jobs and tasks live here; job schedules and the account's
 applications and images in ``_account_reads.py``, file operations in ``_files.py``, mutating
 actions in ``_actions.py``, big-list reads in ``_partial_lists.py``, and the request machinery
 (headers, retries, errors, decoding) in ``_transport.py``.
+An entity's JSON body as text (``get_task_json`` ...) is in ``_raw_reads.py``.
 
 Lists come two ways: ``iter_*`` yields page by page (``maxresults`` 1000 by default) so a
 view can show the first rows while the rest stream in, and ``list_*`` collects them all.
@@ -29,6 +30,7 @@ from batch_tui.batch._creates import CreateOperations
 from batch_tui.batch._files import FileOperations
 from batch_tui.batch._job_task_lists import JobTaskListOperations
 from batch_tui.batch._partial_lists import PartialListOperations
+from batch_tui.batch._raw_reads import RawReadOperations
 from batch_tui.batch._schedule_actions import ScheduleActionOperations
 from batch_tui.batch._transport import (
     API_VERSION,
@@ -76,6 +78,7 @@ class BatchClient(
     JobTaskListOperations,
     CreateOperations,
     ScheduleActionOperations,
+    RawReadOperations,
 ):
     """An async client of one Batch account over one long-lived ``httpx.AsyncClient``.
 

@@ -7,18 +7,29 @@ Inside tmux (3.3a checked) neither form works everywhere: tmux forwards the plai
 `set-clipboard on` (its default, `external`, drops what applications send), and the DCS
 passthrough only with `allow-passthrough on` (off by default since 3.3). So both go out, as many
 tools do; with both options on, the outer terminal is simply set twice to the same text.
+
+No terminal says whether it took the text, so `clipboard_caveat` names the setups known to drop
+it (tmux with neither option on, GNU screen, the Linux console, Terminal.app) for the toast.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
-from typing import Any
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from textual.app import App
 
 from batch_tui.ui.sanitize import sanitize_text
+
+TMUX_QUERY_SECONDS: Final = 1.0
+"""How long asking tmux for an option may take before the answer counts as unknown."""
+
+TmuxOption = Callable[[str], "str | None"]
+"""Reads a global tmux option's value (`set-clipboard` -> "external"), None if unknown."""
 
 
 def osc52(text: str, *, tmux: bool = False) -> str:
@@ -61,3 +72,49 @@ def copy_text(app: App[Any], text: str, environ: Mapping[str, str] | None = None
         # plain one, goes to the driver itself.
         app._driver.write(osc52(clean, tmux=True))
     app.copy_to_clipboard(clean)  # the plain form, and `app.clipboard` for pastes in the app
+
+
+def tmux_option(name: str) -> str | None:
+    """Asks the tmux server the app runs under for a global option's value (None: unknown)."""
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        return None
+    try:
+        result = subprocess.run(
+            [tmux, "show-options", "-gv", name],
+            capture_output=True,
+            text=True,
+            timeout=TMUX_QUERY_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def clipboard_caveat(
+    environ: Mapping[str, str] | None = None, read_option: TmuxOption = tmux_option
+) -> str | None:
+    """Says why the terminal may not have taken a copy, or None when nothing is known against it.
+
+    Args:
+        environ: The environment; `os.environ` by default.
+        read_option: Reads a tmux option (injected in tests); asked only inside tmux.
+
+    Returns:
+        One short sentence for the toast, or None.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("TMUX"):
+        if read_option("set-clipboard") == "on":
+            return None
+        if read_option("allow-passthrough") in ("on", "all"):
+            return None
+        return "tmux may drop it: set -g set-clipboard on"
+    if env.get("STY"):
+        return "GNU screen may not pass the clipboard (OSC 52) on"
+    if env.get("TERM") == "linux":
+        return "the Linux console has no clipboard (OSC 52)"
+    if env.get("TERM_PROGRAM") == "Apple_Terminal":
+        return "Terminal.app ignores the clipboard sequence (OSC 52)"
+    return None

@@ -27,6 +27,7 @@ RouteName = Literal[
     "accounts", "overview", "pools", "pool", "nodes", "node", "heatmap", "jobs", "job",
     "tasks", "task", "prep-release", "file", "help", "command-line",
     "schedules", "schedule",
+    "json",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -50,6 +51,7 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "command-line": ("command_line", "CommandLineScreen"),
     "schedules": ("schedules", "SchedulesScreen"),
     "schedule": ("schedule_detail", "ScheduleDetailScreen"),
+    "json": ("json_view", "JsonViewScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""

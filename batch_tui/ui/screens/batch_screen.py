@@ -1,4 +1,5 @@
-"""Provides BatchScreen: header, crumbs, refresh timer, stale marks and confirmed actions.
+"""Provides BatchScreen: header, crumbs, refresh timer, stale marks and confirmed actions, and
+the keys that hand an entity on: `y` its JSON, `c` copy its id.
 
 Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 """
@@ -19,6 +20,9 @@ from textual.widgets import Static
 
 from batch_tui.batch.cache import Cached
 from batch_tui.batch.errors import BatchError, TransportError
+from batch_tui.ui.entity_refs import EntityRef
+from batch_tui.ui.handoff import copy_id
+from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.screen_actions import ScreenActions, parse_action
 from batch_tui.ui.widgets.header import AppHeader, Breadcrumbs, HeaderStatus
@@ -45,7 +49,14 @@ class BatchScreen(ScreenActions):
         Binding(
             "p", "toggle_pause", "Pause", id="screen.pause", tooltip="Pause or resume auto refresh"
         ),
-    ]
+        Binding("y", "show_json", "JSON", show=False, id="screen.json",
+                tooltip="The item's JSON as the service returns it"),
+        Binding("c", "copy_id", "Copy id", show=False, id="screen.copy-id",
+                tooltip="Copy the item's id (OSC 52)"),
+    ]  # fmt: skip
+
+    ENTITY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"show_json", "copy_id"})
+    """The keys of `entity_under_cursor` this screen offers (where it names one)."""
 
     last_refreshed: reactive[datetime | None] = reactive(None, init=False)
     """When the data on screen was fetched."""
@@ -90,6 +101,18 @@ class BatchScreen(ScreenActions):
     def tasks_deleted(self, job_id: str, task_ids: Sequence[str]) -> None:
         """Another screen deleted these tasks of a job: a screen that lists them drops them
         (a refresh of changed tasks cannot see a deletion)."""
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        """The pool, node, job, task or schedule `y` shows and `c` copies, or None.
+
+        A screen that shows or lists entities overrides it (a list: `ListScreen.row_entity`);
+        where it is not overridden, `y` and `c` are not offered.
+        """
+        return None
+
+    def names_entities(self) -> bool:
+        """Whether this screen says what is under its cursor (`entity_under_cursor`)."""
+        return type(self).entity_under_cursor is not BatchScreen.entity_under_cursor
 
     def why_not(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Says why `action` does not apply now (its key is greyed out), or None.
@@ -344,7 +367,23 @@ class BatchScreen(ScreenActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act":
             return self.act_state(parameters)
+        if action in BatchScreen.ENTITY_ACTIONS:
+            if action not in self.ENTITY_ACTIONS or not self.names_entities():
+                return False
+            return True if self.entity_under_cursor() is not None else None
         return self.availability(action)
+
+    def action_show_json(self) -> None:
+        """Opens the JSON of the item under the cursor, fetched now."""
+        ref = self.entity_under_cursor()
+        if ref is not None:
+            self.batch_app.open(route("json", ref))
+
+    def action_copy_id(self) -> None:
+        """Copies the id of the item under the cursor to the terminal's clipboard."""
+        ref = self.entity_under_cursor()
+        if ref is not None:
+            copy_id(self, ref)
 
     def _screen_actions(self) -> list[tuple[str, tuple[object, ...]]]:
         """The actions of this screen's own bindings (all classes of its MRO), parsed."""

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 
 from batch_tui.batch.models import Node
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.pool_nodes import PoolNodes
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.node_actions import NodeActionScreen
@@ -51,6 +52,10 @@ class HeatmapScreen(NodeActionScreen):
     def node_targets(self) -> tuple[str, ...]:
         cell = self.heatmap.cursor_node
         return (cell.node_id,) if cell is not None else ()
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        cell = self.heatmap.cursor_node
+        return EntityRef.node(self.pool_id, cell.node_id) if cell is not None else None
 
     def known_node(self, node_id: str) -> Node | None:
         return self._pool.nodes.get(node_id)

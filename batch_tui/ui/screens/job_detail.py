@@ -44,6 +44,7 @@ from batch_tui.ui.actions import ActionSpec as Spec
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.detail_fields import field_lines
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, Colors, format_age, progress_bar, terminal_style
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
@@ -61,6 +62,7 @@ from batch_tui.ui.task_rows import (
     task_row,
 )
 from batch_tui.ui.widgets.table_lines import terminal_colors
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 FLUSH_SECONDS: Final = 0.3
 """How often streamed pages are merged into the table: a few times a second keeps the count
@@ -439,6 +441,18 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("task", self.job_id, key))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.task(self.job_id, key)
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        # The job itself when its panel has the focus (tab), else the task under the cursor.
+        if self.focused is self.query_one("#job-info-box"):
+            return EntityRef.job(self.job_id)
+        return super().entity_under_cursor()
+
+    def export_subject(self, table: VirtualTable) -> tuple[str, ...]:
+        return ("tasks", self.job_id)
 
     def action_go_to_task(self) -> None:
         """Asks for a task id and goes to it."""

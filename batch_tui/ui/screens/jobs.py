@@ -20,6 +20,7 @@ from textual.content import Content
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models.job import Job, TaskCountsResult
 from batch_tui.ui.actions import ACTIONS, Kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, MISSING, format_age, progress_bar, state_style
 from batch_tui.ui.job_fields import job_pool
 from batch_tui.ui.routes import route
@@ -28,6 +29,7 @@ from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.screens.screen_actions import action_binding, action_bindings
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 JOB_FIELDS: Final = (
     "id",
@@ -151,6 +153,9 @@ class JobsScreen(QuietFooter, ListScreen):
     def flow_add_job(self) -> None:
         """Adds a job from a JSON body (`a`)."""
         create_flows.add_job(self)
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.job(key)
 
     def action_targets(self, kind: Kind) -> tuple[str, ...]:
         return self.targets() if kind == "job" else ()

@@ -1,4 +1,5 @@
-"""Provides ListScreen: a BatchScreen with a VirtualTable, `/` filter, sort keys and marks.
+"""Provides ListScreen: a BatchScreen with a VirtualTable, `/` filter, sort keys and marks, and
+`ctrl+s` to export the list as filtered and sorted (CSV or JSON).
 
 Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 """
@@ -17,6 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from batch_tui.ui.actions import Kind
+from batch_tui.ui.entity_refs import EntityRef
+from batch_tui.ui.handoff import export_table
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
@@ -77,7 +80,9 @@ class ListScreen(BatchScreen):
         Binding(
             "slash", "filter", "Filter", id="list.filter", tooltip="Filter rows (regex, ! inverts)"
         ),
-    ]
+        Binding("ctrl+s", "export", "Export", show=False, id="list.export",
+                tooltip="All rows as filtered/sorted to CSV/JSON"),
+    ]  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,6 +122,29 @@ class ListScreen(BatchScreen):
 
     def open_row(self, key: str) -> None:
         """Opens the row with this key (enter)."""
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        """The entity a row of `table` stands for (what `y` shows, `c` copies), or None."""
+        return None
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        table = self.active_table()
+        key = table.cursor_key
+        return None if key is None else self.row_entity(table, key)
+
+    def names_entities(self) -> bool:
+        return type(self).row_entity is not ListScreen.row_entity
+
+    def export_subject(self, table: VirtualTable) -> tuple[str, ...]:
+        """What `table` lists, for the export's default file name: its crumbs, and the
+        table's name when it is not the main one (the overview's jobs)."""
+        extra = () if table is self.table else ((table.id or "").removesuffix("-table"),)
+        return self.crumbs + extra
+
+    def action_export(self) -> None:
+        """Exports the active table's rows, as filtered and sorted, to CSV or JSON."""
+        table = self.active_table()
+        export_table(self, table, self.export_subject(table))
 
     def active_table(self) -> VirtualTable:
         """The table the filter, marks and status apply to: the focused one, else the main one."""

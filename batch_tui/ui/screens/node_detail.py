@@ -24,6 +24,7 @@ from batch_tui.ui.detail_fields import (
     styled_state,
     when,
 )
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.node_actions import NodeActionScreen, ssh_command
@@ -132,6 +133,9 @@ class NodeDetailScreen(NodeActionScreen):
     @property
     def crumbs(self) -> tuple[str, ...]:
         return ("pools", self.pool_id, f"node {short_id(self.node_id)}")
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        return EntityRef.node(self.pool_id, self.node_id)
 
     def node_targets(self) -> tuple[str, ...]:
         return (self.node_id,)

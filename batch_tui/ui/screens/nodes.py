@@ -17,6 +17,7 @@ from textual.content import Content
 
 from batch_tui.batch.models import Node, NodeState, TaskExecutionResult
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.filter_terms import FilterColumn
 from batch_tui.ui.formatting import FAILED, format_age, state_style
 from batch_tui.ui.pool_nodes import PoolNodes
@@ -24,6 +25,7 @@ from batch_tui.ui.routes import route
 from batch_tui.ui.screens.node_actions import NodeActionScreen
 from batch_tui.ui.screens.term_filter import TermFilterScreen
 from batch_tui.ui.widgets.table_rows import Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 NODE_LIST_FIELDS = (
     "id",
@@ -215,6 +217,9 @@ class NodesScreen(NodeActionScreen, TermFilterScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("node", self.pool_id, key))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.node(self.pool_id, key)
 
     def action_heatmap(self) -> None:
         """Shows the pool's heatmap."""

@@ -23,6 +23,7 @@ from batch_tui.batch.cache import Cached, query_of
 from batch_tui.batch.errors import BatchError
 from batch_tui.batch.models import Job, Pool, PoolNodeCounts, TaskCountsResult
 from batch_tui.ui.actions import specs_of
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_age, progress_bar, state_style
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.overview_reads import (
@@ -270,6 +271,9 @@ class OverviewScreen(PoolActionScreen, ListScreen):
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("nodes", key) if self._pool_focused() else route("job", key))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        return EntityRef.pool(key) if table is self.table else EntityRef.job(key)
 
     def action_heatmap(self) -> None:
         """Opens the heatmap of the pool under the cursor."""

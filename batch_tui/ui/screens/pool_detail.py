@@ -25,6 +25,7 @@ from batch_tui.ui.detail_fields import (
     styled_state,
     when,
 )
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_duration
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.pool_changes import pairs, result_pairs
@@ -109,6 +110,9 @@ class PoolDetailScreen(PoolActionScreen):
     @property
     def crumbs(self) -> tuple[str, ...]:
         return ("pools", self.pool_id)
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        return EntityRef.pool(self.pool_id)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="pool-scroll"):

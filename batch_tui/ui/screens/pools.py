@@ -19,6 +19,7 @@ from batch_tui.batch.models import Node, Pool, PoolNodeCounts
 from batch_tui.batch.odata import eq
 from batch_tui.ui.actions import ACTIONS
 from batch_tui.ui.commands import id_kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, NODE_STATE_ORDER, state_style
 from batch_tui.ui.node_counts import node_state_counts
 from batch_tui.ui.overview_reads import POOL_FIELDS
@@ -276,6 +277,14 @@ class PoolsScreen(PoolActionScreen):
 
     def known_pool(self, pool_id: str) -> Pool | None:
         return self._pool_data.get(pool_id)
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        item = self._cursor_item()
+        if item is None:
+            return None
+        if item.kind == "node":
+            return EntityRef.node(item.pool_id, item.node_id)
+        return EntityRef.pool(item.pool_id)  # a pool, or one of its state groups
 
     def availability(self, action: str) -> bool | None:
         if action in ("pool_detail", "nodes", "heatmap"):

@@ -20,11 +20,13 @@ from batch_tui.batch.models.job import (
     JobPrepReleaseStatus,
     JobReleaseTaskExecutionInfo,
 )
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, format_time, state_style
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.quiet_footer import QuietFooter
 from batch_tui.ui.widgets.table_rows import Cell, Column, RowData
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 NO_PREP_TASK: Final = "JobPreparationTaskNotSpecified"
 """The error code of the status list for a job without a preparation task."""
@@ -130,3 +132,7 @@ class PrepReleaseScreen(QuietFooter, ListScreen):
         if not pool_id or not node_id:
             return
         self.batch_app.open(route("node", pool_id, node_id))
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        pool_id, _, node_id = key.partition("/")  # the node the row's status is of
+        return EntityRef.node(pool_id, node_id) if pool_id and node_id else None

@@ -23,6 +23,7 @@ from textual.widgets import Static
 from batch_tui.batch.models import Job, JobSchedule
 from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec, Kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.schedule_fields import (
@@ -34,6 +35,7 @@ from batch_tui.ui.schedule_fields import (
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.screen_actions import action_bindings
 from batch_tui.ui.widgets.header import short_id
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 
 class ScheduleDetailScreen(ListScreen):
@@ -91,6 +93,10 @@ class ScheduleDetailScreen(ListScreen):
     def on_mount(self) -> None:
         # Textual runs every class's on_mount in the MRO: no super() call here.
         self.table.sort_by("created")
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        """A row is a job of the schedule: `y` shows its JSON, `c` copies its id."""
+        return EntityRef.job(key)
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("job", key))

@@ -18,6 +18,7 @@ from textual.binding import BindingType
 from batch_tui.batch.models import JobSchedule
 from batch_tui.ui.action_runs import Outcome
 from batch_tui.ui.actions import ActionSpec, Kind
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.routes import route
 from batch_tui.ui.schedule_fields import (
     SCHEDULE_COLUMNS,
@@ -27,6 +28,7 @@ from batch_tui.ui.schedule_fields import (
 )
 from batch_tui.ui.screens.base import ListScreen
 from batch_tui.ui.screens.screen_actions import action_bindings
+from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 DUE_GRACE: Final = timedelta(seconds=2)
 """How long after a schedule's next run the list refreshes by itself, to show the job it made
@@ -83,6 +85,10 @@ class SchedulesScreen(ListScreen):
     def on_action_finished(self, spec: ActionSpec, outcomes: Sequence[Outcome]) -> None:
         self.table.clear_marks()
         self.action_refresh_now()
+
+    def row_entity(self, table: VirtualTable, key: str) -> EntityRef | None:
+        """The schedule of a row: `y` shows its JSON, `c` copies its id."""
+        return EntityRef.schedule(key)
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("schedule", key))

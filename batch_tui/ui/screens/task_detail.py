@@ -29,6 +29,7 @@ from batch_tui.ui.actions import ACTIONS, ActionSpec, Kind, Scope
 from batch_tui.ui.byte_sources import TaskFileRef, TaskFiles
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.detail_fields import Value, failure_text, section, when
+from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
@@ -176,6 +177,9 @@ class TaskDetailScreen(QuietFooter):
     @property
     def crumbs(self) -> tuple[str, ...]:
         return ("jobs", self.job_id, f"task {self.task_id}")
+
+    def entity_under_cursor(self) -> EntityRef | None:
+        return EntityRef.task(self.job_id, self.task_id)
 
     @property
     def file_list(self) -> FileList:
