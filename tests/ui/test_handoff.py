@@ -382,7 +382,8 @@ async def test_a_100k_row_export_runs_beside_the_keys(make_app, tmp_path: Path):
         await wait_for(pilot, lambda: "Exported" in told, rounds=3000)
         assert jobs.table.cursor_key == "job-000001"
         timing = (told["Exporting"], moved, told["Exported"])
-        assert moved and moved[0] < told["Exported"] - 0.2, (
+        # Order, not a time margin: the key was handled while the rows were still written.
+        assert moved and told["Exporting"] < moved[0] < told["Exported"], (
             f"the key waited for the export: {timing}"
         )
         assert ("Exported 100,000 rows to " + str(path), "information") in notes
