@@ -34,6 +34,7 @@ TYPE_CHECKING = False
 importing `typing` would take 2 ms, six times what the package itself takes."""
 
 if TYPE_CHECKING:
+    from batch_tui.batch._files import FileStream
     from batch_tui.batch.auth import SharedKeyAuth, TokenCredentialAuth, make_credential
     from batch_tui.batch.client import BatchClient
     from batch_tui.batch.errors import (
@@ -101,6 +102,7 @@ __all__ = [
     "DisableSchedulingOption",
     "ErrorCategory",
     "FileInfo",
+    "FileStream",
     "Filter",
     "Job",
     "JobPrepReleaseStatus",
@@ -198,6 +200,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "TaskState",
     ),
     "batch_tui.batch.odata": ("Filter",),
+    "batch_tui.batch._files": ("FileStream",),
     "batch_tui.batch.retry": ("RetryPolicy",),
 }
 """Where each exported name is defined, so that a name loads only its own module: the models

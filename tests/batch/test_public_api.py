@@ -31,6 +31,7 @@ EXPECTED = [
     "DisableSchedulingOption",
     "ErrorCategory",
     "FileInfo",
+    "FileStream",
     "Filter",
     "Job",
     "JobPrepReleaseStatus",
