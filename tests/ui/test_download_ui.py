@@ -175,3 +175,30 @@ async def test_a_nodes_folder_downloads_whole_and_esc_cancels_a_download(
 
         await pilot.press("escape")  # no download now: esc goes back
         await wait_for(pilot, lambda: app.screen is not screen)
+
+
+async def test_a_download_goes_on_after_leaving_the_screen(
+    emulator, node, make_app, downloads_folder, link
+):
+    big = bytes(range(256)) * (BIG // 256)
+    (node_root(emulator, node) / "shared").mkdir(exist_ok=True)
+    (node_root(emulator, node) / "shared" / "big.bin").write_bytes(big)
+    app = make_app()
+    notes = capture_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show(NodeDetailScreen("pool-a", node))  # type: ignore[attr-defined]
+        screen = await await_screen(pilot, NodeDetailScreen)
+        await pilot.press("3")
+        files = screen.query_one(FileList)
+        await wait_for(pilot, lambda: "d:shared" in files.visible_keys)
+        assert files.move_cursor("d:shared")
+        await pilot.press("w")
+        await answer_dialog(pilot, "enter")
+        await asyncio.wait_for(link.started.wait(), 10)
+        await pilot.press("1", "escape")  # the details tab: esc there goes back
+        await wait_for(pilot, lambda: app.screen is not screen)
+        assert any("The download goes on" in n for n, _ in notes)
+        link.go_on.set()
+        await wait_for(pilot, lambda: any("Downloaded 1 file" in n for n, _ in notes))
+        saved = downloads_folder / f"pool-a.{node}" / "shared" / "big.bin"
+        assert saved.read_bytes() == big

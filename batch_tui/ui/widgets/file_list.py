@@ -224,7 +224,7 @@ class FileList(VirtualTable):
             return
         plan = plan_download(self.owner, self.selected_files(), self.directory)
         if not plan.files:
-            why = refused_summary(plan) or "no file is selected (an empty folder?)"
+            why = refused_summary(plan) or "the folder holds no files"
             self.notify(f"Nothing to download: {sanitize_text(why)}", severity="warning",
                         markup=False)  # fmt: skip
             return
@@ -273,6 +273,12 @@ class FileList(VirtualTable):
         app.notify(_outcome(result, downloader.plan), title="Download",
                    severity="error" if result.failed else "information", markup=False)  # fmt: skip
         return result
+
+    def on_unmount(self) -> None:
+        if self.downloading:
+            # Its worker is the app's: it goes on, and its panel went with this list.
+            self.app.notify("The download goes on; a message will say when it is done",
+                            title="Download")  # fmt: skip
 
     def action_cancel_download(self) -> None:
         """Stops the download; the file in progress is removed, those saved stay."""
