@@ -71,7 +71,8 @@ async def measure_download(job: dict[str, Any]) -> dict[str, Any]:
     """Downloads one node file into a temporary folder; returns the time, memory and hash."""
     from batch_tui.batch import BatchClient, RetryPolicy
     from batch_tui.ui.byte_sources import NodeFiles
-    from batch_tui.ui.downloads import Downloader, DownloadPlan, PlannedFile
+    from batch_tui.ui.download_plan import DownloadPlan, PlannedFile
+    from batch_tui.ui.downloads import Downloader
 
     account, key = os.environ["BENCH_ACCOUNT"], os.environ["BENCH_KEY"]
     retry = RetryPolicy(max_attempts=1)  # the downloader's own attempts resume the file

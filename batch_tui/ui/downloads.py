@@ -1,24 +1,18 @@
-"""Provides downloads of a task's or node's files to a local folder: the plan, then the transfer.
+"""Provides Downloader: a download plan's files streamed into a local folder, resumably.
 
-No Textual here: the file list (`w`) asks for the folder and shows the progress; this module
-decides what is written where, and writes it.
+No Textual here: the file list (`w`) asks for the folder and shows the progress;
+`download_plan` decides what goes where; this module writes it.
 
-- `plan_download(owner, files, base)`: which files go where. Each file's local path is its
-  service name relative to `base` (the directory the list shows), split on `/` and `\\`.
-  Names are untrusted: one with a `.` or `..` part, or too long, is refused; control
-  characters become `_`; a leading `/` or a drive letter is only a name part under the folder.
-  Two names that would land on the same local path, or a file where another needs a folder,
-  are refused too. Nothing is ever written outside the folder.
-- `Downloader(client, plan, folder).run()`: streams each file (`BatchClient.stream_*_file`,
-  a chunk at a time, so memory does not grow with the file) into `NAME.part`, created 0600
-  with `O_EXCL | O_NOFOLLOW`, beside its final name; folders are made 0700 and opened with
-  `O_NOFOLLOW`, so a symlink planted in the folder is never followed. A complete file is
-  fsynced and renamed over `NAME`; a failed or cancelled one leaves no `NAME` behind (and no
-  `NAME.part`). A connection lost mid-file resumes from the part file's size with
-  `If-Unmodified-Since` and checks that the file is the same version (its Last-Modified,
-  ETag, creation time and length); a file that changed starts again from byte 0. Each file
-  gets `DOWNLOAD_ATTEMPTS` attempts. `Downloader.progress` says how far it got, for a panel
-  that reads it a few times a second.
+`Downloader(client, plan, folder).run()` streams each file (`BatchClient.stream_*_file`, a
+chunk at a time, so memory does not grow with the file) into `NAME.part`, created 0600 with
+`O_EXCL | O_NOFOLLOW`, beside its final name; folders are made 0700 and opened with
+`O_NOFOLLOW`, so a symlink planted in the folder is never followed. A complete file is fsynced
+and renamed over `NAME`; a failed or cancelled one leaves no `NAME` behind (and no
+`NAME.part`). A connection lost mid-file resumes from the part file's size with
+`If-Unmodified-Since` and checks that the file is the same version (its Last-Modified, ETag,
+creation time and length); a file that changed starts again from byte 0. Each file gets
+`DOWNLOAD_ATTEMPTS` attempts. `Downloader.progress` says how far it got, for a panel that
+reads it a few times a second.
 """
 
 from __future__ import annotations
@@ -30,14 +24,12 @@ import errno
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol
-
-from platformdirs import user_downloads_path
 
 from batch_tui.batch import (
     BadRequest,
@@ -48,8 +40,8 @@ from batch_tui.batch import (
     Throttled,
     TransportError,
 )
-from batch_tui.batch.models import NodeFile
-from batch_tui.ui.byte_sources import FileOwner, TaskFiles
+from batch_tui.ui.byte_sources import TaskFiles
+from batch_tui.ui.download_plan import PART_SUFFIX, DownloadPlan, PlannedFile
 
 DOWNLOAD_ATTEMPTS: Final = 5
 """Attempts per file: the first and four resumes (or restarts, if the file changed)."""
@@ -58,12 +50,6 @@ RETRY_BACKOFF: Final = 0.5
 """Seconds before the first resume; it doubles for each further one, up to `MAX_BACKOFF`."""
 
 MAX_BACKOFF: Final = 8.0
-
-PART_SUFFIX: Final = ".part"
-"""What a file is called while it downloads: `stdout.txt.part`, renamed when complete."""
-
-MAX_NAME_BYTES: Final = 255 - len(PART_SUFFIX)
-"""The longest name part accepted: the file systems' 255 bytes, with room for `.part`."""
 
 RATE_WINDOW: Final = 3.0
 """Seconds of progress the rate is measured over: recent enough to follow a link that slows
@@ -107,169 +93,6 @@ class FileStreamClient(Protocol):
         """A node file's bytes from `start`, streamed."""
 
 
-# -- where files go --------------------------------------------------------------------------
-
-
-class UnsafeName(ValueError):
-    """A service file name that cannot be written under the download folder; says why."""
-
-
-def remote_parts(name: str) -> tuple[str, ...]:
-    """Splits a service file name into its parts (`/` and Windows `\\` both separate)."""
-    return tuple(part for part in name.replace("\\", "/").split("/") if part)
-
-
-def safe_part(part: str) -> str:
-    """Returns one name part as it can be written: control characters (and text that is not
-    valid Unicode) become `_`.
-
-    Raises:
-        UnsafeName: For `.` and `..`, and for a part too long for a file name.
-    """
-    if part in (".", ".."):
-        raise UnsafeName(f"the name has a {part!r} part")
-    # A lone surrogate (JSON allows one) cannot be encoded as a file name either.
-    cleaned = "".join("_" if _unwritable(c) else c for c in part)
-    if len(cleaned.encode("utf-8")) > MAX_NAME_BYTES:
-        raise UnsafeName(f"a part of the name is longer than {MAX_NAME_BYTES} bytes")
-    return cleaned
-
-
-def _unwritable(char: str) -> bool:
-    code = ord(char)
-    return code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF
-
-
-def local_parts(name: str, base: Sequence[str] = ()) -> tuple[str, ...]:
-    """Returns where a service file goes under the download folder, as path parts.
-
-    Args:
-        name: The file's service name (`wd/out/result.txt`, `wd\\out.txt`).
-        base: The directory being downloaded from, as parts: the path is relative to it.
-
-    Raises:
-        UnsafeName: The name climbs out (`..`), is not under `base`, or cannot be a file name.
-    """
-    parts = remote_parts(name)
-    if tuple(parts[: len(base)]) != tuple(base) or len(parts) <= len(base):
-        raise UnsafeName("the file is not in the folder being downloaded")
-    return tuple(safe_part(part) for part in parts[len(base) :])
-
-
-def default_folder(owner: FileOwner, downloads: Path | None = None) -> Path:
-    """Returns where a download goes unless the user says otherwise: a folder named after the
-    task (`job-1.task-7`) or node (`pool.node`) in the downloads folder if there is one, else
-    in the current folder (as `screenshot.screenshot_folder` picks).
-
-    Args:
-        owner: Whose files.
-        downloads: The downloads folder; by default the user's.
-    """
-    if downloads is None:
-        found = user_downloads_path()
-        downloads = found if found.is_dir() else Path.cwd()
-    ids = (owner.job_id, owner.task_id) if isinstance(owner, TaskFiles) else (
-        owner.pool_id, owner.node_id
-    )  # fmt: skip
-    return downloads / ".".join(_plain(part) for part in ids)
-
-
-def _plain(text: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
-    return cleaned.strip(".") or "_"
-
-
-@dataclass(frozen=True)
-class PlannedFile:
-    """One file of a download.
-
-    Attributes:
-        remote: The service's name for it (what the request names).
-        local: Its path under the download folder, as parts.
-        size: Its length as listed, or None when the listing did not say.
-    """
-
-    remote: str
-    local: tuple[str, ...]
-    size: int | None
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A file that will not be downloaded, and why."""
-
-    remote: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class DownloadPlan:
-    """What a download fetches: the owner's files, where each goes, and those refused."""
-
-    owner: FileOwner
-    files: tuple[PlannedFile, ...]
-    refused: tuple[Refusal, ...] = ()
-
-    @property
-    def total_bytes(self) -> int:
-        """The listed lengths added up (files without one count 0: see `unknown_sizes`)."""
-        return sum(f.size or 0 for f in self.files)
-
-    @property
-    def unknown_sizes(self) -> int:
-        """How many files the listing gave no length for."""
-        return sum(f.size is None for f in self.files)
-
-    def existing(self, folder: Path) -> list[PlannedFile]:
-        """The files whose local path exists already under `folder` (a download replaces
-        them); a symlink counts as existing, and is replaced, never followed."""
-        found = []
-        for planned in self.files:
-            with contextlib.suppress(OSError):
-                folder.joinpath(*planned.local).lstat()
-                found.append(planned)
-        return found
-
-
-def plan_download(
-    owner: FileOwner, files: Iterable[NodeFile], base: Sequence[str] = ()
-) -> DownloadPlan:
-    """Plans the download of `files` (directories among them are skipped: their files must be
-    listed themselves), relative to the directory `base`.
-
-    Args:
-        owner: The task or node the files belong to.
-        files: The files, as listed (a recursive listing's, for a whole folder).
-        base: The directory whose contents the download folder will hold, as parts.
-    """
-    planned: list[PlannedFile] = []
-    refused: list[Refusal] = []
-    taken: dict[tuple[str, ...], str] = {}
-    folders: set[tuple[str, ...]] = set()
-    for node_file in files:
-        if node_file.is_directory:
-            continue
-        try:
-            local = local_parts(node_file.name, base)
-        except UnsafeName as error:
-            refused.append(Refusal(node_file.name, str(error)))
-            continue
-        parents = {local[:depth] for depth in range(1, len(local))}
-        clash = taken.get(local)
-        if clash is not None:
-            refused.append(Refusal(node_file.name, f"it would be saved as {clash!r} is"))
-            continue
-        if local in folders or parents & taken.keys():
-            refused.append(Refusal(node_file.name, "a file and a folder would share its name"))
-            continue
-        taken[local] = node_file.name
-        folders |= parents
-        properties = node_file.properties
-        size = properties.content_length if properties is not None else None
-        planned.append(PlannedFile(node_file.name, local, size))
-    return DownloadPlan(owner, tuple(planned), tuple(refused))
-
-
 # -- progress --------------------------------------------------------------------------------
 
 
@@ -284,8 +107,9 @@ class DownloadProgress:
         current: The file downloading now, or None.
         current_done: Its bytes so far.
         current_total: Its length, once its GET said (else as listed), or None.
-        note: What happens besides bytes arriving ("retrying in 2 s: connection reset"),
-            or "".
+        current_index: Its place in the plan (0-based).
+        note: What happens besides bytes arriving ("attempt 2 of 5 after: connection
+            reset by peer"), or "".
     """
 
     files_total: int

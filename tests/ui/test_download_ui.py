@@ -13,7 +13,7 @@ import httpx
 import pytest
 from textual.widgets import Input
 
-from batch_tui.ui import downloads
+from batch_tui.ui import download_plan
 from batch_tui.ui.screens.download_dialog import DownloadDialog
 from batch_tui.ui.screens.node_detail import NodeDetailScreen
 from batch_tui.ui.screens.task_detail import TaskDetailScreen
@@ -81,7 +81,7 @@ def downloads_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The user's downloads folder, here."""
     folder = tmp_path / "Downloads"
     folder.mkdir()
-    monkeypatch.setattr(downloads, "user_downloads_path", lambda: folder)
+    monkeypatch.setattr(download_plan, "user_downloads_path", lambda: folder)
     return folder
 
 

@@ -17,18 +17,9 @@ import pytest
 
 from batch_tui.batch import BatchClient, RetryPolicy
 from batch_tui.batch.models import NodeFile
-from batch_tui.ui.byte_sources import NodeFiles, TaskFiles
-from batch_tui.ui.downloads import (
-    DOWNLOAD_ATTEMPTS,
-    Downloader,
-    DownloadPlan,
-    DownloadProgress,
-    PlannedFile,
-    UnsafeName,
-    default_folder,
-    local_parts,
-    plan_download,
-)
+from batch_tui.ui.byte_sources import NodeFiles
+from batch_tui.ui.download_plan import DownloadPlan, PlannedFile, plan_download
+from batch_tui.ui.downloads import DOWNLOAD_ATTEMPTS, Downloader, DownloadProgress
 from tests.ui.jobs_fixtures import node_root
 from tests.ui.recording import Recorder
 from tests.ui.support import TARGET
@@ -322,37 +313,6 @@ async def test_a_planted_symlink_is_never_followed(asgi, source, node, tmp_path)
     assert not (folder / "empty.txt.part").exists()
 
 
-def test_names_are_made_safe_or_refused() -> None:
-    assert local_parts("wd/out/r.txt", ("wd",)) == ("out", "r.txt")
-    assert local_parts("wd\\out\\r.txt") == ("wd", "out", "r.txt")
-    assert local_parts("/etc/passwd") == ("etc", "passwd")  # under the folder, not at /
-    assert local_parts("C:\\Users\\x") == ("C:", "Users", "x")
-    assert local_parts("bell\x07\x1b[2J.txt") == ("bell__[2J.txt",)
-    assert local_parts("lone\ud800.txt") == ("lone_.txt",)
-    for hostile in ("../../x", "a/../../b", "wd\\..\\..\\x", "./x", "x/..", "a" * 300):
-        with pytest.raises(UnsafeName):
-            local_parts(hostile)
-    with pytest.raises(UnsafeName):
-        local_parts("elsewhere/x", ("wd",))
-
-
-def test_a_plan_refuses_names_that_clash() -> None:
-    def file(name: str, size: int = 1) -> NodeFile:
-        return NodeFile(name=name, properties=_props(size))
-
-    files = [file("x/y"), file("x\\y"), file("x"), file("z"), file("z/w"), file("../up"),
-             NodeFile(name="dir", is_directory=True)]  # fmt: skip
-    plan = plan_download(NodeFiles("p", "n"), files)
-    assert [f.local for f in plan.files] == [("x", "y"), ("z",)]
-    assert [r.remote for r in plan.refused] == ["x\\y", "x", "z/w", "../up"]
-    assert plan.total_bytes == 2
-
-
-def test_default_folder_is_named_after_the_owner(tmp_path: Path) -> None:
-    assert default_folder(TaskFiles("job-1", "t/7"), tmp_path) == tmp_path / "job-1.t_7"
-    assert default_folder(NodeFiles("pool", ".."), tmp_path) == tmp_path / "pool._"
-
-
 def test_rate_and_eta_follow_the_recent_bytes() -> None:
     now = [100.0]
     progress = DownloadProgress(2, [1000, None], clock=lambda: now[0])
@@ -417,9 +377,3 @@ async def test_a_hostile_listing_writes_only_inside_the_folder(tmp_path: Path) -
     assert refused == sorted(["../escape.txt", "../../../tmp/escape2.txt",
                               "ok/../../escape3.txt", "win\\..\\..\\escape4.txt"])  # fmt: skip
     assert (folder / "good.txt").read_bytes() == b"7"
-
-
-def _props(size: int) -> Any:
-    from batch_tui.batch.models import FileProperties
-
-    return FileProperties(content_length=size)

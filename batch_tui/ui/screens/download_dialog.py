@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import Input, Label, Static
 
 from batch_tui.ui.byte_sources import expand_path
-from batch_tui.ui.downloads import DownloadPlan
+from batch_tui.ui.download_plan import DownloadPlan
 from batch_tui.ui.formatting import format_bytes
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.confirm import GuardedModal

@@ -38,13 +38,8 @@ from textual.worker import Worker
 
 from batch_tui.batch.models.account import NodeFile
 from batch_tui.ui.byte_sources import FileOwner, FileRef, TaskFiles
-from batch_tui.ui.downloads import (
-    Downloader,
-    DownloadPlan,
-    DownloadResult,
-    default_folder,
-    plan_download,
-)
+from batch_tui.ui.download_plan import DownloadPlan, default_folder, plan_download
+from batch_tui.ui.downloads import Downloader, DownloadResult
 from batch_tui.ui.formatting import MISSING, format_bytes, format_time
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.download_dialog import DownloadDialog, refused_summary
