@@ -155,6 +155,9 @@ async def test_a_nodes_folder_downloads_whole_and_esc_cancels_a_download(
         shown = screen_text(app)
         assert "esc cancels" in shown and "1.0 MiB of 3.0 MiB" in shown
         assert files.has_focus
+        await pilot.press("w")  # one download at a time per list
+        assert any("A download is under way here" in n for n, _ in notes)
+        assert not isinstance(app.screen, DownloadDialog)
         await pilot.press("escape")
         await wait_for(pilot, lambda: any("Download cancelled" in n for n, _ in notes))
         assert app.screen is screen  # esc stopped the download, it did not go back
