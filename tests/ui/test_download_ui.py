@@ -128,6 +128,16 @@ async def test_marked_task_files_download_to_the_default_folder(
         assert files.marked_keys == ()
         await wait_for(pilot, lambda: not app.screen.query(DownloadPanel))
 
+        # A folder that cannot be made (a file is in the way): said, and nothing is written.
+        blocker = downloads_folder / "blocker"
+        blocker.write_bytes(b"")
+        await pilot.press("w")
+        await answer_dialog(pilot, "ctrl+u", *str(blocker / "sub"), "enter")
+        await wait_for(pilot, lambda: any("Could not download to" in n for n, _ in notes))
+        assert ("Could not download to", "error") in [(n[:21], s) for n, s in notes]
+        assert blocker.read_bytes() == b""
+        assert isinstance(app.screen, TaskDetailScreen)
+
 
 async def test_a_nodes_folder_downloads_whole_and_esc_cancels_a_download(
     emulator, node, make_app, downloads_folder, link, tmp_path
