@@ -44,11 +44,10 @@ def refused_summary(plan: DownloadPlan) -> str:
     if not plan.refused:
         return ""
     first = plan.refused[0]
-    count = len(plan.refused)
-    noun = "name is" if count == 1 else "names are"
-    return f"{count} {noun} not downloaded: {first.remote!r}: {first.reason}" + (
-        " …" if count > 1 else ""
-    )
+    if len(plan.refused) == 1:
+        return f"Not downloaded: {first.remote!r}: {first.reason}"
+    return (f"{len(plan.refused)} names are not downloaded; the first, {first.remote!r}: "
+            f"{first.reason}")  # fmt: skip
 
 
 class DownloadDialog(GuardedModal[Path | None]):
@@ -65,6 +64,13 @@ class DownloadDialog(GuardedModal[Path | None]):
         height: auto;
         color: $text-muted;
         padding-bottom: 1;
+    }
+    DownloadDialog #download-refused {
+        height: auto;
+        padding-bottom: 1;
+    }
+    DownloadDialog #download-hint {
+        color: $text-muted;
     }
     """
 
@@ -101,11 +107,11 @@ class DownloadDialog(GuardedModal[Path | None]):
             text = "\n".join(sanitize_text(name, limit=200) for name in names)
             yield Static(Content(text), id="download-files")
             if refused:
-                yield Static(Content(sanitize_text(refused, limit=300)), classes="dialog-note")
+                yield Static(Content(sanitize_text(refused, limit=300)), id="download-refused")
             yield Label("To the folder (created if missing)", classes="dialog-label")
             yield Input(str(self.folder), placeholder="local folder", id="download-folder")
             yield Static("", id="dialog-problem")
-            yield Static(Content("enter downloads · esc cancels"), classes="dialog-hint")
+            yield Static(Content("enter downloads · esc cancels"), id="download-hint")
 
     def on_mount(self) -> None:
         self.query_one("#download-folder", Input).focus()
