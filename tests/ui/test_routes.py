@@ -31,6 +31,7 @@ SHARED = {
     "state_actions": "the act-on-every-node-in-a-state flow of the node screens",
     "confirm": "the dialogs that confirm an action or choose a value",
     "dialogs": "the dialogs that ask for text",
+    "download_dialog": "DownloadDialog, which asks where a file list's download goes",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 
