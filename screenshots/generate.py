@@ -262,8 +262,29 @@ async def main() -> None:
                 await wait_for(lambda: json_view.is_mounted and json_view.viewer.is_open, 10)
                 await pilot.press("slash", *"exitcode", "enter")
                 await shoot(small, pilot, "json-view")
+                await shoot_download_dialog(small, pilot)
         finally:
             await emu.stop()
+
+
+async def shoot_download_dialog(app: BatchApp, pilot: object) -> None:
+    """`w` on a task's files, every row marked: the dialog that names them and asks where."""
+    from textual.widgets import Input
+
+    from batch_tui.ui.screens.download_dialog import DownloadDialog
+    from batch_tui.ui.screens.task_detail import TaskDetailScreen
+    from batch_tui.ui.widgets.file_list import FileList
+
+    screen = TaskDetailScreen("nightly-render", "frame-0013")
+    app.show(screen)
+    await wait_for(lambda: any(files.row_count for files in screen.query(FileList)), 20)
+    await pilot.press("2", "A", "w")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, DownloadDialog), 10)
+    # The default (the downloads folder, else the current one) as a user's home would have it.
+    folder = app.screen.query_one("#download-folder", Input)
+    folder.value = "~/Downloads/nightly-render.frame-0013"
+    await shoot(app, pilot, "download-dialog-80x24")
+    await pilot.press("escape")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ class Transport:
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send a request with retries and return its successful response, body read.
 
@@ -156,6 +157,9 @@ class Transport:
             url: The absolute URL (see `url`).
             body: A JSON-encodable body, or None for none.
             headers: Extra headers (conditional headers, ``ocp-range``).
+            stream: Return the successful response with its body not read yet (a file
+                download reads it in chunks); the caller must ``aclose`` it. Retries cover
+                the request up to the response's headers, not a body cut short later.
 
         Raises:
             BatchError: The mapped error once retries are used up or not allowed.
@@ -170,7 +174,9 @@ class Transport:
         state = self.retry.start()
         while True:
             try:
-                response = await self._send_once(method, url, content, headers, client_request_id)
+                response = await self._send_once(
+                    method, url, content, headers, client_request_id, stream
+                )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure = transport_error(exc, client_request_id, method=method, url=url)
                 retryable = failure.retryable
@@ -196,6 +202,7 @@ class Transport:
         content: bytes | None,
         extra: Mapping[str, str] | None,
         client_request_id: str,
+        stream: bool = False,
     ) -> httpx.Response:
         headers = {
             "client-request-id": client_request_id,
@@ -206,7 +213,14 @@ class Transport:
         if content is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
         request = self.client.build_request(method, url, content=content, headers=headers)
-        return await self.client.send(request)
+        response = await self.client.send(request, stream=stream)
+        if stream and not response.is_success:
+            # An error's body names the error: read it (small) and free the connection.
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
 
     async def get(self, url: str, type_: type[T], headers: Mapping[str, str] | None = None) -> T:
         """GET a URL and decode its body as ``type_``."""

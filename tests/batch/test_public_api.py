@@ -33,6 +33,7 @@ EXPECTED = [
     "DisableSchedulingOption",
     "ErrorCategory",
     "FileInfo",
+    "FileStream",
     "Filter",
     "InvalidBody",
     "Job",

@@ -36,6 +36,7 @@ SHARED = {
     "term_filter": "TermFilterScreen, the base of the lists whose / filter takes column terms",
     "pool_actions": "PoolActionScreen, the pool actions of the screens that show pools",
     "pool_dialogs": "the pool dialogs: resize, the autoscale formula editor",
+    "download_dialog": "DownloadDialog, which asks where a file list's download goes",
 }
 """Screen modules others may import: bases and dialogs, none of them somewhere to go."""
 
