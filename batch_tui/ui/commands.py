@@ -3,6 +3,7 @@
     :pools            :nodes POOL        :node POOL NODE     :heatmap POOL     :pool POOL
     :jobs             :tasks JOB         :task JOB TASK      :job JOB
     :overview         :accounts          :help               :q
+    :failures JOB
 
 Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`). A navigation command
 opens the route of its name (`routes.ROUTES`), its arguments the screen's; `run_command(app,
@@ -51,6 +52,7 @@ SPECS: Final = (
     CommandSpec("job", (), ("JOB",), "A job's detail and tasks"),
     CommandSpec("tasks", ("ta",), ("JOB",), "The tasks of a job"),
     CommandSpec("task", (), ("JOB", "TASK"), "A task's detail"),
+    CommandSpec("failures", ("fail", "triage"), ("JOB",), "A job's failed tasks grouped by cause"),
     CommandSpec("accounts", ("account", "acc", "ctx"), (), "Choose another account"),
     CommandSpec("help", ("h", "?"), (), "The keys of this screen"),
     CommandSpec("quit", ("q", "q!", "exit"), (), "Quit"),
@@ -191,6 +193,9 @@ class BatchCommands(Provider):
             for raw in session.known_ids("job"):
                 job = sanitize_text(raw, limit=80)
                 entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
+                entries.append(
+                    (f"Failures of job {job}", f"failures {raw}", "Failed tasks grouped by cause")
+                )
         return entries
 
     def _runner(self, line: str) -> Callable[[], None]:

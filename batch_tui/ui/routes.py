@@ -26,6 +26,7 @@ from textual.screen import Screen
 RouteName = Literal[
     "accounts", "overview", "pools", "pool", "nodes", "node", "heatmap", "jobs", "job",
     "tasks", "task", "prep-release", "file", "help", "command-line",
+    "failures", "failure-group",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -47,6 +48,8 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "file": ("file_viewer", "FileViewerScreen"),
     "help": ("help", "HelpScreen"),
     "command-line": ("command_line", "CommandLineScreen"),
+    "failures": ("failures", "FailuresScreen"),
+    "failure-group": ("failures", "FailureGroupScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""

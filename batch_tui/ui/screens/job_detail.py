@@ -6,7 +6,8 @@ the service (`$filter`): `1` all, `2` active, `3` running, `4` completed, `5` fa
 stream in page by page (the first page shows at once); later refreshes fetch only the tasks
 whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everything. `/`
 filters the rows in view, `g` goes to a task by id (fetching it when it is not loaded),
-`enter` opens the task, `P` the job preparation/release status. Task actions on the marked
+`enter` opens the task, `P` the job preparation/release status, `F` failure triage (the failed
+tasks grouped by cause). Task actions on the marked
 tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d` delete; job actions on the
 job: `T` terminate, `D` disable, `E` enable, `X` delete.
 """
@@ -110,6 +111,8 @@ class JobDetailScreen(QuietFooter, ListScreen):
         Binding("i", "toggle_info", "Info", id="job.info", tooltip="More or less job detail"),
         Binding("P", "prep_release", "Prep/release", id="job.prep-release",
                 tooltip="Job preparation and release status per node"),
+        Binding("F", "failures", "Failures", id="job.failures",
+                tooltip="Failed tasks grouped by cause (exit code, failure, stderr)"),
         *action_bindings("task", "job"),
     ]  # fmt: skip
 
@@ -344,6 +347,10 @@ class JobDetailScreen(QuietFooter, ListScreen):
     def action_prep_release(self) -> None:
         """Opens the job preparation/release status per node."""
         self.batch_app.open(route("prep-release", self.job_id))
+
+    def action_failures(self) -> None:
+        """Opens failure triage: the job's failed tasks grouped by cause."""
+        self.batch_app.open(route("failures", self.job_id))
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("task", self.job_id, key))
