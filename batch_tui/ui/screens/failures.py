@@ -4,7 +4,7 @@
 (the service filters them) and groups them by signature (`failure_signatures`): exit code,
 failure code and the normalised last line of `stderr.txt`. The groups show at once by exit
 and failure code, then split by stderr as the tails arrive (`failure_tails`: range reads of
-the last 4 KiB, a few dozen at a time, stopped when the screen closes). Each group shows its
+the last 4 KiB, 16 at a time, stopped when the screen closes). Each group shows its
 count and share, when it was first and last seen, its nodes ("one node": a bad node) and an
 example task. `enter` opens the group's tasks (`FailureGroupScreen`); `R` reactivates and
 `ctrl+d` deletes every task of the group under the cursor (or of the marked groups), after
