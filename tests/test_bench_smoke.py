@@ -20,6 +20,7 @@ TITLES = (
     "### Key press to next frame, headless app 120x40",
     "### Opening a big list in the app: first rows, all rows, memory",
     "### Open the tail of a big `stdout.txt` in the file viewer",
+    "### Failure triage of `big-render`: group its failed tasks by signature",
     "### `batch-tui --demo` to the first screen with data",
 )
 SMOKE_TIMEOUT = 400
