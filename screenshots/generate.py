@@ -83,8 +83,8 @@ async def shoot(app: BatchApp, pilot: object, name: str) -> None:
 
 
 async def main() -> None:
-    from batch_tui.ui.screens.file_viewer import FileViewerScreen
     from batch_tui.ui.screens.failures import FailuresScreen
+    from batch_tui.ui.screens.file_viewer import FileViewerScreen
     from batch_tui.ui.screens.heatmap import HeatmapScreen
     from batch_tui.ui.screens.help import HelpScreen
     from batch_tui.ui.screens.job_detail import JobDetailScreen
