@@ -310,7 +310,7 @@ class FailuresScreen(QuietFooter, ListScreen):
     def action_context(self, kind: Kind) -> str:
         groups = self._chosen_groups()
         if len(groups) == 1:
-            text = sanitize_text(groups[0].signature.text, limit=60)
+            text = sanitize_text(groups[0].signature.text, limit=100)
             return f"job {self.job_id}, failure group “{text}”"
         return f"job {self.job_id}, {len(groups)} failure groups"
 
