@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -69,7 +69,7 @@ class GroupSummary:
     first: datetime | None
     last: datetime | None
     nodes: Counter[str]
-    """Tasks per node id ("" for none)."""
+    """Tasks per node id ("" for none); the group's own, read it before the group changes."""
     example: str
     """A task id of the group: the one that ended last."""
 
@@ -82,43 +82,69 @@ class GroupSummary:
         return node or None
 
 
-@dataclass
 class FailureGroup:
-    """The failed tasks of one signature."""
+    """The failed tasks of one signature.
 
-    signature: Signature
-    tasks: dict[str, FailedTask] = field(default_factory=dict)
-    """By task id, in the order they joined."""
-    _summary: GroupSummary | None = None
+    Its count and nodes follow each change; its first and last times and its example are
+    counted again only when a task that held one of them leaves (the group of tasks whose
+    stderr is being read loses thousands of tasks, a few at a time, while it is on screen).
+    """
+
+    def __init__(self, signature: Signature) -> None:
+        self.signature = signature
+        self.tasks: dict[str, FailedTask] = {}
+        """By task id, in the order they joined."""
+        self.nodes: Counter[str] = Counter()
+        self._first: datetime | None = None
+        self._last: datetime | None = None
+        self._example = ""
+        self._stale = False
 
     @property
     def key(self) -> str:
         return self.signature.key
 
     def add(self, task: FailedTask) -> None:
+        if task.id in self.tasks:
+            self.remove(task.id)
         self.tasks[task.id] = task
-        self._summary = None
+        self.nodes[task.node] += 1
+        if self._stale:
+            return
+        ended = task.ended
+        if not self._example:
+            self._example = task.id
+        if ended is None:
+            return
+        if self._first is None or ended < self._first:
+            self._first = ended
+        if self._last is None or ended > self._last:
+            self._last, self._example = ended, task.id
 
     def remove(self, task_id: str) -> None:
-        if self.tasks.pop(task_id, None) is not None:
-            self._summary = None
+        task = self.tasks.pop(task_id, None)
+        if task is None:
+            return
+        self.nodes[task.node] -= 1
+        if self.nodes[task.node] <= 0:
+            del self.nodes[task.node]
+        if task_id == self._example or task.ended in (self._first, self._last):
+            self._stale = True
 
     def summary(self) -> GroupSummary:
-        """Its count, times, nodes and example (counted again only after a change)."""
-        if self._summary is None:
-            self._summary = _summarise(self.tasks.values())
-        return self._summary
+        """Its count, times, nodes and example."""
+        if self._stale:
+            self._first, self._last, self._example = _extremes(self.tasks.values())
+            self._stale = False
+        return GroupSummary(len(self.tasks), self._first, self._last, self.nodes, self._example)
 
 
-def _summarise(tasks: Iterable[FailedTask]) -> GroupSummary:
-    count = 0
+def _extremes(tasks: Iterable[FailedTask]) -> tuple[datetime | None, datetime | None, str]:
+    """The first and last end times of tasks, and the task that ended last (else the first)."""
     first: datetime | None = None
     last: datetime | None = None
     example = ""
-    nodes: Counter[str] = Counter()
     for task in tasks:
-        count += 1
-        nodes[task.node] += 1
         ended = task.ended
         if not example:
             example = task.id
@@ -127,9 +153,8 @@ def _summarise(tasks: Iterable[FailedTask]) -> GroupSummary:
         if first is None or ended < first:
             first = ended
         if last is None or ended > last:
-            last = ended
-            example = task.id
-    return GroupSummary(count, first, last, nodes, example)
+            last, example = ended, task.id
+    return first, last, example
 
 
 class FailureGroups:

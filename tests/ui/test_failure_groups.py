@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import given
@@ -92,7 +93,8 @@ def test_every_task_is_in_exactly_one_group(moves: list[tuple[int, str]]) -> Non
     for task_index, line in moves:
         task_id = f"t{task_index}"
         if task_id not in groups:
-            groups.add(failed(task_id, exit_code=task_index % 3))
+            node = f"n{task_index % 4}"
+            groups.add(failed(task_id, node=node, exit_code=task_index % 3, minute=task_index))
         elif line:
             groups.classify(task_id, "line", line)
         else:
@@ -102,3 +104,9 @@ def test_every_task_is_in_exactly_one_group(moves: list[tuple[int, str]]) -> Non
     assert sorted(members) == sorted(set(members))
     assert len(members) == len(groups)
     assert sum(group.summary().count for group in groups.groups) == len(groups)
+    for group in groups.groups:  # kept up to date change by change: as if counted afresh
+        summary = group.summary()
+        ends = [task.ended for task in group.tasks.values()]
+        assert (summary.first, summary.last) == (min(ends), max(ends))
+        assert group.tasks[summary.example].ended == summary.last
+        assert summary.nodes == Counter(task.node for task in group.tasks.values())
