@@ -211,3 +211,27 @@ async def test_F_opens_triage_and_closing_it_cancels_the_reads(
         for _ in range(10):
             await pilot.pause(0.02)
         assert gated.started == started == 16
+
+
+async def test_read_only_hides_the_group_actions(failing_job, make_app, recorder) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_triage(app, pilot)
+        assert screen.check_action("act", ("task.reactivate",)) is False
+        assert screen.check_action("act", ("task.delete",)) is False
+        assert "Reactivate" not in screen_text(app)
+        recorder.clear()
+        await pilot.press("R", "ctrl+d")
+        await pilot_settle(pilot)
+        assert recorder.mutations() == []
+
+
+async def test_a_job_without_failures_says_so(emulator, seed_pool, clock, make_app) -> None:
+    await seed_pool("pool-a", 1)
+    add_job(emulator, {"id": "job-1", "poolInfo": {"poolId": "pool-a"}})
+    await run_batch(emulator, clock, {"ok-1": "echo fine", "ok-2": "exit 0"})
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_triage(app, pilot)
+        text = screen_text(app)
+        assert "0 failed tasks in 0 groups" in text and "No failed tasks in this job." in text
