@@ -154,6 +154,7 @@ class FailuresScreen(QuietFooter, ListScreen):
         self.tails_read = 0
         self._delta = DeltaPlan(full_every=FULL_RELOAD_EVERY)
         self._summary_shown: str | None = None
+        self._detail_shown: str | None = None
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -248,8 +249,7 @@ class FailuresScreen(QuietFooter, ListScreen):
             # Shares change with the total: every row is built again (a handful of groups).
             table.update_rows([group_row(group, total, now) for group in self.groups.groups])
         self._show_summary()
-        self._show_detail()
-        self.update_status()
+        self.update_status()  # and the detail of the group under the cursor
         self.refresh_availability()
 
     def _summary_stale(self) -> bool:
@@ -269,7 +269,8 @@ class FailuresScreen(QuietFooter, ListScreen):
     def _show_summary(self) -> None:
         text = self._summary_text()
         self._summary_shown = text
-        self.query_one("#failures-summary", Static).update(text)
+        # One line, and the detail three: no layout of the screen needed (failures.tcss).
+        self.query_one("#failures-summary", Static).update(text, layout=False)
 
     def _show_detail(self) -> None:
         key = self.table.cursor_key
@@ -277,7 +278,9 @@ class FailuresScreen(QuietFooter, ListScreen):
         text = group_detail(group, len(self.groups), self.now()) if group is not None else ""
         if not text and not self.listing:
             text = "No failed tasks in this job." if not len(self.groups) else ""
-        self.query_one("#failures-detail", Static).update(text)
+        if text != self._detail_shown:
+            self._detail_shown = text
+            self.query_one("#failures-detail", Static).update(text, layout=False)
 
     def update_status(self) -> None:
         super().update_status()
