@@ -3,7 +3,8 @@
 One command, one emulator (served by uvicorn on loopback with the same injected latency for
 every client), one run: seeding time of the large scenario, listing 100,000 tasks and 10,000
 nodes through batch-tui and through the official `azure-batch` SDK, the bytes of a delta
-refresh, and the emulator's list throughput; then the UI, the file viewer, the start-up and the
+refresh, and the emulator's list throughput; then the UI, failure triage of the big job's
+10,000 failed tasks, the file viewer, the start-up and the
 saved state (`--data-dir`, against the version before SQLite: `bench/state.py`). `--quick`
 runs tiny sizes (the CI smoke test); a full run writes its tables to `bench/RESULTS.md` as well.
 """
@@ -45,6 +46,7 @@ from bench.refresh import refresh_table  # noqa: E402
 from bench.served import ServedEmulator  # noqa: E402
 from bench.startup import startup_table  # noqa: E402
 from bench.tables import Table, verdict  # noqa: E402
+from bench.triage import triage_table  # noqa: E402
 from bench.ui_latency import ui_tables  # noqa: E402
 
 LATENCY_MS = 20
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         lists = [("tasks", LARGE_JOB), ("nodes", NODE_POOL)]
         account, key = served.settings.account, served.settings.key
         tables += [emit(t) for t in ui_tables(served.url, account, key, lists, sizes.key_samples)]
+        tables.append(emit(triage_table(served, LARGE_JOB)))
     finally:
         served.stop()
     # Their own emulators, after the big one stopped: its engine would share the CPUs.

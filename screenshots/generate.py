@@ -54,6 +54,13 @@ def demo_settled(emu: Emulator) -> bool:
     )
 
 
+def triage_ready(emu: Emulator) -> bool:
+    """True once the render job's failing frames (out of memory twice over, a segfault) ended."""
+    frames = emu.store.job_tasks("nightly-render")
+    ids = ("frame-0013", "frame-0024", "frame-0037", "frame-0061", "frame-0077")
+    return all(frames[i].data["state"] == "completed" for i in ids if i in frames)
+
+
 async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
     for _ in range(int(seconds / 0.1)):
         if condition():
@@ -133,6 +140,7 @@ async def shoot_quietly(app: BatchApp, pilot: object) -> None:
 
 
 async def main() -> None:
+    from batch_tui.ui.screens.failures import FailuresScreen
     from batch_tui.ui.screens.file_viewer import FileViewerScreen
     from batch_tui.ui.screens.heatmap import HeatmapScreen
     from batch_tui.ui.screens.help import HelpScreen
@@ -201,6 +209,9 @@ async def main() -> None:
                 for name, screen in steps:
                     app.show(screen)  # type: ignore[arg-type]
                     await shoot(app, pilot, name)
+                await wait_for(lambda: triage_ready(emu), 120)
+                app.show(FailuresScreen("nightly-render"))
+                await shoot(app, pilot, "triage")
                 app.show(NodeDetailScreen("etl-pool", offline))
                 await shoot(app, pilot, "node-offline")
                 busy = next(iter(emu.store.pool_nodes("render-pool").values())).id

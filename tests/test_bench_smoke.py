@@ -21,6 +21,7 @@ TITLES = (
     "### Opening a big list in the app: first rows, all rows, memory",
     "### Open the tail of a big `stdout.txt` in the file viewer",
     "### Download node files (`w` on a file list)",
+    "### Failure triage of `big-render`: group its failed tasks by signature",
     "### `batch-tui --demo` to the first screen with data",
 )
 SMOKE_TIMEOUT = 400

@@ -4,6 +4,7 @@
     :jobs             :tasks JOB         :task JOB TASK      :job JOB
     :schedules        :schedule SCHEDULE
     :overview         :accounts          :help               :q
+    :failures JOB
 
 Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`). A navigation command
 opens the route of its name (`routes.ROUTES`), its arguments the screen's; `run_command(app,
@@ -54,6 +55,7 @@ SPECS: Final = (
     CommandSpec("task", (), ("JOB", "TASK"), "A task's detail"),
     CommandSpec("schedules", ("sch", "cj", "cronjobs"), (), "The job schedules"),
     CommandSpec("schedule", ("cronjob",), ("SCHEDULE",), "A job schedule's detail and jobs"),
+    CommandSpec("failures", ("fail", "triage"), ("JOB",), "A job's failed tasks grouped by cause"),
     CommandSpec("accounts", ("account", "acc", "ctx"), (), "Choose another account"),
     CommandSpec("help", ("h", "?"), (), "The keys of this screen"),
     CommandSpec("quit", ("q", "q!", "exit"), (), "Quit"),
@@ -195,6 +197,9 @@ class BatchCommands(Provider):
             for raw in session.known_ids("job"):
                 job = sanitize_text(raw, limit=80)
                 entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
+                entries.append(
+                    (f"Failures of job {job}", f"failures {raw}", "Failed tasks grouped by cause")
+                )
             for raw in session.known_ids("schedule"):
                 shown = sanitize_text(raw, limit=80)
                 entries.append((f"Job schedule {shown}", f"schedule {raw}", "Schedule and jobs"))

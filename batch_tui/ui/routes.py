@@ -28,6 +28,7 @@ RouteName = Literal[
     "tasks", "task", "prep-release", "file", "help", "command-line",
     "schedules", "schedule",
     "json",
+    "failures", "failure-group",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -52,6 +53,8 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "schedules": ("schedules", "SchedulesScreen"),
     "schedule": ("schedule_detail", "ScheduleDetailScreen"),
     "json": ("json_view", "JsonViewScreen"),
+    "failures": ("failures", "FailuresScreen"),
+    "failure-group": ("failures", "FailureGroupScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""

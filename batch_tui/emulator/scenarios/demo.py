@@ -107,6 +107,16 @@ def _frame(n: int) -> dict[str, Any]:
             'echo loading scene; echo "scene.usd: checksum mismatch" >&2; exit 2'
         )
         task["constraints"] = {"maxTaskRetryCount": 2}
+    if n == 61:  # the out-of-memory failure of frames 13 and 37 again, other numbers
+        task["commandLine"] = sh(
+            f"echo rendering frame {n}; sleep 2; "
+            'echo "error: out of memory while rendering tile 7 (needed 17.9 GiB)" >&2; exit 137'
+        )
+    if n in (24, 77):  # a crash: failure triage shows it as a group of its own
+        task["commandLine"] = sh(
+            f"echo rendering frame {n}; sleep 1; "
+            f'echo "renderer: segmentation fault at 0x7f3a{n:02d}e0 in denoise()" >&2; exit 139'
+        )
     return task
 
 

@@ -2,8 +2,9 @@
 
 Each task is built as `add` builds one (`build_task`), a collection of 100 at a time sharing a
 creation time, then patched into its final state: completed ones ran roughly in order after
-the submission, a few minutes each, on the pool's nodes, some failing with an exit code and
-`failureInfo`; the rest wait, `active`. `tasks_added` then queues the active ones with the
+the submission, a few minutes each, on the pool's nodes, some failing in one of the ways of
+`large_failures` (exit code, `failureInfo` and a `stderr.txt` the simulated executor serves);
+the rest wait, `active`. `tasks_added` then queues the active ones with the
 scheduler, which places them on free slots on its next tick.
 """
 
@@ -18,19 +19,18 @@ from typing import Any
 from batch_tui.emulator.base.times import iso
 from batch_tui.emulator.engine.exitrules import set_result
 from batch_tui.emulator.engine.runtime import TASK_ENDED, failure
+from batch_tui.emulator.node.executors.simulated import SimulatedExecutor
 from batch_tui.emulator.node.files import task_dir
 from batch_tui.emulator.ops.emulator import Emulator
 from batch_tui.emulator.ops.jobs import add_job
 from batch_tui.emulator.ops.tasks import build_task
+from batch_tui.emulator.scenarios.large_failures import FailureKind, pick_failure, stdout_lines
 from batch_tui.emulator.scenarios.large_nodes import HISTORY_HOURS, backdate
 from batch_tui.emulator.scenarios.shell import sh
 from batch_tui.emulator.state.store import NodeRecord, Record, TaskRecord
 
 SUBMIT_MINUTES = 10.0
 """How long a job's submitter took to add all its tasks."""
-
-FAILURE_EXIT_CODES = ((1, 50), (2, 15), (137, 20), (127, 5), (255, 10))
-"""Exit codes of failed tasks and their weights: errors, usage errors, OOM kills, missing tools."""
 
 ADD_COLLECTION_LIMIT = 100
 """Tasks per add-collection call (the service's maximum): a job's tasks arrive in such batches."""
@@ -115,6 +115,8 @@ class _JobSeed:
     """Each node's nodeInfo without the task's own directory (copied per task)."""
     timeline: _Timeline
     retries: int
+    executor: SimulatedExecutor | None
+    """Serves the failed runs' files (None under another executor: they have none)."""
 
     @property
     def rng(self) -> random.Random:
@@ -162,9 +164,17 @@ def _complete(seed: _JobSeed, task: TaskRecord, position: float) -> None:
         begin, end = seed.timeline.run(position, seed.plan.done)
         pick = rng.randrange(len(seed.nodes))
         info.update(startTime=iso(begin), endTime=iso(end))
-        code = _exit_code(seed, info, begin, rng)
-        set_result(info, code, None)
+        kind = _failure(seed, info, begin, rng)
+        code = 0 if kind is None else kind.exit_code
+        set_result(info, code, None if kind is None else kind.failure_info)
+        if kind is not None and kind.one_node:
+            pick = len(seed.nodes) // 2  # the bad node: the same one every time
         rel = task_dir(seed.job.id, task.id)
+        if kind is not None and seed.executor is not None:
+            index = int(task.id.rpartition("-")[2])
+            output = (stdout_lines(index), kind.stderr(rng, index, end))
+            node_id = seed.infos[pick]["nodeId"]
+            seed.executor.record_past_run(node_id, rel, (begin, end), code, output)
         node_info = seed.infos[pick]
         url = f"{node_info['nodeUrl']}/files/{rel}"
         data["nodeInfo"] = {**node_info, "taskRootDirectory": rel, "taskRootDirectoryUrl": url}
@@ -174,17 +184,19 @@ def _complete(seed: _JobSeed, task: TaskRecord, position: float) -> None:
     task.last_modified = end
 
 
-def _exit_code(seed: _JobSeed, info: dict[str, Any], begin: datetime, rng: random.Random) -> int:
+def _failure(
+    seed: _JobSeed, info: dict[str, Any], begin: datetime, rng: random.Random
+) -> FailureKind | None:
+    """How the task failed, or None when it succeeded."""
     if rng.random() < seed.plan.failed:
-        codes, weights = zip(*FAILURE_EXIT_CODES, strict=True)
         if seed.retries:
             info.update(retryCount=seed.retries, lastRetryTime=iso(begin))
-        return int(rng.choices(codes, weights)[0])
+        return pick_failure(rng)
     if rng.random() < 0.01:  # succeeded on its second try
         info.update(retryCount=1, lastRetryTime=iso(begin))
     elif rng.random() < 0.005:  # its first node went away (a preempted spot node)
         info.update(requeueCount=1, lastRequeueTime=iso(begin - timedelta(minutes=3)))
-    return 0
+    return None
 
 
 def _count_run(node: NodeRecord, succeeded: bool) -> None:
@@ -220,7 +232,9 @@ def seed_job(
     timeline = _Timeline(random.Random(f"{seed}/{plan.id}"), start, now)
     retries = int(job.data["constraints"]["maxTaskRetryCount"])
     infos = [_node_info(emu, node, pool_id) for node in nodes]
-    job_seed = _JobSeed(job, plan, nodes, infos, timeline, retries)
+    executor = emu.engine.executor
+    simulated = executor if isinstance(executor, SimulatedExecutor) else None
+    job_seed = _JobSeed(job, plan, nodes, infos, timeline, retries, simulated)
     records = _tasks(job_seed, count)
     _store_tasks(emu, job, records)
     return job

@@ -8,10 +8,11 @@ whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everyt
 filters the rows (`exit:137 state:failed node:tvm-3 oom`: exit code, state, result and retries
 go to the service as `$filter` on enter, the rest filter here; `TermFilterScreen`), `g` goes
 to a task by id (fetching it when it is not loaded), `enter` opens the task, `P` the job
-preparation/release status. Task actions on the marked tasks (or the cursor's): `t`
-terminate, `R` reactivate, `ctrl+d` delete; job actions on the job: `T` terminate, `D`
-disable, `E` enable, `X` delete. `a` adds a task from a JSON body, `C` clones the cursor's
-task (a rerun after a fix): see `create_flows`.
+preparation/release status, `F` failure triage (the failed tasks grouped by cause). Task
+actions on the marked tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d`
+delete; job actions on the job: `T` terminate, `D` disable, `E` enable, `X` delete. `a` adds
+a task from a JSON body, `C` clones the cursor's task (a rerun after a fix): see
+`create_flows`.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
         Binding("i", "toggle_info", "Info", id="job.info", tooltip="More or less job detail"),
         Binding("P", "prep_release", "Prep/release", id="job.prep-release",
                 tooltip="Job preparation and release status per node"),
+        Binding("F", "failures", "Failures", id="job.failures",
+                tooltip="Failed tasks grouped by cause (exit code, failure, stderr)"),
         *action_bindings("task", "job"),
         action_binding(ACTIONS["task.add"]),
         action_binding(ACTIONS["task.clone"]),
@@ -438,6 +441,10 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
     def action_prep_release(self) -> None:
         """Opens the job preparation/release status per node."""
         self.batch_app.open(route("prep-release", self.job_id))
+
+    def action_failures(self) -> None:
+        """Opens failure triage: the job's failed tasks grouped by cause."""
+        self.batch_app.open(route("failures", self.job_id))
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("task", self.job_id, key))

@@ -204,6 +204,28 @@ class SimulatedExecutor(Executor):
             files[f"{run_dir}/stderr.txt"] = _file(output, now, output.stderr)
         return VirtualTree(files, dirs, node.created, node.deleted, prefix)
 
+    def record_past_run(
+        self,
+        node_id: str,
+        task_dir: str,
+        ran: tuple[datetime, datetime],
+        exit_code: int,
+        output: tuple[list[str], list[str]],
+    ) -> None:
+        """Records a run that ended before the emulator started (a seeded scenario's history),
+        so that its `stdout.txt` and `stderr.txt` are served like those of a run of this one.
+
+        Args:
+            node_id: The node it ran on.
+            task_dir: Its directory, relative to the node root.
+            ran: When it started and ended.
+            exit_code: Its exit code.
+            output: Its stdout and stderr lines.
+        """
+        plan = RunPlan(0.0, exit_code, output[0], output[1])
+        run_dir = "/".join(split_path(task_dir))
+        self._node(node_id).outputs[run_dir] = _Output(plan, ran[0], ran[1], finished=True)
+
     def node_created(self, node_id: str) -> None:
         self._node(node_id)
 
