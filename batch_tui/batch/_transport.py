@@ -5,12 +5,18 @@ builds on it. Every request carries a ``client-request-id`` (one uuid4 per logic
 request, kept across its retries so the service can correlate them),
 ``return-client-request-id: true`` and a fresh ``ocp-date`` per attempt, set before the
 auth flow signs it.
+
+A hostile or broken endpoint cannot hang a listing or exhaust memory (`ListLimits`): a body
+over 64 MB is refused by its ``Content-Length`` before it is read, or once the bytes read
+pass the bound; a listing ends with an error when a next page link repeats (or names its own
+page) and when it passes 2,000,000 items.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -20,8 +26,11 @@ import msgspec
 from batch_tui import __version__
 from batch_tui.batch.auth import rfc1123_now
 from batch_tui.batch.errors import (
+    ListTooLong,
     MalformedResponse,
+    PagingLoop,
     ReadOnly,
+    ResponseTooLarge,
     Throttled,
     error_from_response,
     malformed,
@@ -51,6 +60,24 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 DEFAULT_USER_AGENT = f"batch-tui/{__version__} python-httpx/{httpx.__version__}"
 """Identifies the client in the service's logs."""
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ListLimits:
+    """How much the client takes from the service before it stops, whatever the service sends.
+
+    Attributes:
+        max_items: The most items one listing yields (twice the service's biggest job, a
+            million tasks); past it the listing ends with `ListTooLong`.
+        max_page_bytes: The biggest JSON body (a page or an entity) the client reads: a
+            page of 1,000 full tasks is a few MB, and decoding costs a multiple of the body
+            in memory. A bigger one is refused with `ResponseTooLarge`.
+    """
+
+    max_items: int = 2_000_000
+    max_page_bytes: int = 64 * MB
 
 
 def segment(value: str) -> str:
@@ -95,6 +122,7 @@ class Transport:
         retry: RetryPolicy | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         read_only: bool = False,
+        limits: ListLimits | None = None,
     ) -> None:
         if not endpoint.startswith(("https://", "http://")):
             raise ValueError(f"the Batch endpoint must be an http(s) URL: {endpoint!r}")
@@ -102,6 +130,7 @@ class Transport:
         self.auth = auth
         self.retry = retry or RetryPolicy()
         self.read_only = read_only
+        self.limits = limits or ListLimits()
         self.client = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -146,6 +175,7 @@ class Transport:
         *,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        max_body: int | None = None,
     ) -> httpx.Response:
         """Send a request with retries and return its successful response, body read.
 
@@ -154,8 +184,11 @@ class Transport:
             url: The absolute URL (see `url`).
             body: A JSON-encodable body, or None for none.
             headers: Extra headers (conditional headers, ``ocp-range``).
+            max_body: The most body bytes to read (JSON to decode); None for no bound
+                (file contents, which the caller asks for by range).
 
         Raises:
+            ResponseTooLarge: The body is over ``max_body`` (not retried).
             BatchError: The mapped error once retries are used up or not allowed.
         """
         if self.read_only and method not in ("GET", "HEAD"):
@@ -168,7 +201,9 @@ class Transport:
         state = self.retry.start()
         while True:
             try:
-                response = await self._send_once(method, url, content, headers, client_request_id)
+                response = await self._send_once(
+                    method, url, content, headers, client_request_id, max_body
+                )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure = transport_error(exc, client_request_id, method=method, url=url)
                 retryable = failure.retryable
@@ -192,6 +227,7 @@ class Transport:
         content: bytes | None,
         extra: Mapping[str, str] | None,
         client_request_id: str,
+        max_body: int | None,
     ) -> httpx.Response:
         headers = {
             "client-request-id": client_request_id,
@@ -202,24 +238,95 @@ class Transport:
         if content is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
         request = self.client.build_request(method, url, content=content, headers=headers)
-        return await self.client.send(request)
+        if max_body is None:
+            return await self.client.send(request)
+        response = await self.client.send(request, stream=True)
+        try:
+            await read_within(response, max_body)
+        finally:
+            await response.aclose()
+        return response
 
     async def get(self, url: str, type_: type[T], headers: Mapping[str, str] | None = None) -> T:
         """GET a URL and decode its body as ``type_``."""
-        response = await self.send("GET", url, headers=headers)
+        response = await self.send("GET", url, headers=headers, max_body=self.limits.max_page_bytes)
         return decode_body(response, type_)
 
     async def pages(self, url: str, item_type: type[T]) -> AsyncIterator[list[T]]:
-        """GET a list and its ``odata.nextLink`` pages, yielding each page's items."""
+        """GET a list and its ``odata.nextLink`` pages, yielding each page's items.
+
+        Raises:
+            PagingLoop: A next page link the listing had already followed (or its first
+                URL): the items so far were yielded, the rest would repeat them forever.
+            ListTooLong: The listing passed `ListLimits.max_items`.
+            ResponseTooLarge: A page over `ListLimits.max_page_bytes`.
+        """
+        limits = self.limits
+        followed = {url}
+        items = 0
         next_url: str | None = url
         while next_url is not None:
-            response = await self.send("GET", next_url)
+            response = await self.send("GET", next_url, max_body=limits.max_page_bytes)
             try:
                 page = decode_page(response.content, item_type)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise malformed(response, str(exc)) from exc
+            del response  # the body is decoded: its bytes need not outlive this page
+            if items + len(page.value) > limits.max_items:
+                yield page.value[: limits.max_items - items]
+                raise ListTooLong(
+                    f"the list has more than {limits.max_items:,} items; "
+                    f"it stopped at {limits.max_items:,}",
+                    items=limits.max_items,
+                )
+            items += len(page.value)
             yield page.value
             next_url = self.next_url(page.next_link)
+            if next_url is not None and next_url in followed:
+                raise PagingLoop(
+                    "the service sent the same next page link twice; "
+                    f"the list stopped at {items:,} items",
+                    items=items,
+                )
+            if next_url is not None:
+                followed.add(next_url)
+
+
+async def read_within(response: httpx.Response, limit: int) -> None:
+    """Reads a streamed response's body, refusing one over ``limit`` bytes.
+
+    The declared ``Content-Length`` is checked before any byte is read; the bytes read (after
+    content decoding: what is held and decoded) are counted as they arrive, so a body sent
+    without a length, or with a false one, is cut off at the bound too.
+
+    Raises:
+        ResponseTooLarge: The body is (or says it is) over ``limit``.
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(response, f"{_megabytes(int(declared))} declared", limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, f"more than {_megabytes(limit)} sent", limit)
+        chunks.append(chunk)
+    # What `aread` does once the stream is consumed: the body as `response.content`.
+    response._content = b"".join(chunks)
+
+
+def _too_large(response: httpx.Response, what: str, limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the response to {response.request.url.path} is too large ({what}; the limit is "
+        f"{_megabytes(limit)}); it was not read",
+        status=response.status_code,
+        request_id=response.headers.get("request-id"),
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size >= MB else f"{size:,} bytes"
 
 
 def decode_body(response: httpx.Response, type_: type[T]) -> T:

@@ -33,6 +33,7 @@ from batch_tui.batch._transport import (
     DEFAULT_USER_AGENT,
     Expand,
     FilterArg,
+    ListLimits,
     Select,
     Transport,
     collect,
@@ -81,6 +82,7 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations, Accou
         retry: RetryPolicy | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         read_only: bool = False,
+        limits: ListLimits | None = None,
     ) -> None:
         """Args:
         endpoint: ``https://<account>.<region>.batch.azure.com`` or an emulator URL.
@@ -91,6 +93,8 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations, Accou
         retry: The retry policy; `RetryPolicy()` by default.
         user_agent: The ``User-Agent`` header.
         read_only: Refuse every mutating request (raise `ReadOnly`) without sending it.
+        limits: The most items a listing yields and the biggest body read (`ListLimits`:
+            2,000,000 and 64 MB by default), whatever the service sends.
         """
         self._t = Transport(
             endpoint,
@@ -100,6 +104,7 @@ class BatchClient(FileOperations, ActionOperations, PartialListOperations, Accou
             retry=retry,
             user_agent=user_agent,
             read_only=read_only,
+            limits=limits,
         )
 
     @classmethod

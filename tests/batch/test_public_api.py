@@ -37,6 +37,9 @@ EXPECTED = [
     "JobSchedule",
     "JobScheduleState",
     "JobState",
+    "ListLimits",
+    "ListStopped",
+    "ListTooLong",
     "MalformedResponse",
     "Node",
     "NodeDeallocateOption",
@@ -50,12 +53,14 @@ EXPECTED = [
     "OnAllTasksComplete",
     "OnTaskFailure",
     "OutcomeUnknown",
+    "PagingLoop",
     "Pool",
     "PoolNodeCounts",
     "PoolState",
     "PreconditionFailed",
     "ReadOnly",
     "RemoteLoginSettings",
+    "ResponseTooLarge",
     "RetryPolicy",
     "SchedulingState",
     "ServiceError",
@@ -72,6 +77,7 @@ EXPECTED = [
     "TokenCredentialAuth",
     "TransportError",
     "make_credential",
+    "undecodable_reason",
 ]
 
 URL = "https://acct.westus.batch.azure.com"
