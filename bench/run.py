@@ -33,6 +33,7 @@ from batch_tui.emulator.scenarios.large import (  # noqa: E402
 from batch_tui.emulator.scenarios.large_nodes import seed_pool  # noqa: E402
 from bench import state as saved_state  # noqa: E402
 from bench.file_tail import file_tail_table  # noqa: E402
+from bench.hostile_pages import hostile_pages_table  # noqa: E402
 from bench.listing import (  # noqa: E402
     LATENCIES,
     NODE_FIELDS,
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     # Their own emulators, after the big one stopped: its engine would share the CPUs.
     tables.append(emit(file_tail_table(LATENCY_MS, sizes.big_file, 2 if args.quick else 5)))
     tables.append(emit(startup_table(sizes.startups)))
+    tables.append(emit(hostile_pages_table()))
     # The saved state, this version next to the previous one (a quick run measures that one
     # only if its checkout is there already).
     previous = saved_state.previous_tree(saved_state.PREVIOUS_DIR, make=not args.quick)

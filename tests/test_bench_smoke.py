@@ -21,6 +21,7 @@ TITLES = (
     "### Opening a big list in the app: first rows, all rows, memory",
     "### Open the tail of a big `stdout.txt` in the file viewer",
     "### `batch-tui --demo` to the first screen with data",
+    "### Hostile and big list pages: the client's peak memory",
 )
 SMOKE_TIMEOUT = 400
 """Seconds the quick run may take: a dozen short client processes and four headless apps

@@ -37,6 +37,7 @@ from batch_tui.batch.errors import (
     transport_error,
 )
 from batch_tui.batch.models import decode, decode_page
+from batch_tui.batch.models.decoding import count_items
 from batch_tui.batch.odata import Filter
 from batch_tui.batch.retry import IDEMPOTENT_METHODS, RetryPolicy
 
@@ -267,18 +268,16 @@ class Transport:
         next_url: str | None = url
         while next_url is not None:
             response = await self.send("GET", next_url, max_body=limits.max_page_bytes)
+            room = limits.max_items - items
             try:
+                # An item takes 2 bytes at least ("1,"): only a page that could hold more
+                # items than are left is counted before it is decoded.
+                if len(response.content) // 2 > room and count_items(response.content) > room:
+                    raise _too_long(limits, items)
                 page = decode_page(response.content, item_type)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise malformed(response, str(exc)) from exc
             del response  # the body is decoded: its bytes need not outlive this page
-            if items + len(page.value) > limits.max_items:
-                yield page.value[: limits.max_items - items]
-                raise ListTooLong(
-                    f"the list has more than {limits.max_items:,} items; "
-                    f"it stopped at {limits.max_items:,}",
-                    items=limits.max_items,
-                )
             items += len(page.value)
             yield page.value
             next_url = self.next_url(page.next_link)
@@ -290,6 +289,13 @@ class Transport:
                 )
             if next_url is not None:
                 followed.add(next_url)
+
+
+def _too_long(limits: ListLimits, items: int) -> ListTooLong:
+    return ListTooLong(
+        f"the list has more than {limits.max_items:,} items; it stopped at {items:,} items",
+        items=items,
+    )
 
 
 async def read_within(response: httpx.Response, limit: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,8 @@ from batch_tui.batch import (
     Task,
     undecodable_reason,
 )
+from batch_tui.batch import _transport as transport_module
+from batch_tui.batch.models import decoding
 from batch_tui.batch.retry import RetryPolicy
 
 HOST = "https://acct.westus.batch.azure.com"
@@ -120,9 +123,33 @@ async def test_a_list_over_the_item_bound_stops_at_the_bound() -> None:
 
     async with client_of(handler, ListLimits(max_items=10)) as client:
         ids, error = await listed(client)
-    assert ids == [f"t{n}" for n in range(10)] and requests == 3
-    assert isinstance(error, ListTooLong) and error.items == 10
-    assert str(error) == "the list has more than 10 items; it stopped at 10"
+    # The third page would pass the bound: it is counted, not decoded, and not yielded.
+    assert ids == [f"t{n}" for n in range(8)] and requests == 3
+    assert isinstance(error, ListTooLong) and error.items == 8
+    assert str(error) == "the list has more than 10 items; it stopped at 8 items"
+
+
+async def test_a_page_of_more_tiny_items_than_the_bound_is_counted_not_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[int] = []
+    original = decoding.decode_page
+
+    def counting_decode_page(data: bytes, item_type: type[Any]) -> Any:
+        decoded.append(len(data))
+        return original(data, item_type)
+
+    monkeypatch.setattr(transport_module, "decode_page", counting_decode_page)
+    hostile = {"value": [1] * 5000 + [{"id": "a"}] * 5000 + [[7]]}  # numbers, objects, an array
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=hostile)
+
+    async with client_of(handler, ListLimits(max_items=10_000)) as client:
+        ids, error = await listed(client)
+    assert ids == [] and decoded == []
+    assert isinstance(error, ListTooLong) and error.items == 0
+    assert decoding.count_items(json.dumps(hostile).encode()) == 10_001
 
 
 def test_the_default_bounds_are_two_million_items_and_64_mb() -> None:

@@ -49,7 +49,16 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
     next_link: str | None = msgspec.field(default=None, name="odata.nextLink")
 
 
+class _Skipped(msgspec.Struct, frozen=True, gc=False):
+    """An item counted, not decoded: its fields are skipped (16 bytes an item)."""
+
+
+class _CountedPage(msgspec.Struct, frozen=True):
+    value: list[_Skipped | str | int | float | bool | None] = msgspec.field(default_factory=list)
+
+
 _RAW_PAGE: msgspec.json.Decoder[Page[msgspec.Raw]] = msgspec.json.Decoder(Page[msgspec.Raw])
+_COUNTED_PAGE: msgspec.json.Decoder[_CountedPage] = msgspec.json.Decoder(_CountedPage)
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
@@ -102,6 +111,20 @@ def decode_page(data: bytes, item_type: type[T]) -> Page[T]:
         raw = _RAW_PAGE.decode(data)
     items = (_decode_item(item, item_type) for item in raw.value)
     return Page(value=[item for item in items if item is not None], next_link=raw.next_link)
+
+
+def count_items(data: bytes) -> int:
+    """Counts the items of a list response without decoding them, at a fraction of the
+    memory: a 60 MB page of 3 million tiny items would take a gigabyte decoded.
+
+    Raises:
+        msgspec.DecodeError: The body is not JSON.
+        msgspec.ValidationError: The body is not a page.
+    """
+    try:
+        return len(_COUNTED_PAGE.decode(data).value)
+    except msgspec.ValidationError:  # an item that is an array: count the raw items
+        return len(_RAW_PAGE.decode(data).value)
 
 
 def undecodable_reason(item_id: str) -> str | None:
