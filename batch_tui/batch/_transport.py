@@ -70,8 +70,8 @@ class ListLimits:
     """How much the client takes from the service before it stops, whatever the service sends.
 
     Attributes:
-        max_items: The most items one listing yields (twice the service's biggest job, a
-            million tasks); past it the listing ends with `ListTooLong`.
+        max_items: The most items one listing yields (twice the biggest job the app is
+            built for, a million tasks); past it the listing ends with `ListTooLong`.
         max_page_bytes: The biggest JSON body (a page or an entity) the client reads: a
             page of 1,000 full tasks is a few MB, and decoding costs a multiple of the body
             in memory. A bigger one is refused with `ResponseTooLarge`.
