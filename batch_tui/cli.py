@@ -95,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--faults",
         metavar="SPEC",
         help="inject faults, e.g. 'seed=7;429:rate=0.2:path=/jobs/*/tasks:retry-after=1;"
-        "latency:ms=50:jitter=20' (change them at runtime at /_emulator/faults)",
+        "latency:ms=50:jitter=20' (change them at runtime at /_emulator/faults); a latency "
+        "like the service's: 'latency:ms=150:per-item-us=200' (per request plus per item of "
+        "the list page returned), or a named one: 'latency:profile=realistic' (the same) or "
+        "'latency:profile=lan' (20 ms)",
     )
     return parser
 

@@ -2,7 +2,9 @@
 
 Each measurement runs `worker.py` in a fresh process (so peak RSS is the client's alone) against
 the same served emulator with the same injected latency; bytes and requests are counted at the
-server, the same meter for every client.
+server, the same meter for every client. The listing tables run at each of `LATENCIES`: a flat
+20 ms, and the `realistic` profile, whose cost per item returned makes big pages cost what
+they do at the service.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,14 @@ SPEEDUP_BUDGET = 3.0
 THROUGHPUT_BUDGET = 10.0
 """Pages of 1,000 per second the emulator must serve with no injected latency: a 100,000-task
 job listed in under 10 s, far from the service's 30 s request timeout."""
+
+LATENCIES = (
+    ("20 ms", "latency:ms=20"),
+    ("realistic", "latency:profile=realistic"),
+)
+"""The injected latencies the listings run at, by name: a nearby region with a flat 20 ms a
+request, and `realistic` (150 ms a request plus 200 us per item returned: see
+`batch_tui.emulator.http.faults_spec.LATENCY_PROFILES`)."""
 
 WORKER_TIMEOUT = 900.0
 """Seconds one listing may take before the benchmark gives up on it."""
@@ -107,6 +119,17 @@ def run_worker(
     return Run(client, select, out["items"], out["pages"], out["seconds"], out["rss_mb"], meter)
 
 
+@contextmanager
+def injected_latency(served: ServedEmulator, spec: str) -> Iterator[None]:
+    """Serves with the fault plan `spec` (a latency), then puts the plan before it back."""
+    before = served.injector.plan
+    served.injector.set_plan(spec)
+    try:
+        yield
+    finally:
+        served.injector.set_plan(before)
+
+
 def filter_none(values: list[str | None]) -> list[str]:
     return [value for value in values if value]
 
@@ -119,6 +142,7 @@ def listing_table(
     plan: list[tuple[str, bool]],
     budget: bool = True,
     repeats: int = 1,
+    latency: str | None = None,
 ) -> Table:
     """Lists with each (client, with $select) of `plan`. SDK rows are compared with our runs
     that used the same `$select`, which `plan` must list first: the verdict with the first
@@ -128,9 +152,11 @@ def listing_table(
         budget: Whether DESIGN.md's 3x budget applies to this list (it names tasks).
         repeats: Runs of each view-fields listing, the median kept (one run of a shared
             2-CPU machine can be off by a quarter); the all-fields ones run once.
+        latency: The name of the injected latency in force (`LATENCIES`), for the title.
     """
+    at = f", {latency} latency" if latency else ""
     table = Table(
-        f"List all {kind} of `{ident}`: batch-tui vs the official SDK",
+        f"List all {kind} of `{ident}`: batch-tui vs the official SDK{at}",
         ["client", "$select", "items", "requests", "seconds", "MB received", "peak RSS MB",
          "batch-tui faster by", "vs one stream", "budget", "result"],
     )  # fmt: skip

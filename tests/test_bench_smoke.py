@@ -23,6 +23,7 @@ TITLES = (
     "### Download node files (`w` on a file list)",
     "### Failure triage of `big-render`: group its failed tasks by signature",
     "### `batch-tui --demo` to the first screen with data",
+    "### Hostile and big list pages: the client's peak memory",
 )
 SMOKE_TIMEOUT = 400
 """Seconds the quick run may take: a dozen short client processes and four headless apps

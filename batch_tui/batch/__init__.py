@@ -37,6 +37,7 @@ importing `typing` would take 2 ms, six times what the package itself takes."""
 
 if TYPE_CHECKING:
     from batch_tui.batch._files import FileStream
+    from batch_tui.batch._transport import ListLimits
     from batch_tui.batch.add_bodies import JobAddBody, TaskAddBody
     from batch_tui.batch.auth import SharedKeyAuth, TokenCredentialAuth, make_credential
     from batch_tui.batch.client import BatchClient
@@ -46,12 +47,16 @@ if TYPE_CHECKING:
         BatchError,
         Conflict,
         InvalidBody,
+        ListStopped,
+        ListTooLong,
         MalformedResponse,
         NotFound,
         NotModified,
         OutcomeUnknown,
+        PagingLoop,
         PreconditionFailed,
         ReadOnly,
+        ResponseTooLarge,
         ServiceError,
         Throttled,
         TransportError,
@@ -94,6 +99,7 @@ if TYPE_CHECKING:
         TaskRunState,
         TaskState,
     )
+    from batch_tui.batch.models.decoding import undecodable_reason
     from batch_tui.batch.odata import Filter
     from batch_tui.batch.retry import RetryPolicy
 
@@ -120,6 +126,9 @@ __all__ = [
     "JobSchedule",
     "JobScheduleState",
     "JobState",
+    "ListLimits",
+    "ListStopped",
+    "ListTooLong",
     "ListingStats",
     "MalformedResponse",
     "Node",
@@ -134,12 +143,14 @@ __all__ = [
     "OnAllTasksComplete",
     "OnTaskFailure",
     "OutcomeUnknown",
+    "PagingLoop",
     "Pool",
     "PoolNodeCounts",
     "PoolState",
     "PreconditionFailed",
     "ReadOnly",
     "RemoteLoginSettings",
+    "ResponseTooLarge",
     "RetryPolicy",
     "SchedulingState",
     "ServiceError",
@@ -157,6 +168,7 @@ __all__ = [
     "TokenCredentialAuth",
     "TransportError",
     "make_credential",
+    "undecodable_reason",
 ]
 
 _SOURCES: dict[str, tuple[str, ...]] = {
@@ -169,12 +181,16 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "BatchError",
         "Conflict",
         "InvalidBody",
+        "ListStopped",
+        "ListTooLong",
         "MalformedResponse",
         "NotFound",
         "NotModified",
         "OutcomeUnknown",
+        "PagingLoop",
         "PreconditionFailed",
         "ReadOnly",
+        "ResponseTooLarge",
         "ServiceError",
         "Throttled",
         "TransportError",
@@ -220,6 +236,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "batch_tui.batch._files": ("FileStream",),
     "batch_tui.batch.retry": ("RetryPolicy",),
     "batch_tui.batch.id_range_listing": ("ListingStats",),
+    "batch_tui.batch._transport": ("ListLimits",),
+    "batch_tui.batch.models.decoding": ("undecodable_reason",),
 }
 """Where each exported name is defined, so that a name loads only its own module: the models
 alone take under a third of the time the client takes, which brings in httpx."""

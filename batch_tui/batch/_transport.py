@@ -5,12 +5,18 @@ builds on it. Every request carries a ``client-request-id`` (one uuid4 per logic
 request, kept across its retries so the service can correlate them),
 ``return-client-request-id: true`` and a fresh ``ocp-date`` per attempt, set before the
 auth flow signs it.
+
+A hostile or broken endpoint cannot hang a listing or exhaust memory (`ListLimits`): a body
+over 64 MB is refused by its ``Content-Length`` before it is read, or once the bytes read
+pass the bound; a listing ends with an error when a next page link repeats (or names its own
+page) and when it passes 2,000,000 items.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -20,14 +26,18 @@ import msgspec
 from batch_tui import __version__
 from batch_tui.batch.auth import rfc1123_now
 from batch_tui.batch.errors import (
+    ListTooLong,
     MalformedResponse,
+    PagingLoop,
     ReadOnly,
+    ResponseTooLarge,
     Throttled,
     error_from_response,
     malformed,
     transport_error,
 )
 from batch_tui.batch.models import decode, decode_page
+from batch_tui.batch.models.decoding import count_items
 from batch_tui.batch.odata import Filter
 from batch_tui.batch.retry import IDEMPOTENT_METHODS, RetryPolicy
 
@@ -51,6 +61,24 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 DEFAULT_USER_AGENT = f"batch-tui/{__version__} python-httpx/{httpx.__version__}"
 """Identifies the client in the service's logs."""
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ListLimits:
+    """How much the client takes from the service before it stops, whatever the service sends.
+
+    Attributes:
+        max_items: The most items one listing yields (twice the biggest job the app is
+            built for, a million tasks); past it the listing ends with `ListTooLong`.
+        max_page_bytes: The biggest JSON body (a page or an entity) the client reads: a
+            page of 1,000 full tasks is a few MB, and decoding costs a multiple of the body
+            in memory. A bigger one is refused with `ResponseTooLarge`.
+    """
+
+    max_items: int = 2_000_000
+    max_page_bytes: int = 64 * MB
 
 
 def segment(value: str) -> str:
@@ -95,6 +123,7 @@ class Transport:
         retry: RetryPolicy | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         read_only: bool = False,
+        limits: ListLimits | None = None,
     ) -> None:
         if not endpoint.startswith(("https://", "http://")):
             raise ValueError(f"the Batch endpoint must be an http(s) URL: {endpoint!r}")
@@ -104,6 +133,7 @@ class Transport:
         self.read_only = read_only
         self.throttled = 0
         """429s answered so far: a listing that pages side by side slows down when it grows."""
+        self.limits = limits or ListLimits()
         self.client = httpx.AsyncClient(
             auth=auth,
             transport=transport,
@@ -149,6 +179,7 @@ class Transport:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
+        max_body: int | None = None,
     ) -> httpx.Response:
         """Send a request with retries and return its successful response, body read.
 
@@ -160,8 +191,11 @@ class Transport:
             stream: Return the successful response with its body not read yet (a file
                 download reads it in chunks); the caller must ``aclose`` it. Retries cover
                 the request up to the response's headers, not a body cut short later.
+            max_body: The most body bytes to read (JSON to decode); None for no bound
+                (file contents, which the caller asks for by range).
 
         Raises:
+            ResponseTooLarge: The body is over ``max_body`` (not retried).
             BatchError: The mapped error once retries are used up or not allowed.
         """
         if self.read_only and method not in ("GET", "HEAD"):
@@ -175,7 +209,7 @@ class Transport:
         while True:
             try:
                 response = await self._send_once(
-                    method, url, content, headers, client_request_id, stream
+                    method, url, content, headers, client_request_id, stream, max_body
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 failure = transport_error(exc, client_request_id, method=method, url=url)
@@ -203,6 +237,7 @@ class Transport:
         extra: Mapping[str, str] | None,
         client_request_id: str,
         stream: bool = False,
+        max_body: int | None = None,
     ) -> httpx.Response:
         headers = {
             "client-request-id": client_request_id,
@@ -213,31 +248,110 @@ class Transport:
         if content is not None:
             headers["Content-Type"] = JSON_CONTENT_TYPE
         request = self.client.build_request(method, url, content=content, headers=headers)
-        response = await self.client.send(request, stream=stream)
-        if stream and not response.is_success:
-            # An error's body names the error: read it (small) and free the connection.
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
+        if stream:
+            # A file's body, read by the caller in chunks: it must `aclose` the response.
+            response = await self.client.send(request, stream=True)
+            if not response.is_success:
+                # An error's body names the error: read it (small) and free the connection.
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            return response
+        if max_body is None:
+            return await self.client.send(request)
+        response = await self.client.send(request, stream=True)
+        try:
+            await read_within(response, max_body)
+        finally:
+            await response.aclose()
         return response
 
     async def get(self, url: str, type_: type[T], headers: Mapping[str, str] | None = None) -> T:
         """GET a URL and decode its body as ``type_``."""
-        response = await self.send("GET", url, headers=headers)
+        response = await self.send("GET", url, headers=headers, max_body=self.limits.max_page_bytes)
         return decode_body(response, type_)
 
     async def pages(self, url: str, item_type: type[T]) -> AsyncIterator[list[T]]:
-        """GET a list and its ``odata.nextLink`` pages, yielding each page's items."""
+        """GET a list and its ``odata.nextLink`` pages, yielding each page's items.
+
+        Raises:
+            PagingLoop: A next page link the listing had already followed (or its first
+                URL): the items so far were yielded, the rest would repeat them forever.
+            ListTooLong: The listing passed `ListLimits.max_items`.
+            ResponseTooLarge: A page over `ListLimits.max_page_bytes`.
+        """
+        limits = self.limits
+        followed = {url}
+        items = 0
         next_url: str | None = url
         while next_url is not None:
-            response = await self.send("GET", next_url)
+            response = await self.send("GET", next_url, max_body=limits.max_page_bytes)
+            room = limits.max_items - items
             try:
+                # An item takes 2 bytes at least ("1,"): only a page that could hold more
+                # items than are left is counted before it is decoded.
+                if len(response.content) // 2 > room and count_items(response.content) > room:
+                    raise _too_long(limits, items)
                 page = decode_page(response.content, item_type)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 raise malformed(response, str(exc)) from exc
+            del response  # the body is decoded: its bytes need not outlive this page
+            items += len(page.value)
             yield page.value
             next_url = self.next_url(page.next_link)
+            if next_url is not None and next_url in followed:
+                raise PagingLoop(
+                    "the service sent the same next page link twice; "
+                    f"the list stopped at {items:,} items",
+                    items=items,
+                )
+            if next_url is not None:
+                followed.add(next_url)
+
+
+def _too_long(limits: ListLimits, items: int) -> ListTooLong:
+    return ListTooLong(
+        f"the list has more than {limits.max_items:,} items; it stopped at {items:,} items",
+        items=items,
+    )
+
+
+async def read_within(response: httpx.Response, limit: int) -> None:
+    """Reads a streamed response's body, refusing one over ``limit`` bytes.
+
+    The declared ``Content-Length`` is checked before any byte is read; the bytes read (after
+    content decoding: what is held and decoded) are counted as they arrive, so a body sent
+    without a length, or with a false one, is cut off at the bound too.
+
+    Raises:
+        ResponseTooLarge: The body is (or says it is) over ``limit``.
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(response, f"{_megabytes(int(declared))} declared", limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, f"more than {_megabytes(limit)} sent", limit)
+        chunks.append(chunk)
+    # What `aread` does once the stream is consumed: the body as `response.content`.
+    response._content = b"".join(chunks)
+
+
+def _too_large(response: httpx.Response, what: str, limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the response to {response.request.url.path} is too large ({what}; the limit is "
+        f"{_megabytes(limit)}); it was not read",
+        status=response.status_code,
+        request_id=response.headers.get("request-id"),
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size >= MB else f"{size:,} bytes"
 
 
 def decode_body(response: httpx.Response, type_: type[T]) -> T:

@@ -38,6 +38,7 @@ from batch_tui.batch._transport import (
     DEFAULT_USER_AGENT,
     Expand,
     FilterArg,
+    ListLimits,
     Select,
     Transport,
     collect,
@@ -95,6 +96,7 @@ class BatchClient(
         retry: RetryPolicy | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         read_only: bool = False,
+        limits: ListLimits | None = None,
     ) -> None:
         """Args:
         endpoint: ``https://<account>.<region>.batch.azure.com`` or an emulator URL.
@@ -105,6 +107,8 @@ class BatchClient(
         retry: The retry policy; `RetryPolicy()` by default.
         user_agent: The ``User-Agent`` header.
         read_only: Refuse every mutating request (raise `ReadOnly`) without sending it.
+        limits: The most items a listing yields and the biggest body read (`ListLimits`:
+            2,000,000 and 64 MB by default), whatever the service sends.
         """
         self._t = Transport(
             endpoint,
@@ -114,6 +118,7 @@ class BatchClient(
             retry=retry,
             user_agent=user_agent,
             read_only=read_only,
+            limits=limits,
         )
 
     @classmethod

@@ -17,7 +17,11 @@ Nothing leaves ``batch_tui.batch`` as a bare httpx or msgspec exception. The tre
     ├── Throttled              429 / 503 still answered after the retries; has retry_after
     ├── ServiceError           any other 5xx
     ├── MalformedResponse      a success status with a body that is not what the API sends:
-                               not JSON, an HTML page from a proxy, JSON of the wrong shape
+    │   │                      not JSON, an HTML page from a proxy, JSON of the wrong shape
+    │   ├── ResponseTooLarge   a body over the client's bound (64 MB), refused unread
+    │   └── ListStopped        a listing the client ended: has ``items``, the count it got
+    │       ├── PagingLoop     the service sent a next page link it had sent before
+    │       └── ListTooLong    more items than the client's bound (2,000,000)
     ├── ReadOnly               a mutating request refused before sending: the client is read-only
     └── InvalidBody            a body a person edited is not one to send (not JSON, no id):
                                found before sending, with its line and column
@@ -180,6 +184,33 @@ class ServiceError(BatchError):
 
 class MalformedResponse(BatchError):
     """A success status with a body that is not what the API sends."""
+
+
+class ResponseTooLarge(MalformedResponse):
+    """A response body over the client's bound (`ListLimits.max_page_bytes`): refused by its
+    ``Content-Length`` before it is read, or as soon as the bytes read pass the bound, so a
+    hostile or broken endpoint cannot exhaust memory."""
+
+
+class ListStopped(MalformedResponse):
+    """A listing the client stopped because the service's pages would never end.
+
+    Attributes:
+        items: How many items the listing had yielded when it stopped.
+    """
+
+    def __init__(self, message: str, *, items: int) -> None:
+        super().__init__(message)
+        self.items = items
+
+
+class PagingLoop(ListStopped):
+    """The service sent an ``odata.nextLink`` it had sent before (or the page's own link):
+    following it would page forever."""
+
+
+class ListTooLong(ListStopped):
+    """A listing passed the client's bound on items (`ListLimits.max_items`)."""
 
 
 class ReadOnly(BatchError):

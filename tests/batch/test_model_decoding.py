@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch_tui.batch import models as m
+from batch_tui.batch import undecodable_reason
 from batch_tui.batch.models import (
     UNLIMITED,
     Node,
@@ -55,11 +56,18 @@ def test_a_page_with_one_odd_item_still_decodes() -> None:
     odd = {"id": "odd", "state": "running", "runningTasksCount": {"no": 1}, "errors": [7]}
     data = json.dumps({"value": [*good[:500], odd, "junk", *good[500:]], "odata.nextLink": "n"})
     page = decode_page(data.encode(), Node)
-    assert len(page.value) == 1000 and page.next_link == "n"
+    assert len(page.value) == 1001 and page.next_link == "n"
     repaired = page.value[500]
     assert (repaired.id, repaired.state, repaired.running_tasks_count) == ("odd", "running", 0)
     assert repaired.errors == ()
-    assert [n.running_tasks_count for n in page.value[501:]] == list(range(500, 999))
+    # An item that is not an object has no id to show it by: a placeholder says so.
+    assert undecodable_reason(page.value[501].id) == "not an object"
+    assert [n.running_tasks_count for n in page.value[502:]] == list(range(500, 999))
+
+
+def test_an_item_that_is_not_an_object_is_left_out_of_a_page_of_things_without_ids() -> None:
+    page = decode_page(b'{"value": [{"name": "a.txt"}, "junk", 7]}', NodeFile)
+    assert [item.name for item in page.value] == ["a.txt"]
 
 
 def test_a_single_odd_entity_is_repaired_field_by_field() -> None:

@@ -42,6 +42,9 @@ EXPECTED = [
     "JobSchedule",
     "JobScheduleState",
     "JobState",
+    "ListLimits",
+    "ListStopped",
+    "ListTooLong",
     "ListingStats",
     "MalformedResponse",
     "Node",
@@ -56,12 +59,14 @@ EXPECTED = [
     "OnAllTasksComplete",
     "OnTaskFailure",
     "OutcomeUnknown",
+    "PagingLoop",
     "Pool",
     "PoolNodeCounts",
     "PoolState",
     "PreconditionFailed",
     "ReadOnly",
     "RemoteLoginSettings",
+    "ResponseTooLarge",
     "RetryPolicy",
     "SchedulingState",
     "ServiceError",
@@ -79,6 +84,7 @@ EXPECTED = [
     "TokenCredentialAuth",
     "TransportError",
     "make_credential",
+    "undecodable_reason",
 ]
 
 URL = "https://acct.westus.batch.azure.com"

@@ -5,6 +5,13 @@ For each request the plan (`faults_spec.FaultPlan`, which also documents the spe
 decides in request order which rules fire: latency first, then at most one reply (429/503/500;
 the app is not called) or one body fault (reset/truncate/slow of the app's own response).
 
+Latency is a fixed delay before the app runs plus, with `per-item-us`, a delay after it that
+grows with the items of the list page it answered (the length of the JSON body's `value`
+array): the service is slower to send 1,000 tasks than one, and a benchmark with a flat
+latency would flatter a client that asks for big pages. A JSON response is then held until
+that delay is over; other responses (file contents) pass through as they are made. The
+injector sleeps with the `sleep` it was given (`asyncio.sleep`), so tests can see the delays.
+
 A cut connection (reset, truncate) is raised as an exception after the partial body. Under
 uvicorn that closes the connection (a reset also sets `SO_LINGER` 0 so the peer gets an RST);
 through `httpx.ASGITransport` the exception reaches the client as it would over a socket:
@@ -27,6 +34,7 @@ import logging
 import socket
 import struct
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -57,6 +65,9 @@ _REPLIES = {
     "500": (500, "InternalError", "Server encountered an internal error. Please try again."),
 }
 """Status, code and first message line of each reply fault, as the service words them."""
+
+Sleep = Callable[[float], Awaitable[None]]
+"""How the injector waits: `asyncio.sleep`, or a stand-in that records the delays (tests)."""
 
 
 class InjectedFault(Exception):
@@ -111,6 +122,7 @@ class FaultInjector:
         control_path: Where the control endpoint is served.
         credentials: The account whose SharedKey signs control requests (the emulator's
             settings, read at each request); None closes the control endpoint.
+        sleep: Waits the injected latency (`asyncio.sleep`; tests pass one that records).
     """
 
     def __init__(
@@ -120,8 +132,10 @@ class FaultInjector:
         *,
         control_path: str = CONTROL_PATH,
         credentials: AccountKey | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.app = app
+        self.sleep = sleep
         self.control_path = control_path
         self.credentials = credentials
         self._plan = FaultPlan()
@@ -162,15 +176,19 @@ class FaultInjector:
             return
         decision = plan.decide(scope["method"], scope["path"])
         if decision.delay:
-            await asyncio.sleep(decision.delay)
+            await self.sleep(decision.delay)
         if decision.reply is not None:
             await _reply(plan.rules[decision.reply], scope, receive, send)
-        elif decision.body is None:
-            await self.app(scope, receive, send)
+            return
+        app = self.app
+        if decision.per_item:
+            app = _paced_by_items(self.app, decision.per_item, self.sleep)
+        if decision.body is None:
+            await app(scope, receive, send)
         elif plan.rules[decision.body].kind == "slow":
-            await _send_slowly(self.app, scope, receive, send, plan, decision.body)
+            await _send_slowly(app, scope, receive, send, plan, decision.body)
         else:
-            await _cut(self.app, scope, receive, send, plan, decision.body)
+            await _cut(app, scope, receive, send, plan, decision.body)
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self._control_response(Request(scope, receive))
@@ -263,6 +281,48 @@ def _plan_from_body(body: bytes) -> FaultPlan:
     except ValueError as err:  # UnicodeDecodeError and JSONDecodeError alike
         raise ValueError(f"the body is not valid JSON: {err}") from None
     return plan_from_json(data)
+
+
+def _paced_by_items(app: ASGIApp, per_item: float, sleep: Sleep) -> ASGIApp:
+    """Wraps `app` so that a JSON response is sent `per_item` seconds per item of its
+    `value` array after the app made it (`items_in`); other responses pass through."""
+
+    async def paced(scope: Scope, receive: Receive, send: Send) -> None:
+        held: list[Message] = []
+        passing = False  # not a list page, or already sent: nothing more to hold
+
+        async def hold(message: Message) -> None:
+            nonlocal passing
+            if message["type"] == "http.response.start":
+                passing = not _is_json(message)
+            if passing:
+                await send(message)
+                return
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                await sleep(per_item * items_in(_body_of(held)))
+                passing = True
+                for kept in held:
+                    await send(kept)
+
+        await app(scope, receive, hold)
+
+    return paced
+
+
+def _is_json(start: Message) -> bool:
+    content_type = Headers(raw=start.get("headers", [])).get("content-type", "")
+    return "json" in content_type
+
+
+def items_in(body: bytes) -> int:
+    """Returns how many items a list page holds (its `value` array); 0 for any other body."""
+    try:
+        page = json.loads(body)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        return 0
+    value = page.get("value") if isinstance(page, dict) else None
+    return len(value) if isinstance(value, list) else 0
 
 
 async def _reply(rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:

@@ -4,11 +4,15 @@ A spec is a `;`-separated list of items. `seed=N` makes the decisions repeat exa
 other item is a rule, `KIND` followed by `:key=value` parameters::
 
     seed=7;429:rate=0.2:path=GET /jobs/*/tasks:retry-after=1;latency:ms=50:jitter=20
+    latency:ms=150:per-item-us=200        (the same as latency:profile=realistic)
 
 Kinds and their own parameters:
 
-- `latency`: `ms` (fixed delay before the response, default 100) and `jitter` (plus a uniform
-  0..jitter ms, default 0).
+- `latency`: `ms` (fixed delay before the response, default 100), `jitter` (plus a uniform
+  0..jitter ms, default 0) and `per-item-us` (plus this many microseconds per item of the list
+  page returned, its `value` array, default 0: the service takes longer to answer a page of
+  1,000 tasks than one of 1), or `profile=NAME`, a named set of them (`LATENCY_PROFILES`:
+  `realistic` is `ms=150:per-item-us=200`, `lan` is `ms=20`; keys given with it win).
 - `429`, `503`: the service's throttling answer with `retry-after` seconds (default 1).
 - `500`: the service's `InternalError`.
 - `reset`: the connection is reset after `after` bytes of the body (default: half of it).
@@ -44,9 +48,17 @@ BODY_KINDS = frozenset({"reset", "truncate", "slow"})
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
+LATENCY_PROFILES: dict[str, dict[str, float]] = {
+    "realistic": {"ms": 150.0, "per-item-us": 200.0},
+    "lan": {"ms": 20.0},
+}
+"""Named latencies (`latency:profile=NAME`): `realistic` is a Batch account in another region
+as a client sees it (about 150 ms a request, and 0.2 s more for a page of 1,000 tasks than for
+one task); `lan` a nearby one, the benchmarks' long-standing 20 ms."""
+
 _COMMON_KEYS = ("rate", "count", "path", "regex")
 _KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "latency": ("ms", "jitter"),
+    "latency": ("ms", "jitter", "per-item-us"),
     "429": ("retry-after",),
     "503": ("retry-after",),
     "500": (),
@@ -55,7 +67,7 @@ _KIND_KEYS: dict[str, tuple[str, ...]] = {
     "slow": ("chunk", "delay"),
 }
 _INTS = frozenset({"count", "retry-after", "after", "chunk"})
-_FLOATS = frozenset({"rate", "ms", "jitter", "delay"})
+_FLOATS = frozenset({"rate", "ms", "jitter", "delay", "per-item-us"})
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,7 @@ class FaultRule:
         count: Inject at most this many times; None for no limit.
         ms: Latency in milliseconds (latency).
         jitter: Extra uniform 0..jitter milliseconds (latency).
+        per_item_us: Extra microseconds per item of the list page returned (latency).
         retry_after: Seconds for `Retry-After` (429, 503).
         after: Body bytes sent before the cut (reset, truncate); None for half the body.
         chunk: Bytes per piece (slow).
@@ -148,6 +161,7 @@ class FaultRule:
     count: int | None = None
     ms: float = 100.0
     jitter: float = 0.0
+    per_item_us: float = 0.0
     retry_after: int = 1
     after: int | None = None
     chunk: int = 256
@@ -197,7 +211,16 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-_LEAST = {"count": 1, "chunk": 1, "ms": 0, "jitter": 0, "retry-after": 0, "after": 0, "delay": 0}
+_LEAST = {
+    "count": 1,
+    "chunk": 1,
+    "ms": 0,
+    "jitter": 0,
+    "per-item-us": 0,
+    "retry-after": 0,
+    "after": 0,
+    "delay": 0,
+}
 
 
 def _check_ranges(rule: FaultRule) -> None:
@@ -214,13 +237,14 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(FaultRule)}
 
 def _check_applicable(rule: FaultRule) -> None:
     own = set(_KIND_KEYS[rule.kind])
-    for key in ("ms", "jitter", "retry-after", "after", "chunk", "delay"):
+    for key in ("ms", "jitter", "per-item-us", "retry-after", "after", "chunk", "delay"):
         if key not in own and getattr(rule, _attr(key)) != _DEFAULTS[_attr(key)]:
             raise ValueError(f"{rule.kind} takes no {key!r} ({_valid_keys(rule.kind)})")
 
 
 def _valid_keys(kind: str) -> str:
-    return "keys: " + ", ".join((*_COMMON_KEYS, *_KIND_KEYS[kind]))
+    extra = ("profile",) if kind == "latency" else ()
+    return "keys: " + ", ".join((*_COMMON_KEYS, *_KIND_KEYS[kind], *extra))
 
 
 def parse_spec(spec: str) -> tuple[int | None, list[FaultRule]]:
@@ -282,6 +306,11 @@ def rule_from_params(kind: str, params: Mapping[str, object]) -> FaultRule:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r} (kinds: {', '.join(KINDS)})")
+    if kind == "latency" and "profile" in params:
+        params = {
+            **_profile(params["profile"]),
+            **{k: v for k, v in params.items() if k != "profile"},
+        }
     allowed = (*_COMMON_KEYS, *_KIND_KEYS[kind])
     kwargs: dict[str, Any] = {}
     for key, value in params.items():
@@ -289,6 +318,16 @@ def rule_from_params(kind: str, params: Mapping[str, object]) -> FaultRule:
             raise ValueError(f"{kind} takes no {key!r} ({_valid_keys(kind)})")
         kwargs[_attr(key)] = _value(key, value)
     return FaultRule(kind, **kwargs)
+
+
+def _profile(name: object) -> dict[str, float]:
+    """Returns the keys of a named latency profile; raises ValueError for an unknown one."""
+    profile = LATENCY_PROFILES.get(name.strip()) if isinstance(name, str) else None
+    if profile is None:
+        raise ValueError(
+            f"unknown latency profile {name!r} (profiles: {', '.join(LATENCY_PROFILES)})"
+        )
+    return profile
 
 
 def _value(key: str, value: object) -> object:
@@ -315,11 +354,13 @@ def _convert(key: str, value: object, kind: type[int] | type[float]) -> int | fl
 
 @dataclass(frozen=True)
 class Decision:
-    """What a plan decided for one request: seconds to wait, then rule indexes (or None)."""
+    """What a plan decided for one request: seconds to wait before it, seconds more per item
+    of the list page it returns, then rule indexes (or None)."""
 
     delay: float = 0.0
     reply: int | None = None
     body: int | None = None
+    per_item: float = 0.0
 
 
 class FaultPlan:
@@ -365,7 +406,9 @@ class FaultPlan:
         with self._lock:
             self._requests += 1
             hits = [i for i, rule in enumerate(self.rules) if self._hit(i, rule, method, path)]
-            delay = sum(self._latency(i) for i in hits if self.rules[i].kind == "latency")
+            latencies = [i for i in hits if self.rules[i].kind == "latency"]
+            delay = sum(self._latency(i) for i in latencies)
+            per_item = sum(self.rules[i].per_item_us for i in latencies) / 1e6
             reply = next((i for i in hits if self.rules[i].kind in REPLY_KINDS), None)
             body = next((i for i in hits if self.rules[i].kind in BODY_KINDS), None)
             if reply is not None:
@@ -373,7 +416,7 @@ class FaultPlan:
                 body = None
             elif body is not None:
                 self._pending[body] += 1
-            return Decision(delay, reply, body)
+            return Decision(delay, reply, body, per_item)
 
     def _hit(self, index: int, rule: FaultRule, method: str, path: str) -> bool:
         if not rule.matches(method, path):

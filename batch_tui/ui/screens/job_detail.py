@@ -286,13 +286,17 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
         seen: dict[str, Task] = {}
         pending: dict[str, Task] = {}
         last_flush = 0.0
-        async for page in pages:
-            for task in page:
-                if newer(task, seen.get(task.id)):
-                    seen[task.id] = pending[task.id] = task
-            if time.monotonic() - last_flush >= FLUSH_SECONDS:
-                self._merge(pending)
-                pending, last_flush = {}, time.monotonic()
+        try:
+            async for page in pages:
+                for task in page:
+                    if newer(task, seen.get(task.id)):
+                        seen[task.id] = pending[task.id] = task
+                if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    self._merge(pending)
+                    pending, last_flush = {}, time.monotonic()
+        except BatchError:
+            self._merge(pending)  # a listing the client stopped keeps what it had listed
+            raise
         self._merge(pending)
         gone = [task_id for task_id in self.task_by_id if task_id not in seen]
         if gone:

@@ -6,8 +6,8 @@ Import it from `batch_tui.ui.screens.base`, which documents the screen API.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar, Final
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
+from batch_tui.batch import undecodable_reason
 from batch_tui.ui.actions import Kind
 from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.handoff import export_table
@@ -27,6 +28,9 @@ from batch_tui.ui.widgets.virtual_table import VirtualTable
 
 FILTER_DEBOUNCE = 0.15
 """Seconds of typing pause before the filter applies (enter applies at once)."""
+
+UNDECODABLE_STYLE: Final = "italic ansi_yellow"
+"""Style of the row of an item that did not decode (its words say so without colour)."""
 
 
 class FilterInput(Input):
@@ -61,13 +65,33 @@ class FilterBar(Container):
 
 
 class ListTable(VirtualTable):
-    """The VirtualTable of a ListScreen; says when marks or the sort change."""
+    """The VirtualTable of a ListScreen; says when marks or the sort change.
+
+    The row of an item that did not decode (a placeholder, whose id says why: see
+    `batch_tui.batch.undecodable_reason`) is drawn as one line that says so, whichever
+    screen built it: "undecodable item: id is a number (42)".
+    """
 
     class ViewChanged(Message):
         """Marks or the sort order changed (the list's status line shows them)."""
 
     def view_changed(self) -> None:
         self.post_message(self.ViewChanged())
+
+    def set_rows(self, rows: Iterable[RowData]) -> None:
+        super().set_rows(map(placeholder_shown, rows))
+
+    def update_rows(self, changed: Sequence[RowData]) -> None:
+        super().update_rows([placeholder_shown(row) for row in changed])
+
+
+def placeholder_shown(row: RowData) -> RowData:
+    """Returns the row as built, or for a placeholder's, a row that says the item did not
+    decode, with blank cells (they would widen the id column for every row)."""
+    if undecodable_reason(row.key) is None:
+        return row
+    blank = ("",) * len(row.cells)
+    return RowData(row.key, blank, style=UNDECODABLE_STYLE, span=row.key)
 
 
 class ListScreen(BatchScreen):
@@ -155,13 +179,14 @@ class ListScreen(BatchScreen):
         return bool(self.active_table().marked_keys)
 
     def targets(self) -> tuple[str, ...]:
-        """The marked rows, or the row under the cursor when none is marked."""
+        """The marked rows, or the row under the cursor when none is marked; never an item
+        that did not decode (its id is not one the service knows)."""
         table = self.active_table()
         marked = table.marked_keys
         if marked:
-            return marked
+            return tuple(key for key in marked if undecodable_reason(key) is None)
         key = table.cursor_key
-        return (key,) if key is not None else ()
+        return (key,) if key is not None and undecodable_reason(key) is None else ()
 
     def on_mount(self) -> None:
         # Textual runs every class's on_mount in the MRO: no super() call here.
@@ -178,6 +203,9 @@ class ListScreen(BatchScreen):
     @on(VirtualTable.RowSelected)
     def _row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
+        if undecodable_reason(event.key) is not None:
+            self.notify("This item did not decode: there is nothing to open", severity="warning")
+            return
         self.open_row(event.key)
 
     @on(VirtualTable.CursorMoved)

@@ -138,7 +138,13 @@ class TableLines:
         if marked:
             base += styles.marked
         post = styles.cursor if cursor else None
-        return self._draw(row.cells, width, base, post, styles, MARK_GLYPH if marked else " ")
+        gutter = MARK_GLYPH if marked else " "
+        if row.span is not None:
+            # One column as wide as the line: the gutter, a space, then the text.
+            whole = (Column("span", "", cut="end"),)
+            line = CellLine(whole, (max(0, width - 2),), base, styles.parse, self._styled)
+            return line.render((row.span,), width, post, gutter)
+        return self._draw(row.cells, width, base, post, styles, gutter)
 
     def _draw(
         self,

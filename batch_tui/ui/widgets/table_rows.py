@@ -62,12 +62,15 @@ class RowData:
         style: Style of the whole row, e.g. "$error" or "ansi_red" for a failed task.
         sort_values: Optional per-column values to sort by instead of the cell text
             (e.g. bytes for a "1.2 GiB" cell); `None` entries fall back to the text.
+        span: A text drawn across the whole line in place of the cells (a placeholder
+            for an item that did not decode); the cells still sort and filter the row.
     """
 
     key: str
     cells: tuple[Cell, ...]
     style: str | None = None
     sort_values: tuple[SortValue, ...] | None = None
+    span: Cell | None = None
 
 
 def plain(cell: Cell) -> str:

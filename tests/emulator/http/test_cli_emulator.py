@@ -99,6 +99,7 @@ def test_generated_key_is_printed_and_a_wrong_key_is_refused() -> None:
     [
         (["--host", "0.0.0.0"], "BATCH_TUI_EMULATOR_KEY or --key-file"),
         (["--faults", "429:rate=2"], "--faults: fault spec item 1"),
+        (["--faults", "latency:profile=wan"], "unknown latency profile 'wan'"),
         (["--scenario", "large", "--executor", "local"], "needs --executor simulated"),
     ],
 )

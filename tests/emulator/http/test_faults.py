@@ -178,6 +178,10 @@ def test_a_plan_round_trips_through_its_spec_and_its_json() -> None:
         ("seed=1;seed=2", "item 2 ('seed=2'): seed given twice"),
         ("seed=x", "seed must be a whole number, got 'x'"),
         ("429:rate", "expected key=value parameters after '429'"),
+        ("latency:profile=moon", "unknown latency profile 'moon' (profiles: realistic, lan)"),
+        ("latency:per-item-us=-1", "per-item-us must be at least 0, got -1"),
+        ("500:profile=lan", "500 takes no 'profile'"),
+        ("429:per-item-us=5", "429 takes no 'per-item-us'"),
     ],
 )
 def test_a_bad_spec_names_the_item_and_the_problem(spec: str, message: str) -> None:
@@ -209,6 +213,95 @@ def test_python_rules_are_checked_like_spec_rules() -> None:
     with pytest.raises(ValueError, match="slow takes no 'after'"):
         FaultRule("slow", after=3)
     assert FaultRule("429", path="GET /pools").matches("GET", "/pools")
+
+
+# --- the latency model: per request plus per item -------------------------------------------
+
+
+def test_latency_profiles_expand_to_their_keys_and_explicit_keys_win() -> None:
+    _, (realistic, lan, slower) = parse_spec(
+        "latency:profile=realistic;latency:profile=lan;latency:profile=realistic:ms=300"
+    )
+    assert (realistic.ms, realistic.per_item_us) == (150.0, 200.0)
+    assert (lan.ms, lan.per_item_us) == (20.0, 0.0)
+    assert (slower.ms, slower.per_item_us) == (300.0, 200.0)
+    # The old spelling means what it did: a flat latency, nothing per item.
+    (_, (old,)) = parse_spec("latency:ms=50:jitter=20")
+    assert (old.ms, old.jitter, old.per_item_us) == (50.0, 20.0, 0.0)
+    # A profile is spelled out in the plan's own spec, which reads back to the same rule.
+    plan = FaultPlan.from_spec("latency:profile=realistic:path=GET /jobs/**")
+    assert plan.to_spec().endswith(":ms=150:jitter=0:per-item-us=200")
+    assert FaultPlan.from_spec(plan.to_spec()).rules == plan.rules
+    from_json = plan_from_json({"rules": [{"kind": "latency", "profile": "realistic"}]})
+    assert from_json.rules == (realistic,)
+
+
+class SleepRecorder:
+    """Stands in for `asyncio.sleep`: records each delay the injector asks for, waits none."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def list_app(calls: list[int] | None = None) -> Starlette:
+    """A backend whose `/items/{n}` is a list page of n items, and `/file` a text file."""
+
+    async def items(request: Request) -> Response:
+        count = int(request.path_params["n"])
+        return JSONResponse({"value": [{"id": f"t{n}"} for n in range(count)]})
+
+    async def file(request: Request) -> Response:
+        return Response(b"x" * 5000, media_type="application/octet-stream")
+
+    return Starlette(routes=[Route("/items/{n}", items), Route("/file", file)])
+
+
+async def test_a_page_of_many_items_is_slower_by_the_per_item_latency() -> None:
+    sleeps = SleepRecorder()
+    injector = FaultInjector(list_app(), "latency:ms=150:per-item-us=200", sleep=sleeps)
+    async with client_of(injector) as http:
+        one = await http.get("/items/1")
+        sleeps_one, sleeps.delays = sleeps.delays, []
+        thousand = await http.get("/items/1000")
+    assert len(one.json()["value"]) == 1 and len(thousand.json()["value"]) == 1000
+    assert sleeps_one == [0.15, pytest.approx(0.0002)]
+    assert sleeps.delays == [0.15, pytest.approx(0.2)]
+    assert sum(sleeps.delays) - sum(sleeps_one) >= 0.2 - 0.0002 - 1e-9
+    assert injector.plan.counts() == {"0:latency": 2}
+
+
+async def test_the_realistic_profile_paces_a_page_and_passes_files_through() -> None:
+    sleeps = SleepRecorder()
+    injector = FaultInjector(list_app(), "latency:profile=realistic", sleep=sleeps)
+    async with client_of(injector) as http:
+        await http.get("/items/500")
+        page, sleeps.delays = sleeps.delays, []
+        response = await http.get("/file")
+    assert page == [0.15, pytest.approx(0.1)]
+    assert sleeps.delays == [0.15]  # a file is not a list page: no per-item wait, not held
+    assert response.content == b"x" * 5000
+
+
+async def test_per_item_latency_adds_up_over_a_real_clock() -> None:
+    injector = FaultInjector(list_app(), "latency:ms=0:per-item-us=200")
+    async with client_of(injector) as http:
+        started = time.perf_counter()
+        await http.get("/items/250")
+        took = time.perf_counter() - started
+    assert took >= 0.049  # 250 items at 200 us; the loop may wake up to 1 ms early
+
+
+async def test_per_item_latency_combines_with_a_body_fault() -> None:
+    sleeps = SleepRecorder()
+    injector = FaultInjector(list_app(), "latency:ms=10:per-item-us=100;truncate", sleep=sleeps)
+    async with client_of(injector) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("/items/100")
+    assert sleeps.delays == [0.01, pytest.approx(0.01)]
+    assert injector.plan.totals() == {"latency": 1, "truncate": 1}
 
 
 # --- route patterns --------------------------------------------------------------------------
