@@ -78,6 +78,10 @@ def _resume(items: Sequence[T], key: Callable[[T], str], token: str | None) -> i
     return min(pos, len(items))
 
 
+LOOK_AHEAD = 2_000
+"""Items a full page looks past its end for one more match before it gives a next link."""
+
+
 def take_page(
     items: Sequence[T],
     key: Callable[[T], str],
@@ -98,8 +102,15 @@ def take_page(
         if accept is None or accept(items[index]):
             page.append(items[index])
         index += 1
-    more = any(accept is None or accept(items[i]) for i in range(index, len(items)))
-    if not page or not more:
+    if not page or index >= len(items) or len(page) < request.size:
+        return page, None  # scanned to the end: nothing more matches
+    # A full page: a next link if one more item matches. The look-ahead is bounded: past
+    # `LOOK_AHEAD` items the link is given unchecked (the next page may be empty, as the
+    # service's can be), or every page of a narrow filter (a range of ids) would scan the rest
+    # of a 100,000-task job.
+    ahead = range(index, min(len(items), index + LOOK_AHEAD))
+    checked_to_end = ahead.stop == len(items)
+    if checked_to_end and not any(accept is None or accept(items[i]) for i in ahead):
         return page, None
     return page, f"{index}-{key(page[-1])}"
 
