@@ -1,0 +1,89 @@
+"""Provides the history's cells and lines: pool trends as sparklines, job rates as words.
+
+- `pool_trend(ring, width)`: the overview's narrow cell: the tasks running on the pool, and
+  ahead of them, when any node was in a bad state in the window, "✗" and a sparkline of those
+  nodes (red, but the mark and the separate line tell them apart without colour).
+- `pool_history_fields(ring)`: the pool detail's lines, a sparkline per node state and one of
+  its running tasks, with the newest count and the span they cover.
+- `job_eta(history, job_id, remaining)` / `job_eta_short(...)`: a job's ETA in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Final
+
+from textual.content import Content
+
+from batch_tui.ui.formatting import FAILED, format_duration, state_style
+from batch_tui.ui.history import BAD_NODE_STATES, History, Ring, eta_short, eta_text, job_rate
+from batch_tui.ui.sparkline import sparkline
+
+TREND_SAMPLES: Final = 60
+"""Samples the overview's cell draws: ten minutes at its 10 s refresh."""
+
+DETAIL_WIDTH: Final = 40
+"""Cells of a sparkline in the pool detail (with its label and count, within 80 columns)."""
+
+BAD_MARK: Final = "✗"
+"""Marks the sparkline of nodes in bad states (a shape, for NO_COLOR)."""
+
+
+def _bad_counts(ring: Ring, last: int | None = None) -> list[int]:
+    columns = [ring.values(state) for state in BAD_NODE_STATES]
+    totals = [sum(values) for values in zip(*columns, strict=True)]
+    return totals[-last:] if last else totals
+
+
+def pool_trend(ring: Ring | None, width: int = 10) -> Content:
+    """The overview's trend cell: "✗▁▁▃ ▂▄▆█" (bad nodes, then running tasks); "" before
+    the first sample."""
+    if ring is None or not len(ring):
+        return Content("")
+    tasks = Content(sparkline(ring.values("tasks")[-TREND_SAMPLES:], width))
+    bad = _bad_counts(ring, TREND_SAMPLES)
+    if not any(bad):
+        return tasks
+    marked = Content.styled(f"{BAD_MARK}{sparkline(bad, max(3, width // 2))}", FAILED)
+    return Content.assemble(marked, " ", tasks)
+
+
+def _line(values: Sequence[int], top: int, style: str) -> Content:
+    latest = values[-1] if values else 0
+    return Content.assemble((sparkline(values, DETAIL_WIDTH, top), style), f" {latest:,}")
+
+
+def pool_history_fields(ring: Ring | None) -> list[tuple[str, str | Content]]:
+    """The pool detail's history: one labelled sparkline per node state seen (bad states
+    first, marked "✗"), then the running tasks; a line saying why when there is none yet."""
+    if ring is None or len(ring) < 1:
+        return [("Samples", "none yet: the overview samples at each refresh")]
+    times = ring.times()
+    span = format_duration(timedelta(seconds=times[-1] - times[0]))
+    fields: list[tuple[str, str | Content]] = [("Samples", f"{len(ring):,} over {span}")]
+    node_states = (*BAD_NODE_STATES, "running", "idle", "other")
+    columns = {state: ring.values(state) for state in node_states}
+    top = max((max(values) for values in columns.values()), default=0)
+    for state in node_states:
+        values = columns[state]
+        bad = state in BAD_NODE_STATES
+        if bad and not any(values):
+            continue  # a bad state never seen: no line (a flat one would read as trouble)
+        label = f"{BAD_MARK} {state}" if bad else f"  {state}"
+        style = FAILED if bad else state_style("node", state)
+        fields.append((label, _line(values, top, style)))
+    fields.append(("Tasks running", _line(ring.values("tasks"), 0, "")))
+    return fields
+
+
+def job_eta(history: History | None, job_id: str, remaining: int) -> str:
+    """A job's ETA: "~14 min left at 212 tasks/min", "-" with no rate yet."""
+    ring = history.job(job_id) if history is not None else None
+    return eta_text(job_rate(ring), remaining)
+
+
+def job_eta_short(history: History | None, job_id: str, remaining: int) -> str:
+    """A job's ETA for a narrow column: "~14m 212/m", "-"."""
+    ring = history.job(job_id) if history is not None else None
+    return eta_short(job_rate(ring), remaining)
