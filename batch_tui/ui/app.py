@@ -206,6 +206,7 @@ class BatchApp(OrderedKeys, App[None]):
     async def on_unmount(self) -> None:
         if self.session is not None:
             self.session.save_snapshot(self.now())
+            self.session.save_history()
             await self.session.aclose()
 
     # -- navigation ---------------------------------------------------------------------

@@ -285,7 +285,8 @@ def eta_text(rate: Rate | None, remaining: int) -> str:
     if rate.per_minute <= 0:
         return "stalled (0 tasks/min)"
     left = _amount(remaining / rate.per_minute)
-    return f"~{left} left at {_per_minute(rate.per_minute)} tasks/min"
+    left = left if left.startswith("<") else f"~{left}"
+    return f"{left} left at {_per_minute(rate.per_minute)} tasks/min"
 
 
 def eta_short(rate: Rate | None, remaining: int) -> str:
@@ -300,7 +301,7 @@ def eta_short(rate: Rate | None, remaining: int) -> str:
     if minutes < 1:
         left = "<1m"
     elif minutes < 120:
-        left = f"{math.ceil(minutes)}m"
+        left = f"~{math.ceil(minutes)}m"
     else:
-        left = f"{minutes / 60:.0f}h"
-    return f"~{left} {_per_minute(rate.per_minute)}/m"
+        left = f"~{minutes / 60:.0f}h"
+    return f"{left} {_per_minute(rate.per_minute)}/m"

@@ -16,7 +16,8 @@ from typing import Final
 
 from textual.content import Content
 
-from batch_tui.ui.formatting import FAILED, format_duration, state_style
+from batch_tui.batch.models.job import TaskCounts
+from batch_tui.ui.formatting import FAILED, MISSING, format_duration, state_style
 from batch_tui.ui.history import BAD_NODE_STATES, History, Ring, eta_short, eta_text, job_rate
 from batch_tui.ui.sparkline import sparkline
 
@@ -77,13 +78,17 @@ def pool_history_fields(ring: Ring | None) -> list[tuple[str, str | Content]]:
     return fields
 
 
-def job_eta(history: History | None, job_id: str, remaining: int) -> str:
-    """A job's ETA: "~14 min left at 212 tasks/min", "-" with no rate yet."""
+def job_eta(history: History | None, job_id: str, counts: TaskCounts) -> str:
+    """A job's ETA: "~14 min left at 212 tasks/min"; "-" with no rate yet or no tasks."""
+    if not (counts.active or counts.running or counts.completed):
+        return MISSING  # no task yet: nothing is done, nor left
     ring = history.job(job_id) if history is not None else None
-    return eta_text(job_rate(ring), remaining)
+    return eta_text(job_rate(ring), counts.active + counts.running)
 
 
-def job_eta_short(history: History | None, job_id: str, remaining: int) -> str:
-    """A job's ETA for a narrow column: "~14m 212/m", "-"."""
+def job_eta_short(history: History | None, job_id: str, counts: TaskCounts) -> str:
+    """A job's ETA for a narrow column: "~14m 212/m"; "-" with no rate yet or no tasks."""
+    if not (counts.active or counts.running or counts.completed):
+        return MISSING
     ring = history.job(job_id) if history is not None else None
-    return eta_short(job_rate(ring), remaining)
+    return eta_short(job_rate(ring), counts.active + counts.running)

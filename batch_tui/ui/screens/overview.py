@@ -107,7 +107,7 @@ def job_row(
         total = c.active + c.running + c.completed
         failed = Content.styled(str(c.failed), FAILED if c.failed else "")
         bar = f"{progress_bar(c.completed, total, bar_width)} {c.completed}/{total}"
-        eta = job_eta_short(history, job.id, c.active + c.running)
+        eta = job_eta_short(history, job.id, c)
         numbers = (str(c.active), str(c.running), str(c.succeeded), failed, bar, eta)
         failing = c.failed > 0
     cells = (job.id, state, pool or "-", *numbers)
