@@ -212,8 +212,12 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
             if self.counts is not None:
                 tasks = self._tasks_line()
                 pairs = [(name, tasks if name == "Tasks" else value) for name, value in pairs]
-                at = next((i + 1 for i, (name, _) in enumerate(pairs) if name == "Tasks"), 0)
-                pairs.insert(at, ("ETA", self._eta()))
+                # Beside the state, not on a line of its own: the panel shows four lines.
+                eta = f" · ETA {self._eta()}"
+                pairs = [
+                    (name, Content.assemble(value or "", eta) if name == "State" else value)
+                    for name, value in pairs
+                ]
             self.query_one("#job-info", Static).update(field_lines(pairs))
         self._show_states()
 
