@@ -81,7 +81,9 @@ class Ring:
         if len(values) != len(self.fields):
             raise ValueError(f"expected {len(self.fields)} values, got {len(values)}")
         if self._count and when <= self.last_time():
-            at = self._slot(self._count - 1)  # a second sample in the same second (or clock skew)
+            # A second sample in the same second, or a clock gone back: the times stay in order.
+            at = self._slot(self._count - 1)
+            when = self.last_time()
         elif self._count < self.capacity:
             at = self._slot(self._count)
             self._count += 1
