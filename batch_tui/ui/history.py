@@ -98,14 +98,34 @@ class Ring:
         """The newest sample's time (epoch seconds); 0 when empty."""
         return self._data[self._slot(self._count - 1)] if self._count else 0
 
+    def _ordered(self) -> array[int]:
+        """The samples oldest first, as one array (two slices: C copies, no Python loop)."""
+        cut = self._start * self.width
+        end = self._count * self.width if self._count < self.capacity else len(self._data)
+        return self._data[cut:end] + self._data[:cut]
+
     def times(self) -> list[int]:
         """The samples' times, oldest first."""
-        return [self._data[self._slot(index)] for index in range(self._count)]
+        return self._ordered()[:: self.width].tolist()
 
     def values(self, field: str) -> list[int]:
         """One field's numbers, oldest first."""
+        return self.columns(field)[0]
+
+    def series(self, field: str) -> tuple[list[int], list[int]]:
+        """The samples' times and one field's numbers, oldest first, from one copy."""
+        ordered = self._ordered()
         offset = 1 + self.fields.index(field)
-        return [self._data[self._slot(index) + offset] for index in range(self._count)]
+        return ordered[:: self.width].tolist(), ordered[offset :: self.width].tolist()
+
+    def columns(self, *fields: str, last: int | None = None) -> list[list[int]]:
+        """Several fields' numbers, oldest first, from one copy of the ring; only the newest
+        `last` samples' if given."""
+        ordered = self._ordered()
+        if last is not None:
+            ordered = ordered[-last * self.width :] if last > 0 else array("I")
+        offsets = [1 + self.fields.index(field) for field in fields]
+        return [ordered[offset :: self.width].tolist() for offset in offsets]
 
     def latest(self, field: str) -> int | None:
         """The newest number of a field; None when empty."""
@@ -120,11 +140,7 @@ class Ring:
 
     def dump(self) -> bytes:
         """The samples, oldest first, as bytes (native unsigned ints: `load` reads them back)."""
-        ordered = array("I")
-        for index in range(self._count):
-            at = self._slot(index)
-            ordered.extend(self._data[at : at + self.width])
-        return ordered.tobytes()
+        return self._ordered().tobytes()
 
     @classmethod
     def load(cls, fields: Sequence[str], data: bytes, capacity: int = CAPACITY) -> Ring:
@@ -138,8 +154,12 @@ class Ring:
         numbers.frombytes(data)
         if len(numbers) % ring.width:
             raise ValueError("the data does not hold whole samples")
-        for at in range(0, len(numbers), ring.width):
-            ring.append(numbers[at], numbers[at + 1 : at + ring.width])
+        kept = numbers[-capacity * ring.width :]
+        times = kept[:: ring.width]
+        if any(later < earlier for earlier, later in zip(times, times[1:], strict=False)):
+            raise ValueError("the samples are not in time order")
+        ring._data[: len(kept)] = kept
+        ring._count = len(kept) // ring.width
         return ring
 
 
@@ -251,8 +271,7 @@ def job_rate(ring: Ring | None, window: float = RATE_WINDOW) -> Rate | None:
     samples `MIN_RATE_SPAN` apart (no rate yet)."""
     if ring is None or len(ring) < 2:
         return None
-    times = ring.times()
-    completed = ring.values("completed")
+    times, completed = ring.series("completed")
     newest = times[-1]
     first = next(index for index, at in enumerate(times) if at >= newest - window)
     if first == len(times) - 1:

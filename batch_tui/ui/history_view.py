@@ -31,19 +31,14 @@ BAD_MARK: Final = "✗"
 """Marks the sparkline of nodes in bad states (a shape, for NO_COLOR)."""
 
 
-def _bad_counts(ring: Ring, last: int | None = None) -> list[int]:
-    columns = [ring.values(state) for state in BAD_NODE_STATES]
-    totals = [sum(values) for values in zip(*columns, strict=True)]
-    return totals[-last:] if last else totals
-
-
 def pool_trend(ring: Ring | None, width: int = 10) -> Content:
     """The overview's trend cell: "✗▁▁▃ ▂▄▆█" (bad nodes, then running tasks); "" before
     the first sample."""
     if ring is None or not len(ring):
         return Content("")
-    tasks = Content(sparkline(ring.values("tasks")[-TREND_SAMPLES:], width))
-    bad = _bad_counts(ring, TREND_SAMPLES)
+    *states, running = ring.columns(*BAD_NODE_STATES, "tasks", last=TREND_SAMPLES)
+    tasks = Content(sparkline(running, width))
+    bad = [sum(counts) for counts in zip(*states, strict=True)]
     if not any(bad):
         return tasks
     marked = Content.styled(f"{BAD_MARK}{sparkline(bad, max(3, width // 2))}", FAILED)
@@ -64,7 +59,7 @@ def pool_history_fields(ring: Ring | None) -> list[tuple[str, str | Content]]:
     span = format_duration(timedelta(seconds=times[-1] - times[0]))
     fields: list[tuple[str, str | Content]] = [("Samples", f"{len(ring):,} over {span}")]
     node_states = (*BAD_NODE_STATES, "running", "idle", "other")
-    columns = {state: ring.values(state) for state in node_states}
+    columns = dict(zip(node_states, ring.columns(*node_states), strict=True))
     top = max((max(values) for values in columns.values()), default=0)
     for state in node_states:
         values = columns[state]
