@@ -36,12 +36,15 @@ def pool_trend(ring: Ring | None, width: int = 10) -> Content:
     the first sample."""
     if ring is None or not len(ring):
         return Content("")
-    *states, running = ring.columns(*BAD_NODE_STATES, "tasks", last=TREND_SAMPLES)
+    named = (*BAD_NODE_STATES, "idle", "running", "other")
+    *states, running = ring.columns(*named, "tasks", last=TREND_SAMPLES)
     tasks = Content(sparkline(running, width))
-    bad = [sum(counts) for counts in zip(*states, strict=True)]
+    bad = [sum(counts) for counts in zip(*states[: len(BAD_NODE_STATES)], strict=True)]
     if not any(bad):
         return tasks
-    marked = Content.styled(f"{BAD_MARK}{sparkline(bad, max(3, width // 2))}", FAILED)
+    # On the scale of the pool's nodes: one bad node of three stands a third high.
+    nodes = max(sum(counts) for counts in zip(*states, strict=True))
+    marked = Content.styled(f"{BAD_MARK}{sparkline(bad, max(3, width // 2), nodes)}", FAILED)
     return Content.assemble(marked, " ", tasks)
 
 
