@@ -23,7 +23,8 @@ API (stable; screens and the CLI use it):
 - The history (`batch_tui.ui.history`): `await open_history()` returns the account's rings
   (read from its file in a thread the first time; the demo's start empty and stay in
   memory), `session.history` the ones open; `await save_history_soon()` writes them at most
-  every `SNAPSHOT_EVERY` seconds, `save_history()` at once (at exit). The file is
+  every `SNAPSHOT_EVERY` seconds, `await write_history()` now (another account opened),
+  `save_history()` at once on the event loop (at exit). The file is
   `history_store.history_file(endpoint, history_folder)`, 0600.
 - `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
@@ -208,6 +209,12 @@ class AccountSession:
                 self._history = found
         return self._history
 
+    def adopt_history(self, previous: AccountSession) -> None:
+        """Takes over the history of the session this one replaces, if it is the same
+        account's (its last samples may not be on disk yet)."""
+        if self._history is None and previous.client.endpoint == self.client.endpoint:
+            self._history = previous.history
+
     def save_history(self) -> None:
         """Writes the history now (on the event loop: at exit); a disk error is let go."""
         if self._history is not None and self.keeps_snapshot:
@@ -229,6 +236,13 @@ class AccountSession:
         if self._history_saved is not None and moment - self._history_saved < SNAPSHOT_EVERY:
             return
         self._history_saved = moment
+        await self.write_history()
+
+    async def write_history(self) -> None:
+        """Writes the history now: copied on the event loop, encoded and written in a thread
+        (when another account is opened). Raises OSError when it cannot."""
+        if self._history is None or not self.keeps_snapshot:
+            return
         dumped = self._history.dump()
         await asyncio.to_thread(save_history, self.history_file, self.client.endpoint, dumped)
 

@@ -80,3 +80,19 @@ def test_the_default_folder_is_in_the_user_data_directory(monkeypatch, tmp_path)
     monkeypatch.setattr(history_store.paths, "data_dir", lambda: tmp_path)
     assert history_file(URL).parent == tmp_path / "history"
     assert encode(URL, {"pool_fields": [], "job_fields": [], "pools": {}, "jobs": {}})
+
+
+async def test_a_session_reopened_on_the_same_account_keeps_the_samples_in_memory(tmp_path):
+    first = session(tmp_path)
+    (await first.open_history()).record_jobs(NOW, {"job-1": 7})
+    second = session(tmp_path)
+    second.adopt_history(first)
+    ring = (await second.open_history()).job("job-1")
+    assert ring is not None and ring.values("completed") == [7], "not read from a stale file"
+    other = session(tmp_path, url="https://other.westeurope.batch.azure.com")
+    other.adopt_history(first)
+    assert (await other.open_history()).jobs == {}, "another account's samples stay out"
+    await first.write_history()
+    assert first.history_file.exists()
+    for each in (first, second, other):
+        await each.aclose()
