@@ -35,6 +35,7 @@ from batch_tui.emulator.scenarios.large_nodes import seed_pool  # noqa: E402
 from bench import state as saved_state  # noqa: E402
 from bench.download import download_table  # noqa: E402
 from bench.file_tail import file_tail_table  # noqa: E402
+from bench.history import history_table  # noqa: E402
 from bench.hostile_pages import hostile_pages_table  # noqa: E402
 from bench.listing import (  # noqa: E402
     LATENCIES,
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     tables.append(emit(download_table(LATENCY_MS, sizes.big_file)))
     tables.append(emit(startup_table(sizes.startups)))
     tables.append(emit(hostile_pages_table()))
+    tables.append(emit(history_table(args.quick)))  # the history's rings: memory, loop time
     # The saved state, this version next to the previous one (a quick run measures that one
     # only if its checkout is there already).
     previous = saved_state.previous_tree(saved_state.PREVIOUS_DIR, make=not args.quick)

@@ -1,5 +1,7 @@
 """Makes the README's SVG screenshots from the demo: `python screenshots/generate.py`.
 
+`python screenshots/generate.py sparklines` makes only the history's (`shoot_sparklines`).
+
 It runs the demo scenario in process (the same emulator `batch-tui --demo` starts, with real task
 processes), waits until the demo shows every kind of state (a failed start task, an offline
 node, finished and failed tasks), then opens each screen of the app headless and saves it.
@@ -11,6 +13,7 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -276,6 +279,7 @@ async def main() -> None:
                 await shoot_download_dialog(small, pilot)
         finally:
             await emu.stop()
+    await shoot_sparklines()  # a demo of its own, sampled from its start
 
 
 async def shoot_download_dialog(app: BatchApp, pilot: object) -> None:
@@ -298,5 +302,66 @@ async def shoot_download_dialog(app: BatchApp, pilot: object) -> None:
     await pilot.press("escape")  # type: ignore[attr-defined]
 
 
+SPARKLINE_REFRESHES = (24, 60)
+"""Refreshes of the overview before its sparklines are shot: at least the first, at most the
+second (the demo's failures showing earlier ends it)."""
+
+SPARKLINE_STEP = timedelta(seconds=10)
+"""How far the app's clock moves per refresh: the overview's default interval."""
+
+
+async def shoot_sparklines() -> None:
+    """The overview's trends and ETAs after a few minutes of refreshes, and a pool's history.
+
+    A demo of its own, from its start: the app's clock moves `SPARKLINE_STEP` per refresh
+    while the demo runs a second of real time in between, so that a few minutes of samples
+    (at the app's clock) take about a minute to make.
+    """
+    from batch_tui.ui.screens.overview import OverviewScreen
+    from batch_tui.ui.screens.pool_detail import PoolDetailScreen
+
+    with tempfile.TemporaryDirectory(prefix="batch-tui-shots-") as data_dir:
+        settings = EmulatorSettings(
+            account="demo", scenario="demo", executor="local", data_dir=Path(data_dir),
+            persist=False, base_url="http://127.0.0.1:8765",
+        )  # fmt: skip
+        emu = build_emulator(settings)
+        asgi = create_app(emu)
+        await emu.start()
+        clock = [datetime.now(timezone.utc)]
+        try:
+            target = AccountTarget(
+                name="demo (local emulator)", url=settings.base_url, account="demo",
+                auth="shared-key", key=settings.key, is_demo=True, source="demo",
+            )  # fmt: skip
+            app = BatchApp(
+                Settings(),
+                targets=[target],
+                open_target=target,
+                session_factory=lambda t: open_session(t, transport=httpx.ASGITransport(asgi)),
+                now=lambda: clock[0],
+            )
+            async with app.run_test(size=SIZE) as pilot:
+                await shoot_quietly(app, pilot)
+                overview = app.screen
+                assert isinstance(overview, OverviewScreen)
+                least, most = SPARKLINE_REFRESHES
+                for count in range(most):
+                    if count >= least and demo_settled(emu):
+                        break
+                    await asyncio.sleep(1.0)  # the demo's tasks and nodes move on
+                    clock[0] += SPARKLINE_STEP
+                    overview.refresh_data()
+                    await shoot_quietly(app, pilot)
+                await shoot(app, pilot, "overview-sparklines")
+                detail = PoolDetailScreen("etl-pool")
+                app.show(detail)
+                await shoot_quietly(app, pilot)
+                detail.query_one("#pool-scroll").scroll_to(y=16, animate=False)
+                await shoot(app, pilot, "pool-history")
+        finally:
+            await emu.stop()
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(shoot_sparklines() if sys.argv[1:] == ["sparklines"] else main())

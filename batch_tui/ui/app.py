@@ -192,6 +192,9 @@ class BatchApp(OrderedKeys, App[None]):
         )
         if old is not None and latest is not None:
             self.run_worker(old.write_snapshot(latest), group="snapshot-save", exit_on_error=False)
+        if old is not None and old is not session:
+            session.adopt_history(old)
+            self.run_worker(old.write_history(), group="history-save", exit_on_error=False)
         session.restore_snapshot(latest=latest)
         self.session = session
         # The overview's reads go out now, while the screens are built (about 0.1 s at start).
@@ -206,6 +209,7 @@ class BatchApp(OrderedKeys, App[None]):
     async def on_unmount(self) -> None:
         if self.session is not None:
             self.session.save_snapshot(self.now())
+            self.session.save_history()
             await self.session.aclose()
 
     # -- navigation ---------------------------------------------------------------------

@@ -20,6 +20,12 @@ API (stable; screens and the CLI use it):
   seconds (the overview calls it after each refresh). All do nothing for the demo, whose
   data is throwaway and whose port changes. The file is `snapshot_path`, by default
   `snapshot.default_path()`.
+- The history (`batch_tui.ui.history`): `await open_history()` returns the account's rings
+  (read from its file in a thread the first time; the demo's start empty and stay in
+  memory), `session.history` the ones open; `await save_history_soon()` writes them at most
+  every `SNAPSHOT_EVERY` seconds, `await write_history()` now (another account opened),
+  `save_history()` at once on the event loop (at exit). The file is
+  `history_store.history_file(endpoint, history_folder)`, 0600.
 - `open_session(target, *, read_only=False, transport=None, prompt_callback=None)`: the
   default `session_factory` for `BatchApp`: builds the client for the target's auth method
   (SharedKey with its key, otherwise Entra ID through azure-identity). A plain-`http://`
@@ -56,6 +62,8 @@ from batch_tui.batch.snapshot import (
 )
 from batch_tui.batch.task_snapshot import FOLDER_NAME as TASK_LISTS_FOLDER
 from batch_tui.batch.task_snapshot import TaskListSnapshot, load_task_list, save_task_list
+from batch_tui.ui.history import History
+from batch_tui.ui.history_store import history_file, load_history, save_history
 from batch_tui.ui.overview_reads import SNAPSHOT_PLAN
 
 SNAPSHOT_EVERY: Final = 60.0
@@ -82,6 +90,7 @@ class AccountSession:
         *,
         read_only: bool = False,
         snapshot_path: Path | None = None,
+        history_folder: Path | None = None,
     ) -> None:
         self.target = target
         self.client = client
@@ -92,6 +101,10 @@ class AccountSession:
         self._known: dict[str, set[str]] = {}
         self._snapshot_saved: float | None = None
         self._task_list: TaskListSnapshot | None = None
+        self.history_folder = history_folder
+        """Where the history file goes; None for `paths.data_dir() / "history"`."""
+        self._history: History | None = None
+        self._history_saved: float | None = None
         if read_only:
             client.refuse_writes()
 
@@ -170,6 +183,68 @@ class AccountSession:
         """Writes a snapshot taken earlier to this session's file, in a thread."""
         if snapshot is not None:
             await asyncio.to_thread(save_snapshot, self.snapshot_file, snapshot)
+
+    # -- the history ----------------------------------------------------------------------
+
+    @property
+    def history_file(self) -> Path:
+        """The file this account's history is kept in (not for the demo)."""
+        return history_file(self.client.endpoint, self.history_folder)
+
+    @property
+    def history(self) -> History | None:
+        """The history, once `open_history` has opened it."""
+        return self._history
+
+    async def open_history(self) -> History:
+        """The account's history: read from its file (in a thread) the first time, but for
+        the demo's, which starts empty and lives in memory (its endpoint changes each run)."""
+        if self._history is None:
+            found = History()
+            if self.keeps_snapshot:
+                found = await asyncio.to_thread(
+                    load_history, self.history_file, self.client.endpoint
+                )
+            if self._history is None:  # two first refreshes may have both read the file
+                self._history = found
+        return self._history
+
+    def adopt_history(self, previous: AccountSession) -> None:
+        """Takes over the history of the session this one replaces, if it is the same
+        account's (its last samples may not be on disk yet)."""
+        if self._history is None and previous.client.endpoint == self.client.endpoint:
+            self._history = previous.history
+
+    def save_history(self) -> None:
+        """Writes the history now (on the event loop: at exit); a disk error is let go."""
+        if self._history is not None and self.keeps_snapshot:
+            try:
+                save_history(self.history_file, self.client.endpoint, self._history.dump())
+            except OSError:
+                pass  # a nicety: the app must still close
+
+    async def save_history_soon(self) -> None:
+        """Writes the history at most every `SNAPSHOT_EVERY` seconds: copied on the event
+        loop (the rings change there), encoded and written in a thread.
+
+        Raises:
+            OSError: The file cannot be written (the caller's worker lets it go).
+        """
+        if self._history is None or not self.keeps_snapshot:
+            return
+        moment = time.monotonic()
+        if self._history_saved is not None and moment - self._history_saved < SNAPSHOT_EVERY:
+            return
+        self._history_saved = moment
+        await self.write_history()
+
+    async def write_history(self) -> None:
+        """Writes the history now: copied on the event loop, encoded and written in a thread
+        (when another account is opened). Raises OSError when it cannot."""
+        if self._history is None or not self.keeps_snapshot:
+            return
+        dumped = self._history.dump()
+        await asyncio.to_thread(save_history, self.history_file, self.client.endpoint, dumped)
 
     # -- the last task listings ------------------------------------------------------------
 

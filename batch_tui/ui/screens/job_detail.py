@@ -47,6 +47,7 @@ from batch_tui.ui.delta import DeltaPlan, newer
 from batch_tui.ui.detail_fields import field_lines
 from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, Colors, format_age, progress_bar, terminal_style
+from batch_tui.ui.history_view import job_eta
 from batch_tui.ui.job_fields import job_info
 from batch_tui.ui.routes import route
 from batch_tui.ui.screens import create_flows
@@ -183,6 +184,7 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
             self.cache.get_task_counts(self.job_id, force=self.forced),
         )
         self.job, self.counts = self.track(job_c), self.track(counts_c)
+        await self._sample(self.counts)
         self.session.remember_ids("job", (self.job_id,))
         self.show_job()
         if self.streaming:
@@ -193,6 +195,16 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
             await self._load_delta()
             self.show_job()  # counts from the list just updated
 
+    async def _sample(self, counts: TaskCountsResult) -> None:
+        """Samples the job's completions into the history (for its rate and ETA)."""
+        history = await self.session.open_history()
+        history.record_jobs(self.now(), {self.job_id: counts.task_counts.completed})
+
+    def _eta(self) -> str:
+        """The job's ETA from its recent rate: "~14 min left at 212 tasks/min", "-"."""
+        c = self.counts.task_counts if self.counts is not None else TaskCounts()
+        return job_eta(self.session.history, self.job_id, c)
+
     def show_job(self) -> None:
         """Redraws the job panel and the state bar."""
         if self.job is not None:
@@ -200,6 +212,12 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
             if self.counts is not None:
                 tasks = self._tasks_line()
                 pairs = [(name, tasks if name == "Tasks" else value) for name, value in pairs]
+                # Beside the state, not on a line of its own: the panel shows four lines.
+                eta = f" · ETA {self._eta()}"
+                pairs = [
+                    (name, Content.assemble(value or "", eta) if name == "State" else value)
+                    for name, value in pairs
+                ]
             self.query_one("#job-info", Static).update(field_lines(pairs))
         self._show_states()
 

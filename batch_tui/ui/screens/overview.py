@@ -25,6 +25,8 @@ from batch_tui.batch.models import Job, Pool, PoolNodeCounts, TaskCountsResult
 from batch_tui.ui.actions import specs_of
 from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_age, progress_bar, state_style
+from batch_tui.ui.history import History
+from batch_tui.ui.history_view import job_eta_short, pool_trend
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.overview_reads import (
     JOB_FIELDS,
@@ -70,8 +72,8 @@ def _value(cached: Cached[T] | None) -> T | None:
     return None if cached is None else cached.value
 
 
-def pool_row(pool: Pool, counts: PoolNodeCounts | None) -> RowData:
-    """Returns the overview row of a pool."""
+def pool_row(pool: Pool, counts: PoolNodeCounts | None, trend: Content | None = None) -> RowData:
+    """Returns the overview row of a pool; `trend` its history cell (`pool_trend`)."""
     states = node_state_counts(counts)
     failing = bool(pool.resize_errors) or any(states.get(state) for state in FAILED_NODE_STATES)
     alloc = Content.styled(pool.allocation_state, state_style("pool", pool.allocation_state))
@@ -79,25 +81,34 @@ def pool_row(pool: Pool, counts: PoolNodeCounts | None) -> RowData:
         alloc = alloc.append_text(" resize error", FAILED)
     dedicated = f"{pool.current_dedicated_nodes}/{pool.target_dedicated_nodes}"
     low = f"{pool.current_low_priority_nodes}/{pool.target_low_priority_nodes}"
-    cells = (pool.id, alloc, pool.vm_size, dedicated, low, states_cell(states))
+    cells = (pool.id, alloc, pool.vm_size, dedicated, low, states_cell(states), trend or "")
     return RowData(pool.id, cells, style=FAILED if failing else None)
 
 
-def job_row(job: Job, counts: TaskCountsResult | None, bar_width: int = 12) -> RowData:
-    """Returns the overview row of a job, with its task counts and a progress bar."""
-    pool = (job.execution_info.pool_id if job.execution_info else None) or (
+def job_pool_id(job: Job) -> str | None:
+    """The pool a job runs on: the one it was given, or the auto pool made for it."""
+    return (job.execution_info.pool_id if job.execution_info else None) or (
         job.pool_info.pool_id if job.pool_info else None
     )
+
+
+def job_row(
+    job: Job, counts: TaskCountsResult | None, bar_width: int = 12, history: History | None = None
+) -> RowData:
+    """Returns the overview row of a job, with its task counts, a progress bar and its ETA
+    from the `history` of its completions."""
+    pool = job_pool_id(job)
     state = Content.styled(job.state, state_style("job", job.state))
     if counts is None:
-        numbers: tuple[str | Content, ...] = ("-", "-", "-", "-", "")
+        numbers: tuple[str | Content, ...] = ("-", "-", "-", "-", "", "-")
         failing = False
     else:
         c = counts.task_counts
         total = c.active + c.running + c.completed
         failed = Content.styled(str(c.failed), FAILED if c.failed else "")
         bar = f"{progress_bar(c.completed, total, bar_width)} {c.completed}/{total}"
-        numbers = (str(c.active), str(c.running), str(c.succeeded), failed, bar)
+        eta = job_eta_short(history, job.id, c)
+        numbers = (str(c.active), str(c.running), str(c.succeeded), failed, bar, eta)
         failing = c.failed > 0
     cells = (job.id, state, pool or "-", *numbers)
     return RowData(job.id, cells, style=FAILED if failing else None)
@@ -117,6 +128,7 @@ class OverviewScreen(PoolActionScreen, ListScreen):
         Column("dedicated", "Ded", min_width=3, max_width=9, align="right"),
         Column("low", "Low", min_width=3, max_width=9, align="right"),
         Column("nodes", "Nodes by state", min_width=10, max_width=80),
+        Column("trend", "Trend", min_width=5, max_width=17, sortable=False),
     )
     JOB_COLUMNS: ClassVar[Sequence[Column]] = (
         Column("id", "Job", min_width=6, max_width=28, cut="middle"),
@@ -127,6 +139,7 @@ class OverviewScreen(PoolActionScreen, ListScreen):
         Column("succeeded", "OK", min_width=3, max_width=8, align="right"),
         Column("failed", "Fail", min_width=4, max_width=8, align="right"),
         Column("progress", "Progress", min_width=8, max_width=30),
+        Column("eta", "ETA", min_width=3, max_width=14, sortable=False),
     )
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -147,6 +160,13 @@ class OverviewScreen(PoolActionScreen, ListScreen):
         super().__init__()
         self._pool_data: dict[str, Pool] = {}
         """The pools as last listed, by id (the pool actions' subjects)."""
+        self._history: History | None = None
+        """The account's history, once opened (the first refresh opens it)."""
+        self._listed_pools: tuple[Cached[list[Pool]], Cached[list[PoolNodeCounts]]] | None = None
+        self._listed_jobs: tuple[Cached[list[Job]], dict[str, Cached[TaskCountsResult]]] | None = (
+            None
+        )
+        """This refresh's reads, sampled into the history when both have arrived."""
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -190,19 +210,47 @@ class OverviewScreen(PoolActionScreen, ListScreen):
     async def load_data(self) -> None:
         # Pools show as soon as they arrive; the jobs wait for their task counts. Both are
         # awaited before the refresh counts as done, and the first error is raised after.
+        self._history = self._history or await self.session.open_history()
+        self._listed_pools = self._listed_jobs = None
         results = await asyncio.gather(
             self._load_pools(), self._load_jobs(), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        self._sample()
+        self.run_worker(self.session.save_history_soon(), group="history-save", exit_on_error=False)
         saving = self.session.save_snapshot_soon(self.now())
         self.run_worker(saving, group="snapshot-save", exit_on_error=False)
+
+    def _sample(self) -> None:
+        """Samples this refresh's reads into the history (no request of its own): each
+        pool's nodes by state and the tasks running on it, each counted job's completions;
+        then redraws the trends and ETAs."""
+        if self._history is None or self._listed_pools is None or self._listed_jobs is None:
+            return
+        pools, node_counts = self._listed_pools
+        jobs, task_counts = self._listed_jobs
+        now = self.now()
+        running: dict[str, int] = {}
+        for job in jobs.value:
+            cached = task_counts.get(job.id)
+            pool_id = job_pool_id(job)
+            if cached is not None and pool_id:
+                running[pool_id] = running.get(pool_id, 0) + cached.value.task_counts.running
+        by_pool = {item.pool_id: item for item in node_counts.value}
+        states = {pool.id: node_state_counts(by_pool.get(pool.id)) for pool in pools.value}
+        self._history.record_pools(now, states, running)
+        completed = {key: found.value.task_counts.completed for key, found in task_counts.items()}
+        self._history.record_jobs(now, completed)
+        self._show_pools(pools, node_counts)
+        self._show_jobs(jobs, task_counts)
 
     async def _load_pools(self) -> None:
         pools, counts = await read_pools(self.cache, self.forced)
         self.track(pools)
         self.track(counts)
+        self._listed_pools = (pools, counts)
         self._show_pools(pools, counts)
 
     def _show_pools(
@@ -214,7 +262,13 @@ class OverviewScreen(PoolActionScreen, ListScreen):
     ) -> None:
         by_pool = {item.pool_id: item for item in (counts.value if counts else ())}
         self._pool_data = {pool.id: pool for pool in pools.value}
-        self.table.set_rows(pool_row(pool, by_pool.get(pool.id)) for pool in pools.value)
+        history = self._history
+        self.table.set_rows(
+            pool_row(
+                pool, by_pool.get(pool.id), pool_trend(history.pool(pool.id) if history else None)
+            )
+            for pool in pools.value
+        )
         self.session.remember_ids("pool", (pool.id for pool in pools.value))
         title = section_title(
             "Pools", len(pools.value), oldest_stale(pools, counts), self.now(), refreshing
@@ -224,7 +278,9 @@ class OverviewScreen(PoolActionScreen, ListScreen):
     async def _load_jobs(self) -> None:
         jobs = await read_jobs(self.cache, self.forced)
         self.track(jobs)
-        self._show_jobs(jobs, await self._task_counts(jobs.value))
+        counts = await self._task_counts(jobs.value)
+        self._listed_jobs = (jobs, counts)
+        self._show_jobs(jobs, counts)
 
     def _show_jobs(
         self,
@@ -234,7 +290,9 @@ class OverviewScreen(PoolActionScreen, ListScreen):
         refreshing: bool = False,
     ) -> None:
         self.session.remember_ids("job", (job.id for job in jobs.value))
-        rows = (job_row(job, _value(counts.get(job.id))) for job in jobs.value)
+        rows = (
+            job_row(job, _value(counts.get(job.id)), history=self._history) for job in jobs.value
+        )
         self.jobs_table.set_rows(rows)
         cached_at = oldest_stale(jobs, *counts.values())
         title = section_title("Jobs", len(jobs.value), cached_at, self.now(), refreshing)

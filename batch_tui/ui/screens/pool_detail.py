@@ -27,6 +27,7 @@ from batch_tui.ui.detail_fields import (
 )
 from batch_tui.ui.entity_refs import EntityRef
 from batch_tui.ui.formatting import FAILED, format_duration
+from batch_tui.ui.history_view import pool_history_fields
 from batch_tui.ui.node_counts import node_state_counts, states_cell
 from batch_tui.ui.pool_changes import pairs, result_pairs
 from batch_tui.ui.routes import route
@@ -127,10 +128,16 @@ class PoolDetailScreen(PoolActionScreen):
         blocks = [
             section(f"Pool {pool.id}", general_fields(pool, now)),
             section("Nodes", allocation_fields(pool, mine, now)),
+            section("History", self._history_fields()),
             section("Autoscale", autoscale_fields(pool, now)),
             section("Start task", start_task_fields(pool.start_task, None, now)),
         ]
         self.query_one("#pool-summary", Static).update(Content("\n\n").join(blocks))
+
+    def _history_fields(self) -> list[tuple[str, Value]]:
+        """The pool's sparklines from the account's history (sampled by the overview)."""
+        history = self.session.history
+        return list(pool_history_fields(history.pool(self.pool_id) if history else None))
 
     def pool_targets(self) -> tuple[str, ...]:
         return (self.pool_id,)
