@@ -29,6 +29,7 @@ RouteName = Literal[
     "schedules", "schedule",
     "json",
     "failures", "failure-group",
+    "runtimes",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -55,6 +56,7 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "json": ("json_view", "JsonViewScreen"),
     "failures": ("failures", "FailuresScreen"),
     "failure-group": ("failures", "FailureGroupScreen"),
+    "runtimes": ("run_times", "RunTimesScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""
