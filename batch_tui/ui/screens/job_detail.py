@@ -132,7 +132,7 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
                 tooltip="Job preparation and release status per node"),
         Binding("F", "failures", "Failures", id="job.failures",
                 tooltip="Failed tasks grouped by cause (exit code, failure, stderr)"),
-        Binding("H", "run_times", "Run times", id="job.run-times",
+        Binding("H", "run_times", "Run times", id="job.run-times", show=False,
                 tooltip="Histogram of the tasks' run times and the slowest tasks"),
         *action_bindings("task", "job"),
         action_binding(ACTIONS["task.add"]),
