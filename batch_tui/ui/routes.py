@@ -30,6 +30,7 @@ RouteName = Literal[
     "json",
     "failures", "failure-group",
     "runtimes",
+    "timeline",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -57,6 +58,7 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "failures": ("failures", "FailuresScreen"),
     "failure-group": ("failures", "FailureGroupScreen"),
     "runtimes": ("run_times", "RunTimesScreen"),
+    "timeline": ("timeline", "TimelineScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""
