@@ -1,7 +1,8 @@
 """Makes the README's SVG screenshots from the demo: `python screenshots/generate.py`.
 
 `python screenshots/generate.py sparklines` makes only the history's (`shoot_sparklines`).
-`python screenshots/generate.py run-times` makes only the run times' (`shoot_run_times`).
+`python screenshots/generate.py run-times` makes only the run times' and the node timeline's
+(`shoot_run_times`).
 
 It runs the demo scenario in process (the same emulator `batch-tui --demo` starts, with real task
 processes), waits until the demo shows every kind of state (a failed start task, an offline
@@ -366,9 +367,11 @@ async def shoot_sparklines() -> None:
 
 
 async def shoot_run_times() -> None:
-    """The render job's run times once its failing frames have run, at the README's size and
-    at 80x24 (a demo of its own: `python screenshots/generate.py run-times`)."""
+    """The render job's run times once its failing frames have run, and its pool's node
+    timeline, at the README's size and at 80x24 (a demo of its own:
+    `python screenshots/generate.py run-times`)."""
     from batch_tui.ui.screens.run_times import RunTimesScreen
+    from batch_tui.ui.screens.timeline import TimelineScreen
 
     with tempfile.TemporaryDirectory(prefix="batch-tui-shots-") as data_dir:
         settings = EmulatorSettings(
@@ -384,7 +387,7 @@ async def shoot_run_times() -> None:
                 name="demo (local emulator)", url=settings.base_url, account="demo",
                 auth="shared-key", key=settings.key, is_demo=True, source="demo",
             )  # fmt: skip
-            for size, name in ((SIZE, "run-times"), ((80, 24), "run-times-80x24")):
+            for size, suffix in ((SIZE, ""), ((80, 24), "-80x24")):
                 app = BatchApp(
                     Settings(),
                     targets=[target],
@@ -394,7 +397,9 @@ async def shoot_run_times() -> None:
                 async with app.run_test(size=size) as pilot:
                     await shoot_quietly(app, pilot)
                     app.show(RunTimesScreen("nightly-render"))
-                    await shoot(app, pilot, name)
+                    await shoot(app, pilot, f"run-times{suffix}")
+                    app.show(TimelineScreen("render-pool"))
+                    await shoot(app, pilot, f"timeline{suffix}")
         finally:
             await emu.stop()
 
