@@ -139,7 +139,8 @@ class RunTimesScreen(QuietFooter, ListScreen):
         self.job_id = job_id
         self.run_by_id: dict[str, RunTime] = {}
         """The completed tasks' runs, by task id."""
-        self.listing = False
+        self.listing = tasks is None
+        """The job's tasks are being listed (from the start: nothing is known yet)."""
         self._given = tasks
         self._delta = DeltaPlan(full_every=FULL_RELOAD_EVERY)
         self._chart_width = 0
@@ -194,6 +195,7 @@ class RunTimesScreen(QuietFooter, ListScreen):
                     last_shown = time.monotonic()
         finally:
             self.listing = False
+            self.show_runs()  # a failed listing: no longer "listing…"
         for gone in [task_id for task_id in self.run_by_id if task_id not in seen]:
             del self.run_by_id[gone]
         self._delta.listed(seen.values(), time.monotonic() - started)
