@@ -1,6 +1,8 @@
 """Makes the README's SVG screenshots from the demo: `python screenshots/generate.py`.
 
 `python screenshots/generate.py sparklines` makes only the history's (`shoot_sparklines`).
+`python screenshots/generate.py run-times` makes only the run times' and the node timeline's
+(`shoot_run_times`).
 
 It runs the demo scenario in process (the same emulator `batch-tui --demo` starts, with real task
 processes), waits until the demo shows every kind of state (a failed start task, an offline
@@ -280,6 +282,7 @@ async def main() -> None:
         finally:
             await emu.stop()
     await shoot_sparklines()  # a demo of its own, sampled from its start
+    await shoot_run_times()
 
 
 async def shoot_download_dialog(app: BatchApp, pilot: object) -> None:
@@ -362,6 +365,48 @@ async def shoot_sparklines() -> None:
         finally:
             await emu.stop()
 
+
+async def shoot_run_times() -> None:
+    """The render job's run times once its failing frames have run, and its pool's node
+    timeline, at the README's size and at 80x24 (a demo of its own:
+    `python screenshots/generate.py run-times`)."""
+    from batch_tui.ui.screens.run_times import RunTimesScreen
+    from batch_tui.ui.screens.timeline import TimelineScreen
+
+    with tempfile.TemporaryDirectory(prefix="batch-tui-shots-") as data_dir:
+        settings = EmulatorSettings(
+            account="demo", scenario="demo", executor="local", data_dir=Path(data_dir),
+            persist=False, base_url="http://127.0.0.1:8765",
+        )  # fmt: skip
+        emu = build_emulator(settings)
+        asgi = create_app(emu)
+        await emu.start()
+        try:
+            await wait_for(lambda: triage_ready(emu), 180)
+            target = AccountTarget(
+                name="demo (local emulator)", url=settings.base_url, account="demo",
+                auth="shared-key", key=settings.key, is_demo=True, source="demo",
+            )  # fmt: skip
+            for size, suffix in ((SIZE, ""), ((80, 24), "-80x24")):
+                app = BatchApp(
+                    Settings(),
+                    targets=[target],
+                    open_target=target,
+                    session_factory=lambda t: open_session(t, transport=httpx.ASGITransport(asgi)),
+                )
+                async with app.run_test(size=size) as pilot:
+                    await shoot_quietly(app, pilot)
+                    app.show(RunTimesScreen("nightly-render"))
+                    await shoot(app, pilot, f"run-times{suffix}")
+                    app.show(TimelineScreen("render-pool"))
+                    await shoot(app, pilot, f"timeline{suffix}")
+        finally:
+            await emu.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["run-times"]:
+    asyncio.run(shoot_run_times())
+    sys.exit(0)
 
 if __name__ == "__main__":
     asyncio.run(shoot_sparklines() if sys.argv[1:] == ["sparklines"] else main())

@@ -5,6 +5,7 @@
     :schedules        :schedule SCHEDULE
     :overview         :accounts          :help               :q
     :failures JOB
+    :runtimes JOB      :timeline POOL
 
 Aliases follow k9s where it has one (`:po`, `:no`, `:ctx`, `:q!`). A navigation command
 opens the route of its name (`routes.ROUTES`), its arguments the screen's; `run_command(app,
@@ -56,6 +57,8 @@ SPECS: Final = (
     CommandSpec("schedules", ("sch", "cj", "cronjobs"), (), "The job schedules"),
     CommandSpec("schedule", ("cronjob",), ("SCHEDULE",), "A job schedule's detail and jobs"),
     CommandSpec("failures", ("fail", "triage"), ("JOB",), "A job's failed tasks grouped by cause"),
+    CommandSpec("runtimes", ("rt", "runtime"), ("JOB",), "A job's task run times, outliers"),
+    CommandSpec("timeline", ("tl",), ("POOL",), "A pool's nodes over time, the tasks they ran"),
     CommandSpec("accounts", ("account", "acc", "ctx"), (), "Choose another account"),
     CommandSpec("help", ("h", "?"), (), "The keys of this screen"),
     CommandSpec("quit", ("q", "q!", "exit"), (), "Quit"),
@@ -194,11 +197,15 @@ class BatchCommands(Provider):
                 entries.append((f"Nodes of pool {pool}", f"nodes {raw}", "Node list"))
                 entries.append((f"Heatmap of pool {pool}", f"heatmap {raw}", "Node heatmap"))
                 entries.append((f"Pool {pool}", f"pool {raw}", "Pool detail"))
+                entries.append((f"Timeline of pool {pool}", f"timeline {raw}", "Node timeline"))
             for raw in session.known_ids("job"):
                 job = sanitize_text(raw, limit=80)
                 entries.append((f"Tasks of job {job}", f"tasks {raw}", "Job detail and tasks"))
                 entries.append(
                     (f"Failures of job {job}", f"failures {raw}", "Failed tasks grouped by cause")
+                )
+                entries.append(
+                    (f"Run times of job {job}", f"runtimes {raw}", "Run time histogram, outliers")
                 )
             for raw in session.known_ids("schedule"):
                 shown = sanitize_text(raw, limit=80)

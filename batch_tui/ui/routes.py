@@ -29,6 +29,8 @@ RouteName = Literal[
     "schedules", "schedule",
     "json",
     "failures", "failure-group",
+    "runtimes",
+    "timeline",
 ]  # fmt: skip
 """Every place the app can go (mypy checks the names at each `route(...)`)."""
 
@@ -55,6 +57,8 @@ ROUTES: Final[Mapping[RouteName, tuple[str, str]]] = {
     "json": ("json_view", "JsonViewScreen"),
     "failures": ("failures", "FailuresScreen"),
     "failure-group": ("failures", "FailureGroupScreen"),
+    "runtimes": ("run_times", "RunTimesScreen"),
+    "timeline": ("timeline", "TimelineScreen"),
 }
 """Route -> (module under `batch_tui.ui.screens`, screen class); a route's arguments are the
 screen's constructor arguments (`NodeDetailScreen(pool_id, node_id)`)."""

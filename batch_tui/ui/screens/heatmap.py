@@ -27,6 +27,14 @@ class HeatmapScreen(NodeActionScreen):
     REFRESH_KIND = "nodes"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "nodes", "Node list", id="heatmap.nodes", tooltip="The pool's node list"),
+        Binding(
+            "t",
+            "timeline",
+            "Timeline",
+            show=False,
+            id="heatmap.timeline",
+            tooltip="The pool's nodes over time, the tasks they ran",
+        ),
     ]
 
     def __init__(self, pool_id: str) -> None:
@@ -85,3 +93,7 @@ class HeatmapScreen(NodeActionScreen):
     def action_nodes(self) -> None:
         """Shows the pool's node list."""
         self.batch_app.open(route("nodes", self.pool_id))
+
+    def action_timeline(self) -> None:
+        """Shows the pool's node timeline."""
+        self.batch_app.open(route("timeline", self.pool_id))

@@ -8,7 +8,8 @@ whose state changed since (`stateTransitionTime ge ...`), and `r` reloads everyt
 filters the rows (`exit:137 state:failed node:tvm-3 oom`: exit code, state, result and retries
 go to the service as `$filter` on enter, the rest filter here; `TermFilterScreen`), `g` goes
 to a task by id (fetching it when it is not loaded), `enter` opens the task, `P` the job
-preparation/release status, `F` failure triage (the failed tasks grouped by cause). Task
+preparation/release status, `F` failure triage (the failed tasks grouped by cause), `H` the
+tasks' run times (histogram, outliers). Task
 actions on the marked tasks (or the cursor's): `t` terminate, `R` reactivate, `ctrl+d`
 delete; job actions on the job: `T` terminate, `D` disable, `E` enable, `X` delete. `a` adds
 a task from a JSON body, `C` clones the cursor's task (a rerun after a fix): see
@@ -131,6 +132,8 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
                 tooltip="Job preparation and release status per node"),
         Binding("F", "failures", "Failures", id="job.failures",
                 tooltip="Failed tasks grouped by cause (exit code, failure, stderr)"),
+        Binding("H", "run_times", "Run times", id="job.run-times", show=False,
+                tooltip="Histogram of the tasks' run times and the slowest tasks"),
         *action_bindings("task", "job"),
         action_binding(ACTIONS["task.add"]),
         action_binding(ACTIONS["task.clone"]),
@@ -467,6 +470,13 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
     def action_failures(self) -> None:
         """Opens failure triage: the job's failed tasks grouped by cause."""
         self.batch_app.open(route("failures", self.job_id))
+
+    def action_run_times(self) -> None:
+        """Opens the run times of the job's tasks: from the tasks listed here when they are
+        all of them (or all completed ones), else the screen lists them itself."""
+        whole = self.state_key in ("all", "completed") and self.service_filter is None
+        tasks = tuple(self.task_by_id.values()) if whole and self._listed else None
+        self.batch_app.open(route("runtimes", self.job_id, tasks=tasks))
 
     def open_row(self, key: str) -> None:
         self.batch_app.open(route("task", self.job_id, key))

@@ -111,6 +111,8 @@ class PoolsScreen(PoolActionScreen):
                 tooltip="The pool's settings and errors"),
         Binding("n", "nodes", "Node list", id="pools.nodes", tooltip="The pool's node list"),
         Binding("h", "heatmap", "Heatmap", id="pools.heatmap", tooltip="The pool's heatmap"),
+        Binding("t", "timeline", "Timeline", show=False, id="pools.timeline",
+                tooltip="The pool's nodes over time, the tasks they ran"),
         action_binding(ACTIONS["node.all-in-state"]),
         *action_bindings("pool"),
     ]  # fmt: skip
@@ -300,6 +302,12 @@ class PoolsScreen(PoolActionScreen):
         pool_id = self._cursor_pool()
         if pool_id:
             self.batch_app.open(route("pool", pool_id))
+
+    def action_timeline(self) -> None:
+        """Opens the node timeline of the pool under the cursor."""
+        pool_id = self._cursor_pool()
+        if pool_id:
+            self.batch_app.open(route("timeline", pool_id))
 
     def action_nodes(self) -> None:
         """Opens the node list of the pool under the cursor."""
