@@ -4,7 +4,8 @@ One command, one emulator (served by uvicorn on loopback with the same injected 
 every client), one run: seeding time of the large scenario, listing 100,000 tasks and 10,000
 nodes through batch-tui and through the official `azure-batch` SDK, the bytes of a delta
 refresh, and the emulator's list throughput; then the UI, failure triage of the big job's
-10,000 failed tasks, the file viewer, the start-up and the
+10,000 failed tasks, a session of minutes browsing every screen (memory, idle CPU, reopening
+the big job: `bench/session.py`), the file viewer, the start-up and the
 saved state (`--data-dir`, against the version before SQLite: `bench/state.py`). `--quick`
 runs tiny sizes (the CI smoke test); a full run writes its tables to `bench/RESULTS.md` as well.
 """
@@ -48,6 +49,7 @@ from bench.listing import (  # noqa: E402
 )
 from bench.refresh import refresh_table  # noqa: E402
 from bench.served import ServedEmulator  # noqa: E402
+from bench.session import session_table  # noqa: E402
 from bench.startup import startup_table  # noqa: E402
 from bench.tables import Table, verdict  # noqa: E402
 from bench.triage import triage_table  # noqa: E402
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         account, key = served.settings.account, served.settings.key
         tables += [emit(t) for t in ui_tables(served.url, account, key, lists, sizes.key_samples)]
         tables.append(emit(triage_table(served, LARGE_JOB)))
+        minutes = 1.0 if args.quick else 3.0
+        tables.append(emit(session_table(served, LARGE_JOB, NODE_POOL, minutes, args.quick)))
     finally:
         served.stop()
     # Their own emulators, after the big one stopped: its engine would share the CPUs.

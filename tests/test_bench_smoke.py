@@ -25,6 +25,7 @@ TITLES = (
     "### `batch-tui --demo` to the first screen with data",
     "### Hostile and big list pages: the client's peak memory",
     "### History: 50 pools and 500 jobs",
+    "### A session of 1 min on `big-render` and `nodes-10k`: memory, CPU, reopening",
 )
 SMOKE_TIMEOUT = 400
 """Seconds the quick run may take: a dozen short client processes and four headless apps

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, Final, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from batch_tui.ui.session import AccountSession
 
 T = TypeVar("T")
+
+HEADER_SECONDS: Final = 1.0
+"""Seconds between redraws of the header's refresh age ("⟳ 12s ago") on the screen on top."""
 
 
 class BatchScreen(ScreenActions):
@@ -72,6 +75,7 @@ class BatchScreen(ScreenActions):
     def __init__(self) -> None:
         super().__init__()
         self._timer: Timer | None = None
+        self._header_timer: Timer | None = None
         self._offline = False
         self._refreshing = False
         self._forced = False
@@ -178,7 +182,7 @@ class BatchScreen(ScreenActions):
 
     def on_mount(self) -> None:
         self.update_header()
-        self.set_interval(1.0, self.update_header)
+        self._header_timer = self.set_interval(HEADER_SECONDS, self.update_header)
 
     def header_session(self) -> AccountSession | None:
         """The session the header names (the open one)."""
@@ -241,12 +245,20 @@ class BatchScreen(ScreenActions):
             self._timer = self.set_interval(self.refresh_interval(), self.refresh_data, pause=True)
         if not self.paused:
             self._timer.resume()
+        if self._header_timer is not None:
+            self.update_header()  # the age it shows went on while another screen was on top
+            self._header_timer.resume()
         if self._due():
             self.refresh_data()
 
     def on_screen_suspend(self) -> None:
         if self._timer is not None:
             self._timer.pause()
+        # A screen under another still repaints its header's age each second, and Textual
+        # carries a background screen's dirty regions to the top screen: the screen on top
+        # would be painted whole every second with nothing on it changed.
+        if self._header_timer is not None:
+            self._header_timer.pause()
 
     def _due(self) -> bool:
         if self.last_refreshed is None:
