@@ -106,6 +106,13 @@ def tasks_line(counts: TaskCounts, colors: Colors, note: str = "") -> Content:
     )
 
 
+KEPT_FIRST_ROWS: Final = 1_000
+"""Rows of a kept listing shown before the rest: a page's worth, as a cold listing's first."""
+
+PAINT_PAUSE: Final = 0.05
+"""Seconds a reopened job waits after its first rows, so that a frame shows them before the
+rest of the rows are built (a few frames at Textual's 60 a second)."""
+
 REMEMBERED_TASKS = 10_000
 """A job's task ids are kept for completion up to this many (a bigger job's would cost memory
 and a sort per tab press for little: its ids are not typed from memory)."""
@@ -387,7 +394,13 @@ class JobDetailScreen(QuietFooter, TermFilterScreen):
         kept = await self.session.load_task_list(self.job_id)
         if kept is None or not kept.tasks or kept.since is None:
             return
-        self._merge({task.id: task for task in kept.tasks})
+        # The first screenful first, painted, then the rest: building 100,000 rows before the
+        # first frame made a reopen paint later than a cold listing's first page.
+        first, rest = kept.tasks[:KEPT_FIRST_ROWS], kept.tasks[KEPT_FIRST_ROWS:]
+        self._merge({task.id: task for task in first})
+        if rest:
+            await asyncio.sleep(PAINT_PAUSE)
+            self._merge({task.id: task for task in rest})
         self._delta.since, self._delta.listing_seconds = kept.since, kept.listing_seconds
         self._listed = True
         self.kept_at = kept.saved_at
