@@ -7,7 +7,7 @@ likewise opaque continuation keys, e.g. a node id).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import parse_qsl, quote
@@ -83,6 +83,7 @@ def take_page(
     key: Callable[[T], str],
     accept: Callable[[T], bool] | None,
     request: PageRequest,
+    candidates: Callable[[int], Iterator[int]] | None = None,
 ) -> tuple[list[T], str | None]:
     """Returns one page of the accepted items and the token of the next page (None at the end).
 
@@ -91,15 +92,26 @@ def take_page(
         key: Returns an item's stable key (lower-cased id, file name ...).
         accept: The `$filter` predicate, or None.
         request: The page size and the incoming token.
+        candidates: Returns, in order, the positions from a given one of the items `accept`
+            may take (the others it refuses for certain): a filter on a range of ids tests
+            only the items in the range, not every item before and after it (`id_bounds`).
     """
     index = _resume(items, key, request.token)
+    positions: Iterator[int] = iter(range(index, len(items)))
+    if candidates is not None and accept is not None:
+        positions = candidates(index)
     page: list[T] = []
-    while index < len(items) and len(page) < request.size:
-        if accept is None or accept(items[index]):
-            page.append(items[index])
-        index += 1
-    more = any(accept is None or accept(items[i]) for i in range(index, len(items)))
-    if not page or not more:
+    for position in positions:
+        if accept is None or accept(items[position]):
+            page.append(items[position])
+            if len(page) == request.size:
+                index = position + 1
+                break
+    else:
+        return page, None
+    # A next link only when another item is accepted: the service gives no empty last page.
+    more = any(accept is None or accept(items[i]) for i in positions)
+    if not more:
         return page, None
     return page, f"{index}-{key(page[-1])}"
 
