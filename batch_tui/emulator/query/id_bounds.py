@@ -43,6 +43,15 @@ class IdBounds:
 
     def candidates(self, ids: Iterable[str], start: int) -> Iterator[int]:
         """The positions, counted from `start`, of the ids within the bounds, in order."""
+        low, high = self.low, self.high
+        # The ranges a client lists (`ge` a cut, `lt` the next) compared inline: calling
+        # `holds` for each of a million ids would cost three times as long.
+        if low is not None and not self.low_open and (high is None or self.high_open):
+            if high is None:
+                return (index for index, item_id in enumerate(ids, start) if low <= item_id)
+            return (index for index, item_id in enumerate(ids, start) if low <= item_id < high)
+        if low is None and high is not None and self.high_open:
+            return (index for index, item_id in enumerate(ids, start) if item_id < high)
         holds = self.holds
         return (index for index, item_id in enumerate(ids, start) if holds(item_id))
 

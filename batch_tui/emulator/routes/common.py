@@ -6,6 +6,7 @@ import re
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar, cast
 
 from starlette.requests import Request
@@ -217,8 +218,8 @@ def _id_candidates(
     records = cast("Sequence[Record]", items)
 
     def candidates(start: int) -> Iterator[int]:
-        ids = (record.data["id"] for record in islice(records, start, None))
-        return bounds.candidates(ids, start)
+        datas = map(attrgetter("data"), islice(records, start, None))
+        return bounds.candidates(map(itemgetter("id"), datas), start)
 
     return candidates
 
