@@ -136,7 +136,7 @@ def app_tables(served: Any, samples: int, tasks: int) -> tuple[Table, Table]:
 
 def main(argv: list[str] | None = None) -> int:
     from batch_tui.emulator.base.settings import EmulatorSettings
-    from batch_tui.emulator.scenarios.large import seed_large
+    from batch_tui.emulator.scenarios.large import keep_seeded, seed_large
     from bench.refresh import refresh_table
     from bench.served import ServedEmulator
 
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     served = ServedEmulator(settings)
     tables: list[Table] = []
     try:
-        summary = seed_large(served.emu, big_job_tasks=args.tasks)
+        summary = keep_seeded(seed_large(served.emu, big_job_tasks=args.tasks))
         served.start()
         seeding = Table(f"Seeding `large-1m` ({args.tasks:,} tasks in `big-render`)",
                         ["tasks in the account", "seconds"])  # fmt: skip
