@@ -6,8 +6,10 @@ thousand in the range takes seconds a page; comparing ids with the bounds takes 
 that, and the full filter then runs only on the tasks inside them.
 
 Only bounds the filter requires are taken: comparisons of `id` with a string, joined to the
-rest by a top-level `and`. A filter with a top-level `or`, or whose `id` comparisons sit
-inside parentheses or a `not`, gives no bounds (the list scans as before), never wrong ones.
+rest by a top-level `and`. Parentheses around a comparison or a conjunction
+(`(id ge 'a') and (id lt 'b')`, as the client writes a range) count the same as without. A
+filter with a top-level `or`, or whose `id` comparisons sit inside an `or` or a `not`, gives
+no bounds from them (the list scans as before), never wrong ones.
 """
 
 from __future__ import annotations
@@ -69,12 +71,12 @@ class IdBounds:
         return bounds
 
 
-def _top_level_terms(text: str) -> list[list[str]] | None:
-    """Splits a filter at its top-level `and`s; None when it has a top-level `or` or its
-    parentheses do not balance (the parser refuses it anyway)."""
+def _top_level_terms(tokens: list[str]) -> list[list[str]] | None:
+    """Splits a filter's tokens at their top-level `and`s; None when they have a top-level
+    `or` or their parentheses do not balance (the parser refuses that anyway)."""
     terms: list[list[str]] = [[]]
     depth = 0
-    for token in _TOKEN.findall(text):
+    for token in tokens:
         word = token.lower()
         if token == "(":
             depth += 1
@@ -91,6 +93,33 @@ def _top_level_terms(text: str) -> list[list[str]] | None:
     return terms if depth == 0 else None
 
 
+def _inside_parentheses(term: list[str]) -> list[str] | None:
+    """The tokens inside a term that is one parenthesised group (`(id ge 'a')`), or None."""
+    if len(term) < 2 or term[0] != "(" or term[-1] != ")":
+        return None
+    depth = 0
+    for token in term[:-1]:
+        depth += token == "("
+        depth -= token == ")"
+        if depth == 0:  # closed before the end: `(a) and (b)` is not one group
+            return None
+    return term[1:-1]
+
+
+def _narrowed(bounds: IdBounds, tokens: list[str]) -> IdBounds:
+    """`bounds` and those the conjunction of `tokens` requires (a group's own `and`s too)."""
+    terms = _top_level_terms(tokens)
+    for term in terms or []:
+        inner = _inside_parentheses(term)
+        if inner is not None:
+            bounds = _narrowed(bounds, inner)
+        elif len(term) == 3 and term[0] == "id" and term[2].startswith("'"):
+            op = term[1].lower()
+            if op in _BOUNDING_OPS:
+                bounds = bounds.narrowed(op, term[2][1:-1].replace("''", "'"))
+    return bounds
+
+
 def id_bounds(text: str | None) -> IdBounds | None:
     """Returns the bounds a valid `$filter` puts on `id`, or None when it puts none.
 
@@ -100,14 +129,5 @@ def id_bounds(text: str | None) -> IdBounds | None:
     """
     if not text:
         return None
-    terms = _top_level_terms(text)
-    if terms is None:
-        return None
-    bounds = IdBounds()
-    for term in terms:
-        if len(term) != 3 or term[0] != "id" or not term[2].startswith("'"):
-            continue
-        op = term[1].lower()
-        if op in _BOUNDING_OPS:
-            bounds = bounds.narrowed(op, term[2][1:-1].replace("''", "'"))
+    bounds = _narrowed(IdBounds(), _TOKEN.findall(text))
     return None if bounds == IdBounds() else bounds

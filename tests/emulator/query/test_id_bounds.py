@@ -28,6 +28,10 @@ IDS = ["b", "a", "c2", "C1", "c", "d'x", "c1", "e", "c10", "b"]
         ("id eq 'c1'", IdBounds("c1", False, "c1", False)),
         ("id ge 'a' and id ge 'c' and id lt 'z' and id lt 'e'", IdBounds("c", False, "e", True)),
         ("id ge 'a' And id LT 'b'", IdBounds("a", False, "b", True)),
+        # As the client writes a range (`odata.and_`): each comparison in parentheses.
+        ("(id ge 'a') and (id lt 'b')", IdBounds("a", False, "b", True)),
+        ("((id ge 'a' and state eq 'active')) and (id lt 'b')", IdBounds("a", False, "b", True)),
+        ("(id ge 'a' or id lt 'b') and id le 'c'", IdBounds(None, False, "c")),
     ],
 )
 def test_required_id_comparisons_bound_the_ids(text: str, bounds: IdBounds) -> None:
@@ -42,6 +46,8 @@ def test_required_id_comparisons_bound_the_ids(text: str, bounds: IdBounds) -> N
         "state eq 'active'",
         "id ge 'c' or state eq 'active'",  # a top-level or: an id outside may pass
         "(id ge 'c') or id lt 'b'",
+        "(id ge 'c') or (id lt 'b')",
+        "(id ge 'c' or id lt 'b')",
         "not id ge 'c'",
         "(id ge 'c' or id lt 'b') and state eq 'active'",
         "startswith(id, 'c')",
@@ -62,6 +68,7 @@ def test_filters_that_do_not_require_an_id_range_give_no_bounds(text: str | None
         "id eq 'b'",
         "id ge 'd''x'",
         "id lt 'b' and state eq 'active'",
+        "(id ge 'c') and (id lt 'd')",
     ],
 )
 @pytest.mark.parametrize("size", [1, 2, 3, 100])

@@ -213,7 +213,7 @@ async def test_a_range_of_ids_lists_exactly_its_tasks_whatever_their_order(
     ids = [f"t{(i * 7919) % 2500:04d}" for i in range(2500)]
     ids[::97] = [item.upper() for item in ids[::97]]
     add_tasks(emulator, "job1", [{"id": item, "commandLine": "x"} for item in ids])
-    where = "id ge 't1000' and id lt 't1500' and state eq 'active'"
+    where = "(id ge 't1000') and (id lt 't1500') and state eq 'active'"  # as the client writes it
     params = {"$filter": where, "$select": "id", "maxresults": "100"}
     body = (await http.get("/jobs/job1/tasks", params=params)).json()
     listed = [task["id"] for task in body["value"]]
