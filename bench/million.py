@@ -132,10 +132,11 @@ def app_tables(served: Any, samples: int, tasks: int) -> tuple[Table, Table]:
     worst = max(memory["rss"], after["rss"])
     opened.add(out["rows"], out["first"], out["loaded"], memory["rss"], memory["hwm"],
                after["rss"], f"RSS < {RSS_BUDGET_MB:.0f} MB",
-               verdict(worst < RSS_BUDGET_MB))  # fmt: skip
+               verdict(worst < RSS_BUDGET_MB and out["rows"] == tasks))  # fmt: skip
     opened.notes.append(
         "from `app.show(screen)` to the first frame with rows and to the frame after the last "
-        "page; RSS (`VmRSS`) after a `gc.collect()`, and again after the keys (sorted)"
+        "page; RSS (`VmRSS`) after a `gc.collect()`, and again after the keys (sorted); "
+        "PASS needs every task listed, not only the RSS under budget"
     )
     return keys, opened
 
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--listing-only", action="store_true", help="only the listings (a few minutes)"
     )
+    parser.add_argument("--app-only", action="store_true", help="only the app's tables")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     settings = EmulatorSettings(account="bench", executor="simulated", faults=LATENCY)
@@ -169,16 +171,19 @@ def main(argv: list[str] | None = None) -> int:
             ["listing", "items", "requests", "seconds", "MB received", "peak RSS MB",
              "faster than one stream"],
         )  # fmt: skip
-        listing_rows(served, listing)
+        if not args.app_only:
+            listing_rows(served, listing)
         listing.notes += [
             "each listing in a process of its own; requests and bytes counted at the server",
             "ranges of ids: the first page, then ranges cut from it and the task counts, 16 "
             "paging at once; the emulator serves one request at a time in one process, so "
             "past the latency the listings are bound by its time per page",
         ]
-        tables.append(emit(listing))
-        if not args.listing_only:
+        if not args.app_only:
+            tables.append(emit(listing))
+        if not args.listing_only and not args.app_only:
             tables.append(emit(refresh_table(served, LARGE_JOB)))
+        if not args.listing_only:
             tables += [emit(table) for table in app_tables(served, args.samples, args.tasks)]
     finally:
         served.stop()
