@@ -11,7 +11,7 @@
 - a delta refresh after 1% of the tasks changed, against the full listing's bytes
   (`bench/refresh.py`).
 
-It is not part of the normal `bench/run.py` run: it takes about a quarter of an hour, most of
+It is not part of the normal `bench/run.py` run: it takes about 10 minutes, most of
 it the emulator serving a million tasks several times over. `--tasks N` runs it smaller.
 """
 

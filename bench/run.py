@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--million",
         action="store_true",
-        help="only the 1,000,000-task job (bench/million.py, about a quarter of an hour)",
+        help="only the 1,000,000-task job (bench/million.py, about 10 minutes)",
     )
     args = parser.parse_args(argv)
     if args.million:
