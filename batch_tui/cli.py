@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="account key, base64, for loopback use: ps shows it to every local user "
         "(default: BATCH_TUI_EMULATOR_KEY, else a generated key)",
     )
-    emulator.add_argument("--scenario", choices=("empty", "demo", "large"), default="empty")
+    emulator.add_argument(
+        "--scenario", choices=("empty", "demo", "large", "large-1m"), default="empty"
+    )
     emulator.add_argument(
         "--executor",
         choices=("local", "simulated"),
@@ -147,7 +149,7 @@ def run_emulator(args: argparse.Namespace) -> int:
         return 2
     settings = EmulatorSettings(
         account=args.account,
-        executor=args.executor or ("simulated" if args.scenario == "large" else "local"),
+        executor=args.executor or ("simulated" if args.scenario.startswith("large") else "local"),
         scenario=args.scenario,
         data_dir=args.data_dir,
         base_url=f"http://{args.host}:{args.port}",
@@ -179,7 +181,7 @@ def emulator_problem(args: argparse.Namespace, key: str | None, source: str) -> 
     problem = bind_problem(args.host, key, key_on_command_line=args.key is not None)
     if problem:
         return problem
-    if args.scenario == "large" and args.executor == "local":
+    if args.scenario.startswith("large") and args.executor == "local":
         return (
             "the large scenario needs --executor simulated "
             "(100,000 real processes would not be a demo)"

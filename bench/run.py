@@ -136,7 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     parser.add_argument("--out", type=Path, help="also write the tables here (markdown)")
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="only the 1,000,000-task job (bench/million.py, about 10 minutes)",
+    )
     args = parser.parse_args(argv)
+    if args.million:
+        from bench import million
+
+        return million.main([])
     sizes = QUICK if args.quick else FULL
     out = args.out or (None if args.quick else BENCH / "RESULTS.md")
     settings = EmulatorSettings(

@@ -74,3 +74,26 @@ def test_bench_selects_what_the_views_select() -> None:
 
     assert TASK_FIELDS == VIEW_TASK_FIELDS
     assert NODE_FIELDS == NODE_LIST_FIELDS
+
+
+def test_the_million_task_benchmark_runs_small(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "million.py"), "--tasks", "3000", "--samples", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=SMOKE_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for title in (
+        "### Seeding `large-1m` (3,000 tasks in `big-render`)",
+        "### List all 3,000 tasks (view fields), 20 ms latency",
+        "### Key press to next frame with the 3,000-task list open",
+        "### Opening the 3,000-task list in the app",
+        "### Refresh of `big-render` where 1% changed vs a full list",
+    ):
+        assert title in done.stdout, title
+    assert "| ranges of ids (`list_job_tasks`) | 3,000 " in done.stdout
+    assert "| tasks of `big-render` | down (next row)" in done.stdout
+    assert "Traceback" not in done.stderr

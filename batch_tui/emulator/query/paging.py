@@ -7,7 +7,7 @@ likewise opaque continuation keys, e.g. a node id).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import parse_qsl, quote
@@ -78,15 +78,12 @@ def _resume(items: Sequence[T], key: Callable[[T], str], token: str | None) -> i
     return min(pos, len(items))
 
 
-LOOK_AHEAD = 2_000
-"""Items a full page looks past its end for one more match before it gives a next link."""
-
-
 def take_page(
     items: Sequence[T],
     key: Callable[[T], str],
     accept: Callable[[T], bool] | None,
     request: PageRequest,
+    candidates: Callable[[int], Iterator[int]] | None = None,
 ) -> tuple[list[T], str | None]:
     """Returns one page of the accepted items and the token of the next page (None at the end).
 
@@ -95,22 +92,26 @@ def take_page(
         key: Returns an item's stable key (lower-cased id, file name ...).
         accept: The `$filter` predicate, or None.
         request: The page size and the incoming token.
+        candidates: Returns, in order, the positions from a given one of the items `accept`
+            may take (the others it refuses for certain): a filter on a range of ids tests
+            only the items in the range, not every item before and after it (`id_bounds`).
     """
     index = _resume(items, key, request.token)
+    positions: Iterator[int] = iter(range(index, len(items)))
+    if candidates is not None and accept is not None:
+        positions = candidates(index)
     page: list[T] = []
-    while index < len(items) and len(page) < request.size:
-        if accept is None or accept(items[index]):
-            page.append(items[index])
-        index += 1
-    if not page or index >= len(items) or len(page) < request.size:
-        return page, None  # scanned to the end: nothing more matches
-    # A full page: a next link if one more item matches. The look-ahead is bounded: past
-    # `LOOK_AHEAD` items the link is given unchecked (the next page may be empty, as the
-    # service's can be), or every page of a narrow filter (a range of ids) would scan the rest
-    # of a 100,000-task job.
-    ahead = range(index, min(len(items), index + LOOK_AHEAD))
-    checked_to_end = ahead.stop == len(items)
-    if checked_to_end and not any(accept is None or accept(items[i]) for i in ahead):
+    for position in positions:
+        if accept is None or accept(items[position]):
+            page.append(items[position])
+            if len(page) == request.size:
+                index = position + 1
+                break
+    else:
+        return page, None
+    # A next link only when another item is accepted: the service gives no empty last page.
+    more = any(accept is None or accept(items[i]) for i in positions)
+    if not more:
         return page, None
     return page, f"{index}-{key(page[-1])}"
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from itertools import islice
+from operator import attrgetter, itemgetter
+from typing import Any, TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +20,7 @@ from batch_tui.emulator.query.filter import (
     filter_properties,
     invalid_query,
 )
+from batch_tui.emulator.query.id_bounds import id_bounds
 from batch_tui.emulator.query.paging import MAX_RESULTS, next_link, parse_paging, take_page
 from batch_tui.emulator.query.select import compile_select, parse_expand, selected_properties, shape
 from batch_tui.emulator.routes import conditions
@@ -176,7 +179,8 @@ def list_response(
             rendering each one just to test it would cost most of the request.
     """
     paging = parse_paging(call.query, spec.maximum)
-    page, token = take_page(items, key, _acceptor(call, spec, render, stored), paging)
+    accept = _acceptor(call, spec, render, stored)
+    page, token = take_page(items, key, accept, paging, _id_candidates(call, spec, items))
     body: dict[str, Any] = {"value": list(map(_wire_maker(call, spec, render, stored), page))}
     if token:
         scope = call.request.scope
@@ -201,6 +205,23 @@ def _acceptor(
     if stored is not None and not filter_properties(text) & RENDERED_ONLY:
         return lambda item: predicate(stored(item))
     return lambda item: predicate(render(item, False))
+
+
+def _id_candidates(
+    call: Call, spec: ListSpec, items: Sequence[T]
+) -> Callable[[int], Iterator[int]] | None:
+    """The positions of the items a filter's bounds on `id` leave (`id_bounds`), for a list of
+    records (whose `data` holds the `id` the filter compares)."""
+    bounds = id_bounds(call.query.get("$filter")) if spec.filter and "id" in spec.filter else None
+    if bounds is None or not items or not isinstance(items[0], Record):
+        return None
+    records = cast("Sequence[Record]", items)
+
+    def candidates(start: int) -> Iterator[int]:
+        datas = map(attrgetter("data"), islice(records, start, None))
+        return bounds.candidates(map(itemgetter("id"), datas), start)
+
+    return candidates
 
 
 def _wire_maker(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from batch_tui.emulator.ops.emulator import Director, Seed
 from batch_tui.emulator.scenarios.demo import demo_director, seed_demo
-from batch_tui.emulator.scenarios.large import seed_large_scenario
+from batch_tui.emulator.scenarios.large import seed_large_scenario, seed_million_scenario
 
-SCENARIOS = ("empty", "demo", "large")
+SCENARIOS = ("empty", "demo", "large", "large-1m")
 """The names `--scenario` accepts."""
 
 
@@ -14,6 +14,7 @@ _SEEDERS: dict[str, tuple[Seed | None, Director | None]] = {
     "empty": (None, None),
     "demo": (seed_demo, demo_director),
     "large": (seed_large_scenario, None),
+    "large-1m": (seed_million_scenario, None),
 }
 
 

@@ -203,3 +203,23 @@ async def test_task_files(http: httpx.AsyncClient, emulator: Emulator, settle: S
     assert_error(escape, 400, "InvalidUri")
     assert (await http.delete("/jobs/job1/tasks/t1/files/stdout.txt")).status_code == 200
     assert (await http.head("/jobs/job1/tasks/t1/files/stdout.txt")).status_code == 404
+
+
+async def test_a_range_of_ids_lists_exactly_its_tasks_whatever_their_order(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    # Ids added out of order, some upper case: the range is compared as the filter compares.
+    await create_job(http)
+    ids = [f"t{(i * 7919) % 2500:04d}" for i in range(2500)]
+    ids[::97] = [item.upper() for item in ids[::97]]
+    add_tasks(emulator, "job1", [{"id": item, "commandLine": "x"} for item in ids])
+    where = "(id ge 't1000') and (id lt 't1500') and state eq 'active'"  # as the client writes it
+    params = {"$filter": where, "$select": "id", "maxresults": "100"}
+    body = (await http.get("/jobs/job1/tasks", params=params)).json()
+    listed = [task["id"] for task in body["value"]]
+    while "odata.nextLink" in body:
+        body = (await http.get(body["odata.nextLink"])).json()
+        assert body["value"], "no empty page behind a next link"
+        listed += [task["id"] for task in body["value"]]
+    assert listed == [item for item in ids if "t1000" <= item < "t1500"]
+    assert 400 < len(listed) < 500  # the upper-case ones sort before "t"

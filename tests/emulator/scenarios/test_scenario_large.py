@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from datetime import timedelta
@@ -23,6 +24,7 @@ from batch_tui.emulator.scenarios.large import (
     LargeSummary,
     seed_large,
     seed_large_scenario,
+    seed_million_scenario,
 )
 from tests.emulator.support import SHARED, Settle
 
@@ -263,3 +265,38 @@ async def test_failed_tasks_have_the_stderr_of_their_kind_of_failure(
         in b"".join(emulator.engine.task_files(task).read("stderr.txt", 0, None)).decode()
     }
     assert len(full) == 1
+
+
+def test_the_million_task_scenario_is_registered() -> None:
+    assert "large-1m" in SCENARIOS
+    assert scenario("large-1m") == (seed_million_scenario, None)
+    args = build_parser().parse_args(["emulator", "--scenario", "large-1m"])
+    assert args.scenario == "large-1m"
+
+
+async def test_the_million_task_scenario_grows_only_the_big_job(
+    http: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    try:
+        seed_million_scenario(emulator, tasks=TASKS + 1)  # its full size is 1,000,000
+        # The records are out of the collector's sight: its full passes do not walk them.
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert frozen > TASKS
+    sizes = {job: len(emulator.store.job_tasks(job)) for job in emulator.store.tasks}
+    # The smaller jobs keep their size in the `large` scenario (sized from 100,000 tasks).
+    assert sizes == {LARGE_JOB: TASKS + 1, "etl-nightly": 2000, "spot-sweep": 3000,
+                     "gpu-train": 24}  # fmt: skip
+    tasks = task_states(emulator)
+    assert tasks["completed"] > TASKS // 2 and tasks["active"] > TASKS // 4
+    listed = await list_all(http, f"/jobs/{LARGE_JOB}/tasks", **{"$select": "id,state"})
+    assert len(listed) == TASKS + 1
+    assert listed[-1]["id"] == f"task-{TASKS:06d}"
+
+
+def test_the_million_task_scenario_refuses_the_local_executor(emulator: Emulator) -> None:
+    emulator.settings.executor = "local"
+    with pytest.raises(ValueError, match="--executor simulated"):
+        seed_million_scenario(emulator, tasks=10)
+    assert not emulator.store.pools
