@@ -3,7 +3,8 @@
 - `bars_of(node, now)`: a node's bars from its `recentTasks` (start, end, result).
 - `Timeline`: the lanes of a pool's nodes; `merge(nodes, now)` adds a listing's bars to the
   ones seen before (a node lists only its last few tasks: kept, the lanes grow while the
-  screen is open).
+  screen is open); `merge_tasks(pool, job, tasks)` adds the bars of a job's task list, which
+  holds the tasks from before a node's last few.
 - `Window`: the time shown, `cells` cells of `cell_seconds` each ending at `end`;
   `fit_window(timeline, now, cells)` fits every bar, `zoomed` / `scrolled` move it.
 - `lane_cells(bars, window, now)`: a lane drawn as characters, one per cell: `█` success,
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from batch_tui.batch.models.node import Node
+from batch_tui.batch.models.task import Task
 
 Outcome = Literal["success", "failure", "running"]
 
@@ -84,6 +86,25 @@ def bars_of(node: Node) -> list[Bar]:
     return bars
 
 
+TASK_FIELDS: Final = ("id", "state", "executionInfo", "nodeInfo")
+"""The task fields the timeline reads from a job's task list ($select)."""
+
+MAX_LISTED_TASKS: Final = 200_000
+"""Tasks of the pool's jobs read for the timeline at most: its history beyond the nodes'
+recent tasks, bounded (the newest jobs first)."""
+
+
+def task_bar(job_id: str, task: Task) -> tuple[str, Bar] | None:
+    """The node and bar of a task from a job's task list, or None if it never started."""
+    info, node = task.execution_info, task.node_info
+    if info is None or info.start_time is None or node is None or not node.node_id:
+        return None
+    if task.state == "completed" or info.end_time is not None:
+        outcome: Outcome = "failure" if info.result == "failure" else "success"
+        return node.node_id, Bar(job_id, task.id, info.start_time, info.end_time, outcome)
+    return node.node_id, Bar(job_id, task.id, info.start_time, None, "running")
+
+
 class Timeline:
     """The lanes of a pool's nodes, in node id order."""
 
@@ -105,6 +126,27 @@ class Timeline:
         for gone in [node_id for node_id in self.lanes if node_id not in listed]:
             del self.lanes[gone]
         self.lanes = dict(sorted(self.lanes.items()))
+
+    def merge_tasks(self, pool_id: str, job_id: str, tasks: Iterable[Task]) -> int:
+        """Adds the bars of a job's tasks that ran on this pool's nodes (a node lists only its
+        last few tasks; the job's task list holds them all). Returns how many joined.
+
+        A bar already there from a node's recent tasks is kept if it is newer (ended)."""
+        added = 0
+        for task in tasks:
+            found = task_bar(job_id, task)
+            node = task.node_info
+            if found is None or node is None or (node.pool_id or pool_id) != pool_id:
+                continue
+            node_id, bar = found
+            lane = self.lanes.get(node_id)
+            if lane is None:
+                continue  # a node that left the pool
+            known = lane.bars.get((bar.job_id, bar.task_id))
+            if known is None or (known.end is None and bar.end is not None):
+                lane.bars[(bar.job_id, bar.task_id)] = bar
+                added += 1
+        return added
 
     def ordered(self) -> list[Lane]:
         return list(self.lanes.values())

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch_tui.batch.models.node import Node, RecentTask
-from batch_tui.batch.models.task import TaskExecutionInfo
+from batch_tui.batch.models.task import NodeInfo, Task, TaskExecutionInfo
 from batch_tui.ui.timeline import (
     ZOOM_STEPS,
     Bar,
@@ -119,3 +119,36 @@ def test_only_the_visible_lanes_are_taken():
     lanes = list(range(1000))
     assert list(visible(lanes, 990, 20)) == list(range(990, 1000))  # type: ignore[arg-type]
     assert list(visible(lanes, 10, 3)) == [10, 11, 12]  # type: ignore[arg-type]
+
+
+def task(task_id: str, node_id: str, start: float | None, end: float | None, result: str | None,
+         pool_id: str = "pool") -> Task:  # fmt: skip
+    info = TaskExecutionInfo(
+        start_time=None if start is None else at(start),
+        end_time=None if end is None else at(end),
+        result=result,
+    )
+    state = "completed" if end is not None else "running"
+    return Task(id=task_id, state=state, execution_info=info,
+                node_info=NodeInfo(pool_id=pool_id, node_id=node_id))  # fmt: skip
+
+
+def test_a_job_s_task_list_adds_the_bars_a_node_no_longer_lists():
+    timeline = Timeline()
+    timeline.merge([node("n1", recent("t9", 90, 95, "success")), node("n2")])
+    added = timeline.merge_tasks(
+        "pool",
+        "job",
+        [
+            task("t1", "n1", 10, 20, "failure"),  # before the node's recent tasks
+            task("t2", "n2", 30, None, None),  # running on the other node
+            task("t3", "n3", 30, 40, "success"),  # a node that left the pool: no lane
+            task("t4", "n1", 50, 60, "success", pool_id="other"),  # another pool's node
+            task("t5", "n1", None, None, None),  # never started
+        ],
+    )
+    assert added == 2
+    bars = timeline.lanes["n1"].bars
+    assert bars[("job", "t1")].outcome == "failure" and ("job-1", "t9") in bars
+    assert timeline.lanes["n2"].bars[("job", "t2")].outcome == "running"
+    assert "n3" not in timeline.lanes

@@ -13,6 +13,7 @@ the node under the cursor. Only the lanes on screen are drawn (1,000 nodes cost 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import ClassVar, Final
 
 from textual.app import ComposeResult
@@ -22,12 +23,15 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.widgets import Static
 
+from batch_tui.batch import odata
 from batch_tui.ui.commands import id_kind
 from batch_tui.ui.routes import route
 from batch_tui.ui.sanitize import sanitize_text
 from batch_tui.ui.screens.batch_screen import BatchScreen
 from batch_tui.ui.timeline import (
     MARKS,
+    MAX_LISTED_TASKS,
+    TASK_FIELDS,
     TIMELINE_FIELDS,
     Lane,
     Timeline,
@@ -48,6 +52,10 @@ LABEL_WIDTH: Final = ID_WIDTH + 1 + STATE_WIDTH + 1
 _STYLES: Final = {MARKS["success"]: "green", MARKS["running"]: "yellow", MARKS["failure"]: "red"}
 
 LEGEND: Final = "█ ok ▓ running ╳ failed · ←→ time · +/- zoom · 0 fit"
+
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+"""Where a job with no creation time sorts: last."""
 
 
 def _short(node_id: str) -> str:
@@ -114,6 +122,7 @@ class TimelineScreen(BatchScreen):
         """The index of the first lane on screen."""
         self.window: Window | None = None
         """The time shown; None follows the present with every bar in view."""
+        self._jobs_read = False
 
     @property
     def crumbs(self) -> tuple[str, ...]:
@@ -136,6 +145,25 @@ class TimelineScreen(BatchScreen):
         self.timeline.merge(nodes)
         self.session.remember_ids(id_kind("node", self.pool_id), self.timeline.lanes)
         self.draw()
+        if not self._jobs_read or self.forced:
+            self._jobs_read = True
+            await self._read_jobs()
+
+    async def _read_jobs(self) -> None:
+        """Adds the tasks of the pool's jobs (newest first, `MAX_LISTED_TASKS` at most): a
+        node lists only its last few tasks, the jobs' task lists hold what came before. Read
+        when the screen opens and on `r`; later refreshes read the nodes only."""
+        where = odata.eq("executionInfo/poolId", self.pool_id)
+        jobs = await self.client.list_jobs(select=("id", "creationTime"), filter=where)
+        jobs.sort(key=lambda job: job.creation_time or EPOCH, reverse=True)
+        read = 0
+        for job in jobs:
+            if read >= MAX_LISTED_TASKS:
+                break
+            async for page in self.client.iter_job_tasks(job.id, select=TASK_FIELDS):
+                read += len(page)
+                self.timeline.merge_tasks(self.pool_id, job.id, page)
+            self.draw()
 
     # -- drawing --------------------------------------------------------------------------
 
