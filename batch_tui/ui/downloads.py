@@ -470,6 +470,10 @@ def _open_root(folder: Path) -> int:
     """Creates the download folder if needed (0700) and opens it. The folder the user chose
     may be reached through a symlink (a `~/Downloads` that points elsewhere): that one is
     followed; nothing under it is."""
+    if not {os.open, os.mkdir, os.unlink, os.rename} <= os.supports_dir_fd:
+        # Every file is reached through its folder's descriptor, so no symlink is followed:
+        # a platform without that says so as an error the screen shows, before any write.
+        raise OSError(errno.ENOTSUP, "this platform cannot open files relative to a folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
 

@@ -20,6 +20,7 @@ from batch_tui.batch.models import NodeFile
 from batch_tui.ui.byte_sources import NodeFiles
 from batch_tui.ui.download_plan import DownloadPlan, PlannedFile, plan_download
 from batch_tui.ui.downloads import DOWNLOAD_ATTEMPTS, Downloader, DownloadProgress
+from tests.polling import until
 from tests.ui.jobs_fixtures import node_root
 from tests.ui.recording import Recorder
 from tests.ui.support import TARGET
@@ -273,10 +274,8 @@ async def test_cancel_leaves_no_half_file(asgi, source, node, tmp_path):
     downloader = Downloader(client, plan, folder, chunk_bytes=CHUNK)
     running = asyncio.ensure_future(downloader.run())
     await asyncio.wait_for(holds.started.wait(), 10)
-    for _ in range(100):
-        if (folder / "big.bin.part").exists() and (folder / "big.bin.part").stat().st_size:
-            break
-        await asyncio.sleep(0.01)
+    part = folder / "big.bin.part"
+    await until(lambda: part.exists() and part.stat().st_size > 0, what="the first chunk")
     assert (folder / "big.bin.part").stat().st_size == CHUNK
     running.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -257,9 +257,9 @@ class FileList(VirtualTable):
             app.notify(f"Download cancelled; {saved} of {len(downloader.plan.files)} files "
                        f"were saved in {where}", title="Download", markup=False)  # fmt: skip
             raise
-        except (OSError, NotImplementedError) as error:
-            # The folder could not be made or opened (NotImplementedError: a platform
-            # without descriptor-relative file calls): nothing was downloaded.
+        except OSError as error:
+            # The folder could not be made or opened (or the platform has no
+            # descriptor-relative file calls): nothing was downloaded.
             reason = sanitize_text(getattr(error, "strerror", None) or str(error))
             app.notify(f"Could not download to {where}: {reason}", title="Download",
                        severity="error", markup=False)  # fmt: skip
